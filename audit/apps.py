@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    """The gateway's append-only audit and request logs."""
+
+    name = "audit"

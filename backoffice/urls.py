@@ -1,0 +1,8 @@
+"""URL configuration: the Django admin is the back office's home."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,161 @@
+"""Better-Auth's tables and the gateway's API keys, as the Drizzle contract defines them.
+
+All unmanaged: the gateway's TypeScript side owns their shape. Better-Auth's timestamps are
+``timestamp without time zone`` holding UTC (``UTCDateTimeField``) and have no database default:
+whoever inserts or updates a row sets ``created_at``/``updated_at`` itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from backoffice.model_fields import UTCDateTimeField
+from tenants.models import Tenant
+
+
+class GatewayUser(models.Model):
+    """A gateway user (Better-Auth ``user``); not Django's auth user."""
+
+    id = models.TextField(primary_key=True)
+    name = models.TextField()
+    email = models.TextField(unique=True)
+    email_verified = models.BooleanField(default=False)
+    image = models.TextField(null=True, blank=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    username = models.TextField(unique=True, null=True, blank=True)
+    display_username = models.TextField(null=True, blank=True)
+    # Comma-separated roles (admin, support, tenant_admin, auditor, user).
+    role = models.TextField(null=True, blank=True, default="user")
+    banned = models.BooleanField(null=True, default=False)
+    ban_reason = models.TextField(null=True, blank=True)
+    ban_expires = UTCDateTimeField(null=True, blank=True)
+    # The database may hold an id with no tenant behind it (no FK in some gateway databases).
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="users",
+    )
+    user_metadata = models.JSONField(null=True, blank=True, default=dict)
+    is_active = models.BooleanField(default=True)
+    auth_provider = models.TextField(null=True, blank=True)
+    last_login_at = UTCDateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "user"
+        ordering = ["-created_at"]
+        verbose_name = "gateway user"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class GatewaySession(models.Model):
+    """A Better-Auth session; an impersonation when ``impersonated_by`` is set."""
+
+    id = models.TextField(primary_key=True)
+    expires_at = UTCDateTimeField()
+    token = models.TextField(unique=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    ip_address = models.TextField(null=True, blank=True)
+    user_agent = models.TextField(null=True, blank=True)
+    user = models.ForeignKey(GatewayUser, on_delete=models.CASCADE, related_name="sessions")
+    impersonated_by = models.TextField(null=True, blank=True)
+    session_data = models.JSONField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    last_activity_at = UTCDateTimeField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "session"
+        ordering = ["-created_at"]
+        verbose_name = "session"
+
+    def __str__(self) -> str:
+        return f"session {self.id}"
+
+
+class Account(models.Model):
+    """A sign-in method of a user; ``provider_id = 'credential'`` holds the scrypt hash."""
+
+    id = models.TextField(primary_key=True)
+    account_id = models.TextField()
+    provider_id = models.TextField()
+    user = models.ForeignKey(GatewayUser, on_delete=models.CASCADE, related_name="accounts")
+    access_token = models.TextField(null=True, blank=True)
+    refresh_token = models.TextField(null=True, blank=True)
+    id_token = models.TextField(null=True, blank=True)
+    access_token_expires_at = UTCDateTimeField(null=True, blank=True)
+    refresh_token_expires_at = UTCDateTimeField(null=True, blank=True)
+    scope = models.TextField(null=True, blank=True)
+    password = models.TextField(null=True, blank=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "account"
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} account"
+
+
+class Verification(models.Model):
+    id = models.TextField(primary_key=True)
+    identifier = models.TextField()
+    value = models.TextField()
+    expires_at = UTCDateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "verification"
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class ApiKey(models.Model):
+    """A tenant's API key: only its prefix and hash are stored, never the key itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(
+        GatewayUser,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_column="user_id",
+        related_name="api_keys",
+    )
+    name = models.TextField()
+    key_prefix = models.TextField(unique=True)
+    key_hash = models.TextField(unique=True)
+    scopes = ArrayField(models.TextField(), default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    usage_count = models.BigIntegerField(default=0)
+    rate_limit_per_minute = models.IntegerField(default=60)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+    updated_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        managed = False
+        db_table = "api_keys"
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix})"

@@ -1,0 +1,37 @@
+"""Tenants, as the Drizzle contract defines them (unmanaged)."""
+
+import uuid
+
+from django.db import models
+
+from backoffice.model_fields import PgEnumField
+
+
+class TenantStatus(models.TextChoices):
+    ACTIVE = "active"
+    TRIAL = "trial"
+    SUSPENDED = "suspended"
+    ARCHIVED = "archived"
+
+
+class Tenant(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.TextField()
+    slug = models.TextField(unique=True)
+    status = PgEnumField(
+        enum_name="tenant_status", choices=TenantStatus.choices, default=TenantStatus.ACTIVE
+    )
+    plan = models.TextField(default="free")
+    settings = models.JSONField(default=dict, blank=True)
+    max_servers = models.IntegerField(default=10)
+    max_api_keys = models.IntegerField(default=25)
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+    updated_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        managed = False
+        db_table = "tenants"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
