@@ -1,0 +1,75 @@
+"""drizzle_migrate applies the contract as drizzle-kit does, once, and refuses a mismatch."""
+
+import hashlib
+import json
+
+from backoffice.drizzle_migrations import STATEMENT_BREAKPOINT, read_migrations
+from django.conf import settings
+
+
+def test_journal_lists_three_migration_files_with_breakpoints():
+    folder = settings.DRIZZLE_MIGRATIONS_DIR
+    journal = json.loads((folder / "meta" / "_journal.json").read_text())
+    entries = journal["entries"]
+    assert [e["idx"] for e in entries] == [0, 1, 2]
+    assert [e["when"] for e in entries] == sorted(e["when"] for e in entries)
+    for entry in entries:
+        assert set(entry) == {"idx", "version", "when", "tag", "breakpoints"}
+        assert STATEMENT_BREAKPOINT in (folder / f"{entry['tag']}.sql").read_text()
+
+
+def test_applies_each_file_once_recording_its_sha256(scratch_db):
+    first = scratch_db.manage("drizzle_migrate")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("applied ") == 3
+
+    recorded = scratch_db.sql(
+        'SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id'
+    )
+    expected = [
+        (hashlib.sha256(m.sql.encode()).hexdigest(), m.when) for m in read_migrations()
+    ]
+    assert recorded == expected
+
+    second = scratch_db.manage("drizzle_migrate")
+    assert second.returncode == 0
+    assert "nothing to apply" in second.stdout
+    assert scratch_db.sql("SELECT count(*) FROM drizzle.__drizzle_migrations") == [(3,)]
+
+
+def test_check_lists_pending_migrations(scratch_db):
+    result = scratch_db.manage("drizzle_migrate", "--check")
+    assert result.returncode == 1
+    assert "pending: 0000_gateway_schema" in result.stdout
+
+
+def test_refuses_when_database_records_a_migration_no_file_has(contract_db):
+    contract_db.sql(
+        "INSERT INTO drizzle.__drizzle_migrations (hash, created_at) "
+        "VALUES ('deadbeef' || repeat('0', 56), 1)"
+    )
+    result = contract_db.manage("drizzle_migrate")
+    assert result.returncode == 1
+    assert "Refusing to migrate" in result.stderr
+    assert "journal and the database disagree" in result.stderr
+
+
+def test_only_newer_migrations_are_applied(scratch_db):
+    # A database migrated by drizzle-kit up to 0001 gets only 0002.
+    migrations = read_migrations()
+    for migration in migrations[:2]:
+        for statement in migration.statements:
+            scratch_db.sql(statement)
+    scratch_db.sql(
+        'CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations '
+        "(id serial primary key, hash text not null, created_at bigint)"
+    )
+    for migration in migrations[:2]:
+        scratch_db.sql(
+            f"INSERT INTO drizzle.__drizzle_migrations (hash, created_at) "
+            f"VALUES ('{migration.hash}', {migration.when})"
+        )
+    result = scratch_db.manage("drizzle_migrate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("applied ") == 1
+    assert "0002_monitoring_views" in result.stdout
