@@ -7,6 +7,7 @@ row outlives the tenant, user or key it names, so those ids are plain columns he
 from django.db import models
 
 from backoffice.model_fields import PgEnumField
+from backoffice.tenancy import TenantScopedManager
 
 
 class AuditOutcome(models.TextChoices):
@@ -40,6 +41,9 @@ class AuditLog(models.Model):
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_default=models.functions.Now())
 
+    objects: TenantScopedManager["AuditLog"] = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
+
     class Meta:
         managed = False
         db_table = "audit_logs"
@@ -71,6 +75,9 @@ class RequestLog(models.Model):
     response_bytes = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=models.functions.Now())
+
+    objects: TenantScopedManager["RequestLog"] = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
 
     class Meta:
         managed = False

@@ -81,6 +81,15 @@ def find_drift(using: str = "default") -> list[Drift]:
         relations.setdefault(relname, {})[column] = (type_name, not_null)
         relkinds[relname] = relkind
 
+    if not relations:
+        return [
+            Drift(
+                "error",
+                "public",
+                "the Drizzle contract is not applied to this database "
+                "(run `manage.py drizzle_migrate` first on dev, demo and test databases)",
+            )
+        ]
     drift: list[Drift] = []
     for model in contract_models():
         drift.extend(_model_drift(model, relations, relkinds, connection))
@@ -129,9 +138,7 @@ def check_schema_drift(databases: Iterable[str] | None = None, **kwargs: object)
             drift = find_drift(alias)
         except DatabaseError as exc:
             messages.append(
-                checks.Warning(
-                    f"Could not check the schema for drift: {exc}", id="backoffice.W002"
-                )
+                checks.Warning(f"Could not check the schema for drift: {exc}", id="backoffice.W002")
             )
             continue
         for d in drift:

@@ -1,8 +1,10 @@
-"""URL configuration: the Django admin is the back office's home."""
+"""URL configuration: the Django admin is the back office."""
 
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from backoffice.model_fields import PgEnumField
+from backoffice.tenancy import TenantScopedManager
 from security.models import GatewayUser
 from tenants.models import Tenant
 
@@ -59,6 +60,9 @@ class McpServer(models.Model):
     created_at = models.DateTimeField(db_default=models.functions.Now())
     updated_at = models.DateTimeField(db_default=models.functions.Now())
 
+    objects: TenantScopedManager["McpServer"] = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
+
     class Meta:
         managed = False
         db_table = "mcp_servers"
@@ -76,6 +80,11 @@ class ServerHealthCheck(models.Model):
     status = PgEnumField(enum_name="server_health", choices=ServerHealth.choices)
     response_time_ms = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
+
+    objects: TenantScopedManager["ServerHealthCheck"] = TenantScopedManager(
+        tenant_field="server__tenant_id"
+    )
+    unscoped = models.Manager()
 
     class Meta:
         managed = False
@@ -100,6 +109,9 @@ class McpTool(models.Model):
     created_at = models.DateTimeField(db_default=models.functions.Now())
     updated_at = models.DateTimeField(db_default=models.functions.Now())
 
+    objects: TenantScopedManager["McpTool"] = TenantScopedManager(tenant_field="server__tenant_id")
+    unscoped = models.Manager()
+
     class Meta:
         managed = False
         db_table = "mcp_tools"
@@ -121,6 +133,11 @@ class McpResource(models.Model):
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=models.functions.Now())
     updated_at = models.DateTimeField(db_default=models.functions.Now())
+
+    objects: TenantScopedManager["McpResource"] = TenantScopedManager(
+        tenant_field="server__tenant_id"
+    )
+    unscoped = models.Manager()
 
     class Meta:
         managed = False

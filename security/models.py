@@ -13,6 +13,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from backoffice.model_fields import UTCDateTimeField
+from backoffice.tenancy import TenantScopedManager
 from tenants.models import Tenant
 
 
@@ -47,6 +48,9 @@ class GatewayUser(models.Model):
     auth_provider = models.TextField(null=True, blank=True)
     last_login_at = UTCDateTimeField(null=True, blank=True)
 
+    objects: TenantScopedManager[GatewayUser] = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
+
     class Meta:
         managed = False
         db_table = "user"
@@ -72,6 +76,11 @@ class GatewaySession(models.Model):
     session_data = models.JSONField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     last_activity_at = UTCDateTimeField(null=True, blank=True)
+
+    objects: TenantScopedManager[GatewaySession] = TenantScopedManager(
+        tenant_field="user__tenant_id"
+    )
+    unscoped = models.Manager()
 
     class Meta:
         managed = False
@@ -99,6 +108,9 @@ class Account(models.Model):
     password = models.TextField(null=True, blank=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+
+    objects: TenantScopedManager[Account] = TenantScopedManager(tenant_field="user__tenant_id")
+    unscoped = models.Manager()
 
     class Meta:
         managed = False
@@ -151,6 +163,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(db_default=models.functions.Now())
     updated_at = models.DateTimeField(db_default=models.functions.Now())
 
+    objects: TenantScopedManager[ApiKey] = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
+
     class Meta:
         managed = False
         db_table = "api_keys"
@@ -159,3 +174,23 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix})"
+
+
+class StaffAccount(models.Model):
+    """Links a back-office (Django) user to the gateway user they signed in as.
+
+    Lives in the back office's own schema. Roles, tenant and ban state are not copied here: they
+    are read from the gateway's ``user`` row on every request.
+    """
+
+    django_user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="staff_account"
+    )
+    gateway_user_id = models.TextField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "staff account"
+
+    def __str__(self) -> str:
+        return self.gateway_user_id

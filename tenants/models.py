@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 
 from backoffice.model_fields import PgEnumField
+from backoffice.tenancy import TenantScopedManager
 
 
 class TenantStatus(models.TextChoices):
@@ -27,6 +28,9 @@ class Tenant(models.Model):
     max_api_keys = models.IntegerField(default=25)
     created_at = models.DateTimeField(db_default=models.functions.Now())
     updated_at = models.DateTimeField(db_default=models.functions.Now())
+
+    objects: TenantScopedManager["Tenant"] = TenantScopedManager(tenant_field="id")
+    unscoped = models.Manager()
 
     class Meta:
         managed = False

@@ -4,59 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DatabaseSizeSummary',
+            name="DatabaseSizeSummary",
             fields=[
-                ('table_name', models.TextField(primary_key=True, serialize=False)),
-                ('estimated_rows', models.BigIntegerField()),
-                ('total_bytes', models.BigIntegerField()),
-                ('table_bytes', models.BigIntegerField()),
-                ('index_bytes', models.BigIntegerField()),
-                ('toast_bytes', models.BigIntegerField()),
-                ('total_size', models.TextField()),
+                ("table_name", models.TextField(primary_key=True, serialize=False)),
+                ("estimated_rows", models.BigIntegerField()),
+                ("total_bytes", models.BigIntegerField()),
+                ("table_bytes", models.BigIntegerField()),
+                ("index_bytes", models.BigIntegerField()),
+                ("toast_bytes", models.BigIntegerField()),
+                ("total_size", models.TextField()),
             ],
             options={
-                'verbose_name_plural': 'database size summary',
-                'db_table': 'database_size_summary',
-                'managed': False,
+                "verbose_name_plural": "database size summary",
+                "db_table": "database_size_summary",
+                "managed": False,
             },
         ),
         migrations.CreateModel(
-            name='IndexUsageSummary',
+            name="IndexUsageSummary",
             fields=[
-                ('index_name', models.TextField(primary_key=True, serialize=False)),
-                ('table_name', models.TextField()),
-                ('index_scans', models.BigIntegerField()),
-                ('tuples_read', models.BigIntegerField()),
-                ('tuples_fetched', models.BigIntegerField()),
-                ('index_bytes', models.BigIntegerField()),
-                ('index_size', models.TextField()),
-                ('never_used', models.BooleanField()),
+                ("index_name", models.TextField(primary_key=True, serialize=False)),
+                ("table_name", models.TextField()),
+                ("index_scans", models.BigIntegerField()),
+                ("tuples_read", models.BigIntegerField()),
+                ("tuples_fetched", models.BigIntegerField()),
+                ("index_bytes", models.BigIntegerField()),
+                ("index_size", models.TextField()),
+                ("never_used", models.BooleanField()),
             ],
             options={
-                'verbose_name_plural': 'index usage summary',
-                'db_table': 'index_usage_summary',
-                'managed': False,
+                "verbose_name_plural": "index usage summary",
+                "db_table": "index_usage_summary",
+                "managed": False,
             },
         ),
         migrations.CreateModel(
-            name='PerformanceMetric',
+            name="PerformanceMetric",
             fields=[
-                ('metric_name', models.TextField(primary_key=True, serialize=False)),
-                ('metric_value', models.FloatField(null=True)),
-                ('unit', models.TextField()),
-                ('captured_at', models.DateTimeField()),
+                ("metric_name", models.TextField(primary_key=True, serialize=False)),
+                ("metric_value", models.FloatField(null=True)),
+                ("unit", models.TextField()),
+                ("captured_at", models.DateTimeField()),
             ],
             options={
-                'db_table': 'performance_monitoring',
-                'managed': False,
+                "db_table": "performance_monitoring",
+                "managed": False,
             },
         ),
     ]

@@ -56,7 +56,9 @@ def _server_params() -> dict[str, str]:
 def scratch_db() -> Iterator[ScratchDatabase]:
     params = _server_params()
     name = f"scratch_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.conninfo.make_conninfo(dbname="postgres", **{k: v for k, v in params.items() if v})
+    admin = psycopg.conninfo.make_conninfo(
+        dbname="postgres", **{k: v for k, v in params.items() if v}
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     conninfo = psycopg.conninfo.make_conninfo(dbname=name, **{k: v for k, v in params.items() if v})

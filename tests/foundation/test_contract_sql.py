@@ -33,17 +33,17 @@ def _rows(sql: str, params: list | None = None) -> list[dict]:
 
 @pytest.fixture
 def tenant():
-    return Tenant.objects.create(name="Acme", slug="acme")
+    return Tenant.unscoped.create(name="Acme", slug="acme")
 
 
 def _server(tenant, name, **kwargs):
-    return McpServer.objects.create(
+    return McpServer.unscoped.create(
         tenant=tenant, name=name, endpoint_url=f"https://{name}.example", **kwargs
     )
 
 
 def _log(server, created_at, status, duration, tenant_id=None, **kwargs):
-    log = RequestLog.objects.create(
+    log = RequestLog.unscoped.create(
         tenant_id=tenant_id or server.tenant_id,
         server=server,
         method="tools/call",
@@ -51,16 +51,28 @@ def _log(server, created_at, status, duration, tenant_id=None, **kwargs):
         duration_ms=duration,
         **kwargs,
     )
-    RequestLog.objects.filter(pk=log.pk).update(created_at=created_at)
+    RequestLog.unscoped.filter(pk=log.pk).update(created_at=created_at)
     return log
 
 
 def test_server_health_summary(tenant):
     now = timezone.now()
-    _server(tenant, "a", health_status="healthy", avg_response_time_ms=10, success_rate=1.0,
-            last_health_check_at=now)
-    _server(tenant, "b", health_status="healthy", avg_response_time_ms=30, success_rate=0.5,
-            last_health_check_at=now - dt.timedelta(minutes=6))
+    _server(
+        tenant,
+        "a",
+        health_status="healthy",
+        avg_response_time_ms=10,
+        success_rate=1.0,
+        last_health_check_at=now,
+    )
+    _server(
+        tenant,
+        "b",
+        health_status="healthy",
+        avg_response_time_ms=30,
+        success_rate=0.5,
+        last_health_check_at=now - dt.timedelta(minutes=6),
+    )
     _server(tenant, "c", health_status="unhealthy", avg_response_time_ms=500, success_rate=0.1)
     _server(tenant, "d", health_status="healthy", is_active=False, avg_response_time_ms=999)
 
@@ -104,7 +116,7 @@ def test_request_performance_summary(tenant):
 
 def test_tenant_usage_summary(tenant):
     now = timezone.now()
-    other = Tenant.objects.create(name="Other", slug="other")
+    other = Tenant.unscoped.create(name="Other", slug="other")
     s1, s2 = _server(tenant, "s1"), _server(tenant, "s2")
     _server(tenant, "off", is_active=False)
     other_server = _server(other, "x")
@@ -116,16 +128,28 @@ def test_tenant_usage_summary(tenant):
         (s1, 429, 100, "carol", "search"),
     ]
     for i, (server, status, duration, user_id, tool) in enumerate(logs):
-        _log(server, now - dt.timedelta(minutes=i), status, duration, user_id=user_id,
-             tool_name=tool)
+        _log(
+            server, now - dt.timedelta(minutes=i), status, duration, user_id=user_id, tool_name=tool
+        )
     _log(s1, now - dt.timedelta(hours=25), 200, 5000, user_id="dave")  # outside 24 hours
     _log(other_server, now, 200, 1, user_id="eve")  # another tenant
-    ApiKey.objects.create(tenant=tenant, name="live", key_prefix="p1", key_hash="h1")
-    ApiKey.objects.create(tenant=tenant, name="revoked", key_prefix="p2", key_hash="h2",
-                          is_active=False, revoked_at=now)
-    ApiKey.objects.create(tenant=tenant, name="expired", key_prefix="p3", key_hash="h3",
-                          expires_at=now - dt.timedelta(days=1))
-    ApiKey.objects.create(tenant=other, name="theirs", key_prefix="p4", key_hash="h4")
+    ApiKey.unscoped.create(tenant=tenant, name="live", key_prefix="p1", key_hash="h1")
+    ApiKey.unscoped.create(
+        tenant=tenant,
+        name="revoked",
+        key_prefix="p2",
+        key_hash="h2",
+        is_active=False,
+        revoked_at=now,
+    )
+    ApiKey.unscoped.create(
+        tenant=tenant,
+        name="expired",
+        key_prefix="p3",
+        key_hash="h3",
+        expires_at=now - dt.timedelta(days=1),
+    )
+    ApiKey.unscoped.create(tenant=other, name="theirs", key_prefix="p4", key_hash="h4")
 
     (row,) = _rows("SELECT * FROM get_tenant_usage_summary(%s, 24)", [tenant.id])
     durations = [d for _, _, d, _, _ in logs]
@@ -149,12 +173,23 @@ def test_tenant_usage_summary_of_an_idle_tenant_is_one_row_of_zeros():
 
 VIEW_COLUMNS = {
     "database_size_summary": [
-        "table_name", "estimated_rows", "total_bytes", "table_bytes", "index_bytes",
-        "toast_bytes", "total_size",
+        "table_name",
+        "estimated_rows",
+        "total_bytes",
+        "table_bytes",
+        "index_bytes",
+        "toast_bytes",
+        "total_size",
     ],
     "index_usage_summary": [
-        "table_name", "index_name", "index_scans", "tuples_read", "tuples_fetched",
-        "index_bytes", "index_size", "never_used",
+        "table_name",
+        "index_name",
+        "index_scans",
+        "tuples_read",
+        "tuples_fetched",
+        "index_bytes",
+        "index_size",
+        "never_used",
     ],
     "performance_monitoring": ["metric_name", "metric_value", "unit", "captured_at"],
 }
@@ -185,10 +220,20 @@ def test_performance_monitoring_metrics(tenant):
     for status, duration in [(200, 10), (500, 20), (200, 30), (200, 40)]:
         _log(server, now - dt.timedelta(minutes=5), status, duration)
     _log(server, now - dt.timedelta(hours=2), 500, 999)
-    ApiKey.objects.create(tenant=tenant, name="soon", key_prefix="p1", key_hash="h1",
-                          expires_at=now + dt.timedelta(days=3))
-    ApiKey.objects.create(tenant=tenant, name="later", key_prefix="p2", key_hash="h2",
-                          expires_at=now + dt.timedelta(days=30))
+    ApiKey.unscoped.create(
+        tenant=tenant,
+        name="soon",
+        key_prefix="p1",
+        key_hash="h1",
+        expires_at=now + dt.timedelta(days=3),
+    )
+    ApiKey.unscoped.create(
+        tenant=tenant,
+        name="later",
+        key_prefix="p2",
+        key_hash="h2",
+        expires_at=now + dt.timedelta(days=30),
+    )
     metrics = {r["metric_name"]: r for r in _rows("SELECT * FROM performance_monitoring")}
     assert metrics["requests_last_hour"]["metric_value"] == 4
     assert metrics["error_rate_last_hour"]["metric_value"] == pytest.approx(0.25)
@@ -204,9 +249,10 @@ def test_performance_monitoring_metrics(tenant):
 def test_all_38_contract_indexes_exist():
     from backoffice.schema_guard import contract_index_names
 
-    names = {r["indexname"] for r in _rows(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
-    )}
+    names = {
+        r["indexname"]
+        for r in _rows("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+    }
     expected = contract_index_names()
     assert len(expected) == 38
     assert expected <= names

@@ -3,8 +3,9 @@
 import hashlib
 import json
 
-from backoffice.drizzle_migrations import STATEMENT_BREAKPOINT, read_migrations
 from django.conf import settings
+
+from backoffice.drizzle_migrations import STATEMENT_BREAKPOINT, read_migrations
 
 
 def test_journal_lists_three_migration_files_with_breakpoints():
@@ -24,11 +25,9 @@ def test_applies_each_file_once_recording_its_sha256(scratch_db):
     assert first.stdout.count("applied ") == 3
 
     recorded = scratch_db.sql(
-        'SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id'
+        "SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id"
     )
-    expected = [
-        (hashlib.sha256(m.sql.encode()).hexdigest(), m.when) for m in read_migrations()
-    ]
+    expected = [(hashlib.sha256(m.sql.encode()).hexdigest(), m.when) for m in read_migrations()]
     assert recorded == expected
 
     second = scratch_db.manage("drizzle_migrate")
@@ -61,7 +60,7 @@ def test_only_newer_migrations_are_applied(scratch_db):
         for statement in migration.statements:
             scratch_db.sql(statement)
     scratch_db.sql(
-        'CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations '
+        "CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations "
         "(id serial primary key, hash text not null, created_at bigint)"
     )
     for migration in migrations[:2]:

@@ -1,6 +1,7 @@
 """schema_drift reports each kind of drift between the models/contract and a live database."""
 
 import pytest
+
 from backoffice.schema_guard import contract_function_names, contract_index_names, find_drift
 
 

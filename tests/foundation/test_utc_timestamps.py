@@ -15,9 +15,14 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def _user(**kwargs) -> GatewayUser:
     now = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
-    defaults = {"id": "u1", "name": "Ada", "email": "ada@example.com", "created_at": now,
-                "updated_at": now}
-    return GatewayUser.objects.create(**{**defaults, **kwargs})
+    defaults = {
+        "id": "u1",
+        "name": "Ada",
+        "email": "ada@example.com",
+        "created_at": now,
+        "updated_at": now,
+    }
+    return GatewayUser.unscoped.create(**{**defaults, **kwargs})
 
 
 def _raw(column: str, user_id: str) -> str:
@@ -31,7 +36,7 @@ def test_aware_value_is_stored_as_naive_utc_and_read_back_aware():
     _user(ban_expires=local)
     assert _raw("ban_expires", "u1") == "2026-07-01 12:30:00"
 
-    user = GatewayUser.objects.get(pk="u1")
+    user = GatewayUser.unscoped.get(pk="u1")
     assert user.ban_expires == local
     assert user.ban_expires.utcoffset() == dt.timedelta(0)
 
@@ -40,8 +45,8 @@ def test_comparison_with_an_aware_value_uses_utc():
     _user(ban_expires=dt.datetime(2026, 7, 1, 12, 30, tzinfo=dt.UTC))
     just_before = dt.datetime(2026, 7, 1, 14, 29, tzinfo=PARIS)
     just_after = dt.datetime(2026, 7, 1, 14, 31, tzinfo=PARIS)
-    assert GatewayUser.objects.filter(ban_expires__gt=just_before).count() == 1
-    assert GatewayUser.objects.filter(ban_expires__gt=just_after).count() == 0
+    assert GatewayUser.unscoped.filter(ban_expires__gt=just_before).count() == 1
+    assert GatewayUser.unscoped.filter(ban_expires__gt=just_after).count() == 0
 
 
 def test_raw_sql_reads_aware_utc_too():
@@ -60,7 +65,7 @@ def test_value_written_by_the_gateway_reads_as_utc():
             'INSERT INTO "user" (id, name, email, created_at, updated_at) '
             "VALUES ('u2', 'Bo', 'bo@example.com', '2026-03-01 08:00:00', '2026-03-01 08:00:00')"
         )
-    user = GatewayUser.objects.get(pk="u2")
+    user = GatewayUser.unscoped.get(pk="u2")
     assert user.created_at == dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 
 
@@ -69,8 +74,8 @@ def test_json_column_reads_through_jsonfield():
     with connection.cursor() as cursor:
         cursor.execute('ALTER TABLE "user" ALTER COLUMN user_metadata TYPE json')
     _user(user_metadata={"plan": "pro", "n": [1, 2]})
-    assert GatewayUser.objects.get(pk="u1").user_metadata == {"plan": "pro", "n": [1, 2]}
-    assert GatewayUser.objects.filter(pk="u1").values_list("user_metadata", flat=True).get() == {
+    assert GatewayUser.unscoped.get(pk="u1").user_metadata == {"plan": "pro", "n": [1, 2]}
+    assert GatewayUser.unscoped.filter(pk="u1").values_list("user_metadata", flat=True).get() == {
         "plan": "pro",
         "n": [1, 2],
     }

@@ -1,0 +1,144 @@
+"""The base of every back-office admin page: role checks, tenant scoping and safe lookups.
+
+A ``ScopedModelAdmin`` names the capability that opens it; its queryset, its filter choices and
+its object pages all go through ``Model.objects.visible_to(actor, capability)``, so a page cannot
+forget the tenant. Pages are read-only unless they say otherwise: changes go through services,
+which write the audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Actor, Capability
+from backoffice.staff_audit import record_denied
+
+# Lookups on these fields would let a URL probe a secret one character at a time.
+SECRET_FIELDS = frozenset(
+    {"password", "key_hash", "token", "access_token", "refresh_token", "id_token"}
+)
+
+
+def actor_of(request: HttpRequest) -> Actor | None:
+    return getattr(request, "actor", None)
+
+
+class ScopedModelAdmin(admin.ModelAdmin):
+    capability: Capability
+    # Counting tens of millions of rows costs seconds; never count the whole table.
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        queryset = self.model.objects.visible_to(actor_of(request), self.capability)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    # --- permissions: by capability, read-only by default -----------------------------------
+    def _can(self, request: HttpRequest) -> bool:
+        actor = actor_of(request)
+        return actor is not None and actor.can(self.capability)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._can(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._can(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def deny(self, request: HttpRequest, what: str = "") -> PermissionDenied:
+        """Record a refused attempt and return the exception to raise."""
+        actor = actor_of(request)
+        if actor is not None:
+            record_denied(
+                actor=actor,
+                action=AuditAction.STAFF_ACCESS,
+                resource_type=self.model._meta.label_lower,
+                details={"path": request.path[:500], "method": request.method, "what": what},
+            )
+        return PermissionDenied(what or "Your role does not allow this.")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self._can(request):
+            raise self.deny(request, "list")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self._can(request):
+            raise self.deny(request, "view")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if not self._can(request):
+            raise self.deny(request, "history")
+        return super().history_view(request, object_id, extra_context)
+
+    # --- objects: another tenant's is a 404, a malformed id too -----------------------------
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
+        if "\x00" in object_id:
+            return None
+        return super().get_object(request, object_id, from_field)
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):  # type: ignore[no-untyped-def]
+        raise Http404(f"No {opts.verbose_name} with this id.")
+
+    # --- lookups and search that cannot leak or crash ---------------------------------------
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if set(lookup.split("__")) & SECRET_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        # PostgreSQL text cannot hold NUL; a NUL in the search box matches nothing.
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class TenantListFilter(admin.SimpleListFilter):
+    """Filter by tenant, offering only the tenants the actor may see (never other tenants')."""
+
+    title = "tenant"
+    parameter_name = "tenant"
+    field_path = "tenant_id"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from tenants.models import Tenant
+
+        tenants = Tenant.objects.visible_to(actor_of(request), Capability.VIEW_TENANTS)
+        return [(str(pk), name) for pk, name in tenants.values_list("id", "name")]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            tenant_id = uuid.UUID(value)
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(**{self.field_path: tenant_id})
+
+
+def tenant_filter(field_path: str) -> type[TenantListFilter]:
+    """A ``TenantListFilter`` for models whose tenant is reached through ``field_path``."""
+    return type("TenantListFilter", (TenantListFilter,), {"field_path": field_path})

@@ -1,0 +1,146 @@
+"""Staff sign in with their gateway (Better-Auth) email or username and password.
+
+The backend verifies the ``account`` row with ``provider_id = 'credential'`` exactly as
+Better-Auth does, refuses banned, inactive and role-less users with a reason the sign-in form
+shows, audits every refusal, and links the gateway user to a Django user in the back office's
+schema (``StaffAccount``). Roles are never copied: ``StaffMiddleware`` re-reads them on every
+request, so a role change or a ban in the gateway applies on the next click.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.models import ActorType, AuditLog, AuditOutcome
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import BACKOFFICE_ROLES, parse_roles
+from security.models import Account, GatewayUser, StaffAccount
+from security.passwords import verify_password
+
+logger = logging.getLogger(__name__)
+
+CREDENTIAL_PROVIDER = "credential"
+# Longest identifier we look up; anything longer cannot be an email or username of the gateway.
+MAX_IDENTIFIER_LENGTH = 320
+
+
+class Refusal(enum.StrEnum):
+    """Why a correct password still does not open the back office (shown to the person)."""
+
+    BANNED = "This account is banned from the gateway."
+    INACTIVE = "This account is deactivated."
+    NO_ROLE = "This account has no back-office role."
+
+
+def refusal_for(user: GatewayUser) -> Refusal | None:
+    """The reason ``user`` may not use the back office now, or None. Used at every request."""
+    if user.banned and (user.ban_expires is None or user.ban_expires > timezone.now()):
+        return Refusal.BANNED
+    if not user.is_active:
+        return Refusal.INACTIVE
+    if not (parse_roles(user.role) & BACKOFFICE_ROLES):
+        return Refusal.NO_ROLE
+    return None
+
+
+class BetterAuthBackend(BaseBackend):
+    """Authenticate against the gateway's Better-Auth credential accounts."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: object,
+    ) -> User | None:
+        if not username or not password:
+            return None
+        identifier = username.strip()
+        if len(identifier) > MAX_IDENTIFIER_LENGTH or "\x00" in identifier or "\x00" in password:
+            return None
+        gateway_user = (
+            GatewayUser.unscoped.filter(
+                Q(email__iexact=identifier) | Q(username__iexact=identifier)
+            )
+            .order_by("id")
+            .first()
+        )
+        if gateway_user is None:
+            # Spend the time a real check would, so response time does not reveal who exists.
+            verify_password(password, _DUMMY_HASH)
+            return None
+        account = Account.unscoped.filter(
+            user_id=gateway_user.id, provider_id=CREDENTIAL_PROVIDER
+        ).first()
+        if account is None or not verify_password(password, account.password):
+            if account is None:
+                verify_password(password, _DUMMY_HASH)
+            _audit_sign_in(request, gateway_user, AuditOutcome.FAILURE, "wrong password")
+            return None
+        refusal = refusal_for(gateway_user)
+        if refusal is not None:
+            _audit_sign_in(request, gateway_user, AuditOutcome.DENIED, refusal.name.lower())
+            if request is not None:
+                request.backoffice_refusal = refusal  # type: ignore[attr-defined]
+            return None
+        django_user = _link(gateway_user)
+        _audit_sign_in(request, gateway_user, AuditOutcome.SUCCESS, "")
+        return django_user
+
+    def get_user(self, user_id: int) -> User | None:
+        return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+# A well-formed hash of a random password, to verify against when there is no account.
+_DUMMY_HASH = "0" * 32 + ":" + "0" * 128
+
+
+@transaction.atomic
+def _link(gateway_user: GatewayUser) -> User:
+    link = (
+        StaffAccount.objects.select_related("django_user")
+        .filter(gateway_user_id=gateway_user.id)
+        .first()
+    )
+    if link is not None:
+        user = link.django_user
+    else:
+        user = User(username=f"gw-{gateway_user.id}"[:150])
+        user.set_unusable_password()
+        user.save()
+        link = StaffAccount.objects.create(django_user=user, gateway_user_id=gateway_user.id)
+    user.email = gateway_user.email
+    user.first_name = (gateway_user.name or "")[:150]
+    # Access is decided by the gateway roles on every request, never by Django's flags.
+    user.is_staff = True
+    user.is_superuser = False
+    user.is_active = True
+    user.save(update_fields=["email", "first_name", "is_staff", "is_superuser", "is_active"])
+    return user
+
+
+def _audit_sign_in(
+    request: HttpRequest | None, user: GatewayUser, outcome: AuditOutcome, reason: str
+) -> None:
+    meta = request.META if request is not None else {}
+    AuditLog.unscoped.create(
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_type=ActorType.USER,
+        action=AuditAction.STAFF_SIGN_IN,
+        resource_type="user",
+        resource_id=user.id,
+        outcome=outcome,
+        ip_address=meta.get("REMOTE_ADDR") or None,
+        user_agent=(meta.get("HTTP_USER_AGENT") or "")[:500] or None,
+        request_id=None,
+        details={"reason": reason} if reason else {},
+    )

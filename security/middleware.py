@@ -1,0 +1,30 @@
+"""Attach ``request.actor`` to every request, and end the session of staff who lost access."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from security.staff import actor_for
+
+
+class StaffMiddleware:
+    """After ``AuthenticationMiddleware``: a ban or role change in the gateway applies at once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = uuid.uuid4()  # type: ignore[attr-defined]
+        actor, refusal = actor_for(request.user, request)
+        request.actor = actor  # type: ignore[attr-defined]
+        if refusal is not None:
+            logout(request)
+            messages.error(request, f"You were signed out: {refusal.value}")
+            return redirect("admin:login")
+        return self.get_response(request)
