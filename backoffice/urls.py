@@ -1,10 +1,13 @@
-"""URL configuration: the Django admin is the back office."""
+"""URL configuration: the back office's own pages beside the Django admin."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    path("security/", include("security.urls")),
+    path("audit/", include("audit.urls")),
+    path("registry/", include("registry.urls")),
+    # The dashboard (home page), analytics and monitoring.
+    path("", include("monitoring.urls")),
 ]
