@@ -1,6 +1,9 @@
-"""URLs of the security app."""
+"""URLs of the security app: user moderation, impersonation review and API keys."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "security"
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("security.moderation.urls")),
+    path("api-keys/", include("security.api_keys.urls")),
+]

@@ -1,0 +1,1 @@
+"""Tenant API keys: create, scope, expire, rotate, revoke (tenant admins)."""

@@ -1,0 +1,3 @@
+"""URLs of api_keys."""
+
+urlpatterns: list = []

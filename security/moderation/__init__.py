@@ -1,0 +1,1 @@
+"""User moderation and impersonation review (support staff)."""

@@ -1,0 +1,3 @@
+"""URLs of moderation."""
+
+urlpatterns: list = []
