@@ -5,6 +5,7 @@ row outlives the tenant, user or key it names, so those ids are plain columns he
 """
 
 from django.db import models
+from django.db.models.functions import Now
 
 from backoffice.model_fields import PgEnumField
 from backoffice.tenancy import TenantScopedManager
@@ -39,9 +40,9 @@ class AuditLog(models.Model):
     request_id = models.UUIDField(null=True, blank=True)
     session_id = models.TextField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["AuditLog"] = TenantScopedManager(tenant_field="tenant_id")
+    objects = TenantScopedManager(tenant_field="tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -74,9 +75,9 @@ class RequestLog(models.Model):
     request_bytes = models.IntegerField(null=True, blank=True)
     response_bytes = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["RequestLog"] = TenantScopedManager(tenant_field="tenant_id")
+    objects = TenantScopedManager(tenant_field="tenant_id")
     unscoped = models.Manager()
 
     class Meta:

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 
 from backoffice.model_fields import PgEnumField
 from backoffice.tenancy import TenantScopedManager
@@ -57,10 +58,10 @@ class McpServer(models.Model):
         db_column="created_by",
         related_name="created_servers",
     )
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["McpServer"] = TenantScopedManager(tenant_field="tenant_id")
+    objects = TenantScopedManager(tenant_field="tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -76,14 +77,12 @@ class McpServer(models.Model):
 class ServerHealthCheck(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     server = models.ForeignKey(McpServer, on_delete=models.CASCADE, related_name="health_checks")
-    checked_at = models.DateTimeField(db_default=models.functions.Now())
+    checked_at = models.DateTimeField(db_default=Now())
     status = PgEnumField(enum_name="server_health", choices=ServerHealth.choices)
     response_time_ms = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
 
-    objects: TenantScopedManager["ServerHealthCheck"] = TenantScopedManager(
-        tenant_field="server__tenant_id"
-    )
+    objects = TenantScopedManager(tenant_field="server__tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -106,10 +105,10 @@ class McpTool(models.Model):
     error_count = models.BigIntegerField(default=0)
     avg_execution_time_ms = models.FloatField(null=True, blank=True)
     last_called_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["McpTool"] = TenantScopedManager(tenant_field="server__tenant_id")
+    objects = TenantScopedManager(tenant_field="server__tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -131,12 +130,10 @@ class McpResource(models.Model):
     mime_type = models.TextField(null=True, blank=True)
     access_count = models.BigIntegerField(default=0)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["McpResource"] = TenantScopedManager(
-        tenant_field="server__tenant_id"
-    )
+    objects = TenantScopedManager(tenant_field="server__tenant_id")
     unscoped = models.Manager()
 
     class Meta:

@@ -11,6 +11,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 
 from backoffice.model_fields import UTCDateTimeField
 from backoffice.tenancy import TenantScopedManager
@@ -48,7 +49,7 @@ class GatewayUser(models.Model):
     auth_provider = models.TextField(null=True, blank=True)
     last_login_at = UTCDateTimeField(null=True, blank=True)
 
-    objects: TenantScopedManager[GatewayUser] = TenantScopedManager(tenant_field="tenant_id")
+    objects = TenantScopedManager(tenant_field="tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -77,9 +78,7 @@ class GatewaySession(models.Model):
     is_active = models.BooleanField(default=True)
     last_activity_at = UTCDateTimeField(null=True, blank=True)
 
-    objects: TenantScopedManager[GatewaySession] = TenantScopedManager(
-        tenant_field="user__tenant_id"
-    )
+    objects = TenantScopedManager(tenant_field="user__tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -109,7 +108,7 @@ class Account(models.Model):
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
-    objects: TenantScopedManager[Account] = TenantScopedManager(tenant_field="user__tenant_id")
+    objects = TenantScopedManager(tenant_field="user__tenant_id")
     unscoped = models.Manager()
 
     class Meta:
@@ -160,10 +159,10 @@ class ApiKey(models.Model):
     rate_limit_per_minute = models.IntegerField(default=60)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.TextField(null=True, blank=True)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager[ApiKey] = TenantScopedManager(tenant_field="tenant_id")
+    objects = TenantScopedManager(tenant_field="tenant_id")
     unscoped = models.Manager()
 
     class Meta:

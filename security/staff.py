@@ -28,7 +28,7 @@ def actor_for(
         .first()
     )
     if link is None:
-        if user.is_superuser:
+        if getattr(user, "is_superuser", False):
             # Break-glass: a local superuser created with createsuperuser.
             return Actor(
                 display_name=f"{user.get_username()} (local superuser)",

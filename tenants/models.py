@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Now
 
 from backoffice.model_fields import PgEnumField
 from backoffice.tenancy import TenantScopedManager
@@ -26,10 +27,10 @@ class Tenant(models.Model):
     settings = models.JSONField(default=dict, blank=True)
     max_servers = models.IntegerField(default=10)
     max_api_keys = models.IntegerField(default=25)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
 
-    objects: TenantScopedManager["Tenant"] = TenantScopedManager(tenant_field="id")
+    objects = TenantScopedManager(tenant_field="id")
     unscoped = models.Manager()
 
     class Meta:

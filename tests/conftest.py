@@ -20,12 +20,12 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
     connection = connections["default"]
     creation = connection.creation
     old_name = connection.settings_dict["NAME"]
-    test_name = creation._get_test_db_name()
+    test_name = creation._get_test_db_name()  # type: ignore[attr-defined]
     if test_name == old_name:
         raise RuntimeError("The test database name must differ from the real one.")
     with django_db_blocker.unblock():
         # Drops a leftover test database of the same name, never the real one.
-        creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        creation._create_test_db(verbosity=0, autoclobber=True, keepdb=False)  # type: ignore[attr-defined]
         connection.close()
         settings.DATABASES["default"]["NAME"] = test_name
         connection.settings_dict["NAME"] = test_name

@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 import uuid
+from collections.abc import Sequence
 
 import pytest
 from django.db import connection
@@ -16,7 +17,7 @@ from tenants.models import Tenant
 pytestmark = pytest.mark.django_db
 
 
-def percentile_cont(values: list[float], fraction: float) -> float:
+def percentile_cont(values: Sequence[float], fraction: float) -> float:
     """PostgreSQL's percentile_cont: linear interpolation between the two nearest ranks."""
     ordered = sorted(values)
     position = fraction * (len(ordered) - 1)

@@ -1,6 +1,7 @@
 """Django stays out of `public`: its tables live in a schema of their own."""
 
 import io
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -152,6 +153,7 @@ def test_no_django_migration_would_create_or_alter_a_contract_table():
 def test_no_many_to_many_on_a_contract_model_without_an_unmanaged_through():
     for model in apps.get_models():
         for field in model._meta.local_many_to_many:
-            touches_contract = not model._meta.managed or not field.related_model._meta.managed
-            if touches_contract:
-                assert field.remote_field.through._meta.managed is False, field
+            related: Any = field.related_model
+            through: Any = field.remote_field.through
+            if not model._meta.managed or not related._meta.managed:
+                assert through._meta.managed is False, field
