@@ -60,6 +60,27 @@ class ScopedModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Only the actions whose capability the actor holds.
+
+        Fails closed: an action without ``@backoffice.access.staff_action(capability=...)`` is
+        never offered.
+        """
+        actor = actor_of(request)
+        offered = {}
+        for name, entry in super().get_actions(request).items():
+            capability = getattr(entry[0], "capability", None)
+            if actor is not None and capability is not None and actor.can(capability):
+                offered[name] = entry
+        return offered
+
+    def response_action(self, request: HttpRequest, queryset: models.QuerySet) -> Any:
+        """Refuse (and record) a posted action the actor's role does not offer."""
+        name = request.POST.get("action", "")
+        if name and name not in self.get_actions(request):
+            raise self.deny(request, f"action {name[:100]}")
+        return super().response_action(request, queryset)
+
     def deny(self, request: HttpRequest, what: str = "") -> PermissionDenied:
         """Record a refused attempt and return the exception to raise."""
         actor = actor_of(request)
