@@ -69,6 +69,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
         actor = actor_of(request)
         offered = {}
         for name, entry in super().get_actions(request).items():
+            if entry is None:
+                continue
             capability = getattr(entry[0], "capability", None)
             if actor is not None and capability is not None and actor.can(capability):
                 offered[name] = entry
