@@ -1,0 +1,198 @@
+"""Staff sign in at /admin/ with their gateway credentials; refusals are clear and audited."""
+
+import datetime as dt
+import hashlib
+import unicodedata
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AuditLog
+from security.authentication import BetterAuthBackend
+from security.models import Account, GatewayUser, StaffAccount
+from tests.conftest import PERSONA_PASSWORD, make_persona
+
+pytestmark = pytest.mark.django_db
+
+LOGIN_URL = "/admin/login/?next=/admin/"
+
+
+def _sign_in(client: Client, username: str, password: str):
+    return client.post(LOGIN_URL, {"username": username, "password": password})
+
+
+def _better_auth_hash(password: str, salt_hex: str) -> str:
+    """The contract's scrypt parameters, written out here independently of the app's module."""
+    key = hashlib.scrypt(
+        unicodedata.normalize("NFKC", password).encode(),
+        salt=salt_hex.encode(),
+        n=16384,
+        r=16,
+        p=1,
+        dklen=64,
+        maxmem=128 * 16384 * 16 * 2 + 1024,
+    )
+    return f"{salt_hex}:{key.hex()}"
+
+
+def _sign_in_audits(user_id: str) -> list[tuple[str, str]]:
+    return list(
+        AuditLog.unscoped.filter(action="staff.sign_in", actor_id=user_id)
+        .order_by("id")
+        .values_list("outcome", "details__reason")
+    )
+
+
+def test_staff_signs_in_with_email_and_gateway_password():
+    persona = make_persona("support", email="sam@example.com")
+    client = Client()
+    response = _sign_in(client, "SAM@example.com", PERSONA_PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    link = StaffAccount.objects.get(gateway_user_id=persona.gateway_user.id)
+    assert link.django_user.email == "sam@example.com"
+    assert _sign_in_audits(persona.gateway_user.id) == [("success", None)]
+
+
+def test_sign_in_by_username_with_a_hash_written_by_better_auths_parameters():
+    persona = make_persona("auditor")
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(username="audra")
+    Account.unscoped.filter(user_id=persona.gateway_user.pk).update(
+        password=_better_auth_hash("ｐａｓｓｗｏｒｄ-ﬁ", "0123456789abcdef0123456789abcdef")
+    )
+    # NFKC: the full-width password and its plain form are the same credential.
+    assert _sign_in(Client(), "audra", "password-fi").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "",
+        "not-a-hash",
+        "zz:zz",
+        "0123456789abcdef0123456789abcdef:" + "0" * 127,
+        "0123456789abcdef0123456789abcdef:" + "g" * 128,
+        "\n:\n",
+        "a" * 10_000,
+    ],
+)
+def test_malformed_stored_hash_is_refused_without_error(stored):
+    persona = make_persona("support", email="m@example.com")
+    Account.unscoped.filter(user_id=persona.gateway_user.pk).update(password=stored)
+    response = _sign_in(Client(), "m@example.com", PERSONA_PASSWORD)
+    assert response.status_code == 200
+    assert "Please enter the correct" in response.content.decode()
+
+
+def test_wrong_password_is_refused_and_audited_as_failure():
+    persona = make_persona("support", email="w@example.com")
+    response = _sign_in(Client(), "w@example.com", "wrong password")
+    assert response.status_code == 200
+    assert "Please enter the correct" in response.content.decode()
+    assert _sign_in_audits(persona.gateway_user.id) == [("failure", "wrong password")]
+
+
+def test_non_credential_account_is_refused():
+    persona = make_persona("support", email="gh@example.com")
+    Account.unscoped.filter(user_id=persona.gateway_user.pk).update(provider_id="github")
+    response = _sign_in(Client(), "gh@example.com", PERSONA_PASSWORD)
+    assert response.status_code == 200
+    assert "Please enter the correct" in response.content.decode()
+    assert _sign_in_audits(persona.gateway_user.id) == [("failure", "wrong password")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message", "reason"),
+    [
+        ({"banned": True, "ban_expires": None}, "This account is banned", "banned"),
+        (
+            {"banned": True, "ban_expires": timezone.now() + dt.timedelta(days=1)},
+            "This account is banned",
+            "banned",
+        ),
+        ({"is_active": False}, "This account is deactivated", "inactive"),
+        ({"role": "user"}, "This account has no back-office role", "no_role"),
+        ({"role": None}, "This account has no back-office role", "no_role"),
+        ({"role": "superhero"}, "This account has no back-office role", "no_role"),
+    ],
+)
+def test_correct_password_but_refused_with_a_clear_message(changes, message, reason):
+    persona = make_persona("support", email="r@example.com")
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(**changes)
+    response = _sign_in(Client(), "r@example.com", PERSONA_PASSWORD)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert _sign_in_audits(persona.gateway_user.id) == [("denied", reason)]
+
+
+def test_an_expired_ban_does_not_block_sign_in():
+    persona = make_persona("support", email="e@example.com")
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(
+        banned=True, ban_expires=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert _sign_in(Client(), "e@example.com", PERSONA_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("", ""), ("a\x00b@example.com", "x"), ("x" * 5000, "x"), ("nobody@example.com", "x")],
+)
+def test_odd_input_never_errors(username, password):
+    response = _sign_in(Client(), username, password)
+    assert response.status_code == 200
+
+
+def test_role_change_in_the_gateway_applies_on_the_next_request():
+    persona = make_persona("support")
+    client = persona.client()
+    assert client.get("/admin/").status_code == 200
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(role="user")
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    page = client.get(response["Location"]).content.decode()
+    assert "You were signed out: This account has no back-office role." in page
+    assert client.get("/admin/").status_code == 302  # the session is gone
+
+
+def test_ban_in_the_gateway_applies_on_the_next_request():
+    persona = make_persona("auditor")
+    client = persona.client()
+    assert client.get("/admin/").status_code == 200
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(banned=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_local_superuser_is_break_glass():
+    User.objects.create_superuser("root", "root@example.com", "break-glass-password-1")
+    client = Client()
+    response = client.post(LOGIN_URL, {"username": "root", "password": "break-glass-password-1"})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_local_non_superuser_without_gateway_link_has_no_access():
+    User.objects.create_user("local", "l@example.com", "local-password-123", is_staff=True)
+    client = Client()
+    client.post(LOGIN_URL, {"username": "local", "password": "local-password-123"})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_is_throttled_after_repeated_failures(settings):
+    make_persona("support", email="t@example.com")
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, "t@example.com", "nope")
+    response = _sign_in(client, "t@example.com", PERSONA_PASSWORD)
+    assert response.status_code == 429
+    assert "too many" in response.content.decode().lower() or "locked" in (
+        response.content.decode().lower()
+    )
+
+
+def test_backend_returns_no_user_for_unknown_identifier():
+    assert (
+        BetterAuthBackend().authenticate(None, username="ghost@example.com", password="x") is None
+    )
