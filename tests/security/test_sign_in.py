@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from security.authentication import BetterAuthBackend
-from security.models import Account, GatewayUser, StaffAccount
+from security.models import Account, GatewayUser
 from tests.conftest import PERSONA_PASSWORD, make_persona
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,10 @@ def test_sign_in_by_username_with_a_hash_written_by_better_auths_parameters():
     persona = make_persona("auditor")
     GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(username="audra")
     Account.unscoped.filter(user_id=persona.gateway_user.pk).update(
-        password=_better_auth_hash("ｐａｓｓｗｏｒｄ-ﬁ", "0123456789abcdef0123456789abcdef")
+        password=_better_auth_hash(
+            "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44-\ufb01",  # full-width, ligature
+            "0123456789abcdef0123456789abcdef",
+        )
     )
     # NFKC: the full-width password and its plain form are the same credential.
     assert _sign_in(Client(), "audra", "password-fi").status_code == 302
