@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog
 from security.authentication import BetterAuthBackend
-from security.models import Account, GatewayUser
+from security.models import Account, GatewayUser, StaffAccount
 from tests.conftest import PERSONA_PASSWORD, make_persona
 
 pytestmark = pytest.mark.django_db
