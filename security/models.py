@@ -11,6 +11,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.db.models.functions import Now
 
 from backoffice.model_fields import UTCDateTimeField
@@ -193,3 +194,69 @@ class StaffAccount(models.Model):
 
     def __str__(self) -> str:
         return self.gateway_user_id
+
+
+class ImpersonationStatus(models.TextChoices):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    ENDED = "ended"
+
+
+class ImpersonationRecord(models.Model):
+    """The back office's own record of one impersonation session, and its review.
+
+    Better-Auth deletes an impersonation's ``session`` row when it stops or expires, so the
+    gateway keeps no history; ``capture_impersonations`` copies every such session it sees here
+    (never its token). Lives in the back office's schema.
+    """
+
+    session_id = models.TextField(unique=True)
+    impersonator_id = models.TextField()
+    impersonator_email = models.TextField(blank=True, default="")
+    impersonated_user_id = models.TextField()
+    impersonated_email = models.TextField(blank=True, default="")
+    # The impersonated user's tenant when the session was seen (null: a platform user).
+    tenant_id = models.UUIDField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Set when the session row disappeared before its expiry, or when staff ended it.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.TextField(blank=True, default="")
+    ip_address = models.TextField(blank=True, default="")
+    user_agent = models.TextField(blank=True, default="")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.TextField(blank=True, default="")
+    review_note = models.TextField(blank=True, default="")
+
+    objects = TenantScopedManager(tenant_field="tenant_id")
+    unscoped = models.Manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "impersonation session"
+        indexes = [
+            models.Index(fields=["-started_at"], name="impersonation_started_idx"),
+            models.Index(
+                fields=["expires_at"],
+                name="impersonation_open_idx",
+                condition=models.Q(ended_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.impersonator_email or self.impersonator_id} as {self.impersonated_email}"
+
+    @property
+    def status(self) -> ImpersonationStatus:
+        """Ended when its row went before expiry (or staff ended it); else active until expiry."""
+        if self.ended_at is not None:
+            return ImpersonationStatus.ENDED
+        if self.expires_at <= timezone.now():
+            return ImpersonationStatus.EXPIRED
+        return ImpersonationStatus.ACTIVE
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None
