@@ -11,8 +11,8 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils import timezone
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from backoffice.model_fields import UTCDateTimeField
 from backoffice.tenancy import TenantScopedManager
