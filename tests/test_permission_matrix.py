@@ -1,0 +1,247 @@
+"""Every page and admin action of the back office, for every role: the expected answer.
+
+The cases are generated from the URL configuration and the admin registry, so a new page or
+action cannot land without being covered: a URL with no declared capability (``@staff_view``,
+``ScopedModelAdmin.capability``, ``@staff_action``) or no sample object fails here. Expected
+answers come from ``backoffice.roles.GRANTS``, not from the pages themselves:
+
+- anonymous, and a gateway user whose only role is ``user``: 302 to the sign-in page;
+- a role whose grants include the page's capability: 200; otherwise 403;
+- a tenant admin asking for another tenant's object: 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from backoffice.roles import GRANTS, Capability, Role
+from tests.conftest import Persona, make_persona
+from tests.permission_samples import SAMPLE_OBJECTS, SAMPLE_URL_KWARGS
+
+ROLES = ["anonymous", "user", "admin", "support", "tenant_admin", "auditor"]
+# Pages open to anyone with a back-office role: the admin index and the dashboard.
+SITE_PAGES = {"admin:index", "monitoring:home"}
+# URLs that need no capability: signing in and out, the home redirect.
+PUBLIC_URL_NAMES = {
+    "admin:login",
+    "admin:logout",
+    "admin:jsi18n",
+    "admin:password_change",
+    "admin:password_change_done",
+    "admin:view_on_site",
+    "admin:autocomplete",
+    "admin:app_list",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    url_name: str
+    capability: Capability | None  # None: any back-office role
+    kwargs_for: Callable[[dict[type, Any]], dict[str, Any]] | None = None
+    model: type[models.Model] | None = None  # whose tenant decides a 404 for tenant admins
+
+
+def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _walk(entry.url_patterns, namespace)
+        elif entry.name:
+            yield f"{prefix}{entry.name}", entry
+
+
+def _admin_pages() -> list[Page]:
+    pages = []
+    for model, model_admin in admin.site._registry.items():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        capability = getattr(model_admin, "capability", None)
+        pages.append(Page(f"{info}_changelist", capability))
+        pages.append(
+            Page(f"{info}_change", capability, lambda o, m=model: {"object_id": o[m].pk}, model)
+        )
+        pages.append(
+            Page(f"{info}_history", capability, lambda o, m=model: {"object_id": o[m].pk}, model)
+        )
+    return pages
+
+
+def _custom_pages() -> list[Page]:
+    pages = []
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:") or name in PUBLIC_URL_NAMES | SITE_PAGES:
+            continue
+        capability = getattr(pattern.callback, "capability", None)
+        kwargs_for = SAMPLE_URL_KWARGS.get(name)
+        needs_kwargs = bool(pattern.pattern.converters) or "<" in str(pattern.pattern)
+        model = getattr(kwargs_for, "model", None)
+        pages.append(Page(name, capability, kwargs_for if needs_kwargs else None, model))
+    return pages
+
+
+def _registered_admin_urls() -> set[str]:
+    return {
+        name
+        for name, _ in _walk(get_resolver().url_patterns)
+        if name.startswith("admin:") and name not in PUBLIC_URL_NAMES | SITE_PAGES
+    }
+
+
+def test_every_url_is_covered():
+    covered = {p.url_name for p in _admin_pages()} | SITE_PAGES
+    missing_admin = {
+        name
+        for name in _registered_admin_urls() - covered
+        # add and delete pages are covered by test_no_adding_or_deleting_through_the_admin
+        if not name.endswith(("_add", "_delete"))
+    }
+    assert not missing_admin, f"admin URLs not in the matrix: {sorted(missing_admin)}"
+    uncovered = [p.url_name for p in _admin_pages() + _custom_pages() if p.capability is None]
+    assert not uncovered, (
+        f"pages without a declared capability: {uncovered} (use @staff_view or "
+        "ScopedModelAdmin.capability)"
+    )
+    unsampled = [
+        p.url_name
+        for p in _custom_pages()
+        if p.url_name not in SAMPLE_URL_KWARGS and _needs_kwargs(p.url_name)
+    ]
+    assert not unsampled, f"add sample kwargs to tests/permission_samples.py for {unsampled}"
+    models_without_sample = [m._meta.label for m in admin.site._registry if m not in SAMPLE_OBJECTS]
+    assert not models_without_sample, (
+        f"add a sample object to tests/permission_samples.py for {models_without_sample}"
+    )
+
+
+def _needs_kwargs(url_name: str) -> bool:
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if name == url_name:
+            return bool(pattern.pattern.converters) or "<" in str(pattern.pattern)
+    return False
+
+
+def _expected(role: str, capability: Capability | None) -> int:
+    if role in ("anonymous", "user"):
+        return 302
+    if capability is None:
+        return 200
+    return 200 if Role(role) in GRANTS[capability] else 403
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b) -> dict[str, Any]:
+    personas: dict[str, Persona | None] = {
+        "anonymous": None,
+        "user": make_persona("user", tenant_a),
+        "admin": make_persona("admin"),
+        "support": make_persona("support"),
+        "tenant_admin": make_persona("tenant_admin", tenant_a),
+        "auditor": make_persona("auditor"),
+    }
+    objects = {model: make(tenant_a) for model, make in SAMPLE_OBJECTS.items()}
+    return {
+        "personas": personas,
+        "objects": objects,
+        "other_tenant_admin": make_persona("tenant_admin", tenant_b),
+    }
+
+
+def _client(persona: Persona | None) -> Client:
+    return persona.client() if persona is not None else Client()
+
+
+def _all_pages() -> list[Page]:
+    return [Page(name, None) for name in sorted(SITE_PAGES)] + _admin_pages() + _custom_pages()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_as_the_role_allows(world, role):
+    client = _client(world["personas"][role])
+    failures = []
+    for page in _all_pages():
+        kwargs = page.kwargs_for(world["objects"]) if page.kwargs_for else {}
+        url = reverse(page.url_name, kwargs=kwargs)
+        response = client.get(url)
+        expected = _expected(role, page.capability)
+        if response.status_code != expected:
+            failures.append(f"{page.url_name} {url}: {response.status_code}, expected {expected}")
+        elif expected == 302 and "/admin/login/" not in response["Location"]:
+            failures.append(f"{page.url_name}: redirected to {response['Location']}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_tenant_admin_gets_404_for_another_tenants_objects(world):
+    client = world["other_tenant_admin"].client()
+    failures = []
+    for page in _all_pages():
+        if page.model is None or page.kwargs_for is None or page.capability is None:
+            continue
+        if Role.TENANT_ADMIN not in GRANTS[page.capability]:
+            continue
+        url = reverse(page.url_name, kwargs=page.kwargs_for(world["objects"]))
+        status = client.get(url).status_code
+        if status != 404:
+            failures.append(f"{page.url_name} {url}: {status}, expected 404")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "support", "tenant_admin", "auditor"])
+def test_admin_actions_are_offered_exactly_to_the_roles_granted_them(world, rf, role):
+    persona = world["personas"][role]
+    failures = []
+    for model, model_admin in admin.site._registry.items():
+        request = rf.get("/")
+        request.user = persona.django_user
+        request.actor = persona.actor
+        offered = set(model_admin.get_actions(request))
+        for func, name, _desc in model_admin._get_base_actions():
+            capability = getattr(func, "capability", None)
+            if capability is None:
+                if name in offered:
+                    failures.append(f"{model._meta.label}.{name} has no capability")
+                continue
+            should = Role(role) in GRANTS[capability]
+            if (name in offered) != should:
+                failures.append(f"{model._meta.label}.{name}: offered={name in offered}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_posting_an_action_the_role_lacks_is_refused(world):
+    auditor = world["personas"]["auditor"]
+    client = auditor.client()
+    for model, model_admin in admin.site._registry.items():
+        for func, name, _desc in model_admin._get_base_actions():
+            capability = getattr(func, "capability", None)
+            if capability is None or Role.AUDITOR in GRANTS[capability]:
+                continue
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            obj = world["objects"][model]
+            response = client.post(url, {"action": name, "_selected_action": [obj.pk]})
+            assert response.status_code == 403, (model, name, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "support", "tenant_admin", "auditor"])
+def test_no_adding_or_deleting_through_the_admin(world, role):
+    client = world["personas"][role].client()
+    for model, model_admin in admin.site._registry.items():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        obj = world["objects"][model]
+        delete_status = client.get(reverse(f"{info}_delete", args=[obj.pk])).status_code
+        assert delete_status in (403, 404), (info, role, delete_status)
+        add_capability = getattr(model_admin, "add_capability", None)
+        add_status = client.get(reverse(f"{info}_add")).status_code
+        allowed = add_capability is not None and Role(role) in GRANTS[add_capability]
+        assert add_status == (200 if allowed else 403), (info, role, add_status)
