@@ -36,6 +36,34 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
         creation.destroy_test_db(old_name, verbosity=0)
 
 
+TRUNCATE_CONTRACT_SQL = """
+DO $$
+DECLARE tables text;
+BEGIN
+    SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO tables
+    FROM pg_tables WHERE schemaname = 'public';
+    IF tables IS NOT NULL THEN
+        EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
+    END IF;
+END $$;
+"""
+
+
+@pytest.fixture(autouse=True)
+def _empty_contract_after_committing_tests(request, django_db_blocker) -> Iterator[None]:
+    """Transactional tests commit for real and Django's flush skips unmanaged tables: empty them."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    commits = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    if commits:
+        with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+            cursor.execute(TRUNCATE_CONTRACT_SQL)
+
+
 class _Null:
     def write(self, *args: object) -> None:
         pass

@@ -4,8 +4,7 @@ Browser downloads fail on this network, so Playwright drives ``/usr/bin/chromium
 installs it with apt-get where it is missing. Without it these tests are skipped with the reason
 printed in the summary (``-ra``), never silently.
 
-The live server commits for real, and Django's flush does not empty unmanaged tables, so every
-browser test empties the contract's tables afterwards.
+The live server commits for real; tests/conftest.py empties the contract's tables afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,18 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-TRUNCATE_CONTRACT_SQL = """
-DO $$
-DECLARE tables text;
-BEGIN
-    SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO tables
-    FROM pg_tables WHERE schemaname = 'public';
-    IF tables IS NOT NULL THEN
-        EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
-    END IF;
-END $$;
-"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -59,12 +45,15 @@ def _browser() -> Iterator[object]:
     # Playwright's sync API runs an event loop in this thread; the test's own database
     # access is still synchronous, which Django would otherwise refuse.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
@@ -78,8 +67,6 @@ def page(_browser, live_server, transactional_db) -> Iterator[object]:
         yield page
     finally:
         context.close()
-        with connection.cursor() as cursor:
-            cursor.execute(TRUNCATE_CONTRACT_SQL)
 
 
 def sign_in(page, email: str, password: str) -> None:
