@@ -59,18 +59,22 @@ def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
             yield f"{prefix}{entry.name}", entry
 
 
+def _object_id_of(model: type[models.Model]) -> Callable[[dict[type, Any]], dict[str, Any]]:
+    def kwargs(objects: dict[type, Any]) -> dict[str, Any]:
+        return {"object_id": objects[model].pk}
+
+    return kwargs
+
+
 def _admin_pages() -> list[Page]:
     pages = []
     for model, model_admin in admin.site._registry.items():
         info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         capability = getattr(model_admin, "capability", None)
         pages.append(Page(f"{info}_changelist", capability))
-        pages.append(
-            Page(f"{info}_change", capability, lambda o, m=model: {"object_id": o[m].pk}, model)
-        )
-        pages.append(
-            Page(f"{info}_history", capability, lambda o, m=model: {"object_id": o[m].pk}, model)
-        )
+        object_kwargs = _object_id_of(model)
+        pages.append(Page(f"{info}_change", capability, object_kwargs, model))
+        pages.append(Page(f"{info}_history", capability, object_kwargs, model))
     return pages
 
 
@@ -205,7 +209,7 @@ def test_admin_actions_are_offered_exactly_to_the_roles_granted_them(world, rf, 
         request.user = persona.django_user
         request.actor = persona.actor
         offered = set(model_admin.get_actions(request))
-        for func, name, _desc in model_admin._get_base_actions():
+        for func, name, _desc in model_admin._get_base_actions():  # type: ignore[attr-defined]
             capability = getattr(func, "capability", None)
             if capability is None:
                 if name in offered:
@@ -222,7 +226,7 @@ def test_posting_an_action_the_role_lacks_is_refused(world):
     auditor = world["personas"]["auditor"]
     client = auditor.client()
     for model, model_admin in admin.site._registry.items():
-        for func, name, _desc in model_admin._get_base_actions():
+        for func, name, _desc in model_admin._get_base_actions():  # type: ignore[attr-defined]
             capability = getattr(func, "capability", None)
             if capability is None or Role.AUDITOR in GRANTS[capability]:
                 continue
