@@ -1,1 +1,532 @@
-"""Admin pages of moderation."""
+"""Admin pages of moderation: the gateway users a support person lives in, and impersonations.
+
+Both pages are read-only admin pages (changes go through the services, via confirmation pages
+and bulk actions). Filters accept only their own parameters: anything else in a URL, an
+impossible page number or a malformed date becomes a message, never a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import quote, unquote
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from audit.models import AuditLog, RequestLog
+from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Capability, parse_roles
+from registry.models import McpServer
+from security.models import ApiKey, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.moderation import filters, selectors, services, views
+from security.moderation.forms import BanForm, ConfirmForm
+from security.moderation.onward_links import admin_page_url
+from tenants.models import Tenant
+
+# Query parameters every changelist understands besides its filters.
+CHANGELIST_PARAMS = frozenset({"q", "o", "p"})
+
+
+class GuardedChangelist:
+    """Turns unknown filters, impossible pages and the admin's ``?e=1`` into a message."""
+
+    list_filter: Any
+
+    def filter_parameters(self) -> set[str]:
+        names: set[str] = set()
+        for list_filter in self.list_filter:
+            names.update(getattr(list_filter, "parameter_names", ()) or ())
+            names.add(list_filter.parameter_name)
+        return names
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method == "GET":
+            allowed = CHANGELIST_PARAMS | self.filter_parameters()
+            unknown = [name for name in request.GET if name not in allowed]
+            if unknown:
+                shown = ", ".join(name.replace("\x00", "")[:40] for name in unknown)
+                messages.warning(request, f"Ignored filters this page does not have: {shown}.")
+                return self._redirect_without(request, unknown)
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
+            # The admin found no such page (or could not apply a filter) and lost the query.
+            messages.warning(request, "There is no such page of results: showing the first one.")
+            return self._redirect_without(request, ["p"])
+        return response
+
+    @staticmethod
+    def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRedirect:
+        params = request.GET.copy()
+        for name in names:
+            params.pop(name, None)
+        query = params.urlencode()
+        return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
+
+
+# --- Gateway users ----------------------------------------------------------------------------
+
+
+@admin.register(GatewayUser)
+class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
+    capability = Capability.MODERATE_USERS
+    list_display = (
+        "email",
+        "name",
+        "username",
+        "tenant_name",
+        "roles",
+        "ban_status",
+        "email_verified",
+        "is_active",
+        "auth_provider",
+        "created_at",
+        "last_login_at",
+    )
+    list_select_related = ("tenant",)
+    # Uses index: idx_users_created_at (created_at DESC)
+    ordering = ("-created_at",)
+    search_fields = ("email", "name", "username", "=id")
+    search_help_text = "Search by email, name, username or exact user id."
+    list_filter = (
+        tenant_filter("tenant_id"),
+        filters.RoleFilter,
+        filters.BanFilter,
+        filters.EmailVerifiedFilter,
+        filters.ActiveFilter,
+        filters.AuthProviderFilter,
+        filters.CreatedFilter,
+    )
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    actions = ["ban_selected", "unban_selected", "revoke_sessions_selected"]
+    change_form_template = "security/moderation/user_change_form.html"
+    fieldsets = (
+        (None, {"fields": ("id", "email", "name", "username", "display_username", "image")}),
+        (
+            "Access",
+            {"fields": ("roles", "tenant_name", "is_active", "email_verified", "auth_provider")},
+        ),
+        ("Ban", {"fields": ("ban_status", "ban_reason")}),
+        ("Dates", {"fields": ("created_at", "updated_at", "last_login_at")}),
+        ("Metadata", {"fields": ("user_metadata",)}),
+    )
+    readonly_fields = ("roles", "tenant_name", "ban_status")
+
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, user: GatewayUser) -> str:
+        # ``tenant`` came with the scoped user (select_related); a dangling id has no row.
+        tenant = user.tenant if user.tenant_id else None
+        if tenant is None:
+            return "—" if user.tenant_id is None else f"missing tenant {user.tenant_id}"
+        return tenant.name
+
+    @admin.display(description="roles", ordering="role")
+    def roles(self, user: GatewayUser) -> str:
+        return user.role or "user"
+
+    @admin.display(description="ban")
+    def ban_status(self, user: GatewayUser) -> str:
+        return views.ban_label(user)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and obj.tenant_id is not None:
+            # Read the tenant once, tolerating an id with no tenant row (no FK in some databases).
+            obj.tenant = Tenant.unscoped.filter(pk=obj.tenant_id).first()
+        return obj
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        actor = actor_of(request)
+        if actor is None or not actor.can(self.capability):
+            raise self.deny(request, "view")
+        user = selectors.access_user(actor, unquote(object_id))
+        sessions = selectors.user_sessions(user)
+        for session in sessions:
+            session["revoke_url"] = reverse(
+                "security:session_revoke", args=[user.pk, session["id"]]
+            )
+            session["impersonation_url"] = _impersonation_url(request, session)
+        api_keys = selectors.user_api_keys(actor, user)
+        for key in api_keys:
+            key["url"] = admin_page_url(request, ApiKey, key["id"])
+        audit_entries = selectors.user_audit_entries(actor, user)
+        for entry in audit_entries:
+            entry["url"] = admin_page_url(request, AuditLog, entry["id"])
+        context = {
+            **(extra_context or {}),
+            "sessions": sessions,
+            "sign_in_methods": selectors.user_sign_in_methods(user),
+            "api_keys": api_keys,
+            "audit_entries": audit_entries,
+            "tenant_url": (
+                admin_page_url(request, Tenant, user.tenant_id) if user.tenant_id else None
+            ),
+            "moderation_links": _moderation_links(actor, user),
+            "ban_label": views.ban_label(user),
+            "roles_list": sorted(role.value for role in parse_roles(user.role)),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    # --- bulk actions: a confirmation page first, then one service call in one transaction ---
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if any("\x00" in pk or len(pk) > 200 for pk in selected):
+            messages.error(request, "The selection held an id no user can have: nothing changed.")
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    @admin.action(description="Ban selected users")
+    def ban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        users = self._selection(request, queryset)
+        if users is None:
+            return None
+        actor = actor_of(request)
+        assert actor is not None
+        confirmed = request.POST.get("post") == "yes"
+        form = BanForm(request.POST if confirmed else None)
+        refusals = [
+            refusal
+            for user in users
+            if (refusal := services.moderation_refusal(actor, user, AuditAction.USER_BAN))
+        ]
+        status = 200
+        if confirmed and form.is_valid():
+            try:
+                outcome = services.ban_users(
+                    actor=actor,
+                    user_ids=[user.pk for user in users],
+                    reason=form.cleaned_data["reason"],
+                    expires_at=form.ban_expires(),
+                )
+            except services.ModerationRefused as refused:
+                refusals, status = [str(refused)], 403
+            except (services.NotFound, ValueError) as invalid:
+                form.add_error(None, str(invalid))
+            else:
+                _report(request, outcome, "Banned", "already banned")
+                return None
+        return views.confirmation_page(
+            request,
+            title=f"Ban {len(users)} users" if len(users) > 1 else f"Ban {users[0].email}",
+            users=users,
+            consequences=views.ban_consequences(users),
+            form=form,
+            submit_label="Ban",
+            refusal=" ".join(refusals) or None,
+            status=status,
+            hidden=_hidden("ban_selected", users),
+            cancel_url=request.get_full_path(),
+        )
+
+    @admin.action(description="Lift the ban of selected users")
+    def unban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._confirm_then(
+            request,
+            queryset,
+            action="unban_selected",
+            title="Lift the ban of",
+            consequences=views.unban_consequences,
+            submit_label="Lift the bans",
+            operation=services.unban_users,
+            verbs=("Lifted the ban of", "not banned"),
+        )
+
+    @admin.action(description="Revoke all sessions of selected users")
+    def revoke_sessions_selected(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
+        return self._confirm_then(
+            request,
+            queryset,
+            action="revoke_sessions_selected",
+            title="Revoke all sessions of",
+            consequences=views.revoke_consequences,
+            submit_label="Revoke all sessions",
+            operation=services.revoke_sessions_of_users,
+            verbs=("Signed out", "without sessions"),
+        )
+
+    def _confirm_then(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        *,
+        action: str,
+        title: str,
+        consequences: Any,
+        submit_label: str,
+        operation: Any,
+        verbs: tuple[str, str],
+    ) -> HttpResponse | None:
+        users = self._selection(request, queryset)
+        if users is None:
+            return None
+        actor = actor_of(request)
+        assert actor is not None
+        confirmed = request.POST.get("post") == "yes"
+        form = ConfirmForm(request.POST if confirmed else None)
+        if confirmed and form.is_valid():
+            try:
+                outcome = operation(actor=actor, user_ids=[user.pk for user in users])
+            except services.NotFound as gone:
+                messages.error(request, str(gone))
+                return None
+            _report(request, outcome, *verbs)
+            return None
+        return views.confirmation_page(
+            request,
+            title=f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}",
+            users=users,
+            consequences=consequences(users),
+            form=form,
+            submit_label=submit_label,
+            hidden=_hidden(action, users),
+            cancel_url=request.get_full_path(),
+        )
+
+    def _selection(self, request: HttpRequest, queryset: QuerySet) -> list[GatewayUser] | None:
+        users = list(queryset.order_by("email")[: services.MAX_BULK_USERS + 1])
+        if len(users) > services.MAX_BULK_USERS:
+            messages.error(
+                request,
+                f"Select at most {services.MAX_BULK_USERS} users at a time: nothing changed.",
+            )
+            return None
+        if not users:
+            messages.warning(request, "None of the selected users exist any more.")
+            return None
+        return users
+
+
+def _hidden(action: str, users: list[GatewayUser]) -> list[tuple[str, str]]:
+    return [
+        ("action", action),
+        ("post", "yes"),
+        *((ACTION_CHECKBOX_NAME, str(user.pk)) for user in users),
+    ]
+
+
+def _report(request: HttpRequest, outcome: services.Outcome, done: str, already: str) -> None:
+    if outcome.changed:
+        text = f"{done} {len(outcome.changed)} user(s): {', '.join(outcome.changed[:10])}"
+        if len(outcome.changed) > 10:
+            text += ", …"
+        if outcome.sessions_deleted:
+            text += f"; {outcome.sessions_deleted} session(s) deleted"
+        messages.success(request, text + ".")
+    if outcome.unchanged:
+        messages.info(
+            request,
+            f"Left alone, {already}: {', '.join(outcome.unchanged[:10])}"
+            + (", …" if len(outcome.unchanged) > 10 else "")
+            + ".",
+        )
+
+
+def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
+    """The actions offered on a user page, each saying why not when it is refused."""
+    links = []
+    if services.ban_is_active(user):
+        links.append(
+            {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
+        )
+    else:
+        links.append(
+            {
+                "label": "Ban",
+                "url": reverse("security:user_ban", args=[user.pk]),
+                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+            }
+        )
+        if user.banned:
+            links.append(
+                {
+                    "label": "Clear expired ban",
+                    "url": reverse("security:user_unban", args=[user.pk]),
+                }
+            )
+    links.append(
+        {
+            "label": "Revoke all sessions",
+            "url": reverse("security:user_revoke_sessions", args=[user.pk]),
+        }
+    )
+    links.append(
+        {
+            "label": "Change roles",
+            "url": reverse("security:user_roles", args=[user.pk]),
+            "refusal": services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
+        }
+    )
+    return links
+
+
+def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | None:
+    if not session["impersonated_by"]:
+        return None
+    record_id = (
+        selectors.impersonations_visible_to(actor_of(request))
+        .filter(session_id=session["id"])
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if record_id is None else admin_page_url(request, ImpersonationRecord, record_id)
+
+
+# --- Impersonation review ---------------------------------------------------------------------
+
+
+@admin.register(ImpersonationRecord)
+class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
+    capability = Capability.REVIEW_IMPERSONATIONS
+    list_display = (
+        "started_at",
+        "impersonator",
+        "impersonated",
+        "tenant",
+        "ends",
+        "status_label",
+        "ip_address",
+        "short_user_agent",
+        "reviewed",
+    )
+    list_display_links = ("started_at",)
+    ordering = ("-started_at",)
+    search_fields = (
+        "impersonator_email",
+        "impersonated_email",
+        "=impersonator_id",
+        "=impersonated_user_id",
+        "ip_address",
+    )
+    search_help_text = "Search by email or exact user id of either person, or by IP address."
+    list_filter = (
+        filters.ImpersonationStatusFilter,
+        filters.ReviewedFilter,
+        filters.ImpersonatorFilter,
+        filters.ImpersonatedUserFilter,
+        tenant_filter("tenant_id"),
+        filters.StartedRangeFilter,
+    )
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    actions = None
+    change_list_template = "security/moderation/impersonation_change_list.html"
+    change_form_template = "security/moderation/impersonation_change_form.html"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "impersonator",
+                    "impersonated",
+                    "tenant",
+                    "status_label",
+                    "started_at",
+                    "expires_at",
+                    "ended_at",
+                    "ended_by",
+                )
+            },
+        ),
+        ("Where from", {"fields": ("ip_address", "user_agent", "session_id")}),
+        ("Review", {"fields": ("reviewed_at", "reviewed_by", "review_note")}),
+        ("Record", {"fields": ("first_seen_at", "last_seen_at")}),
+    )
+    readonly_fields = ("impersonator", "impersonated", "tenant", "status_label")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The tenant of a record already in scope; ``tenants`` has its own scoping for lists.
+        tenant_names = Tenant.unscoped.filter(pk=OuterRef("tenant_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(tenant_name=Subquery(tenant_names))
+
+    @admin.display(description="impersonator", ordering="impersonator_email")
+    def impersonator(self, record: ImpersonationRecord) -> str:
+        return record.impersonator_email or record.impersonator_id
+
+    @admin.display(description="impersonated user", ordering="impersonated_email")
+    def impersonated(self, record: ImpersonationRecord) -> str:
+        url = reverse(
+            "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
+        )
+        return format_html('<a href="{}">{}</a>', url, record.impersonated_email or "(no email)")
+
+    @admin.display(description="tenant", ordering="tenant_name")
+    def tenant(self, record: ImpersonationRecord) -> str:
+        if record.tenant_id is None:
+            return "—"
+        return getattr(record, "tenant_name", None) or f"missing tenant {record.tenant_id}"
+
+    @admin.display(description="ends or ended")
+    def ends(self, record: ImpersonationRecord) -> Any:
+        return record.ended_at or record.expires_at
+
+    @admin.display(description="status")
+    def status_label(self, record: ImpersonationRecord) -> str:
+        status = record.status
+        return format_html('<span class="impersonation-{}">{}</span>', status, status.label)
+
+    @admin.display(description="user agent")
+    def short_user_agent(self, record: ImpersonationRecord) -> str:
+        agent = record.user_agent or ""
+        return agent if len(agent) <= 60 else agent[:57] + "…"
+
+    @admin.display(description="reviewed", boolean=True)
+    def reviewed(self, record: ImpersonationRecord) -> bool:
+        return record.reviewed_at is not None
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        actor = actor_of(request)
+        if actor is None or not actor.can(self.capability):
+            raise self.deny(request, "list")
+        # Every view of the page records what the gateway has now, before it is gone.
+        services.capture_impersonations()
+        since, until = filters.started_range(request.GET)
+        events = selectors.impersonation_audit_events(actor, since, until)
+        for event in events:
+            event.url = admin_page_url(request, AuditLog, event.pk)  # type: ignore[attr-defined]
+        context = {**(extra_context or {}), "impersonation_events": events}
+        return super().changelist_view(request, context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        actor = actor_of(request)
+        if actor is None or not actor.can(self.capability):
+            raise self.deny(request, "view")
+        services.capture_impersonations()
+        record = selectors.access_impersonation(actor, unquote(object_id))
+        audit_entries = selectors.impersonation_audit_activity(actor, record)
+        for entry in audit_entries:
+            entry.url = admin_page_url(request, AuditLog, entry.pk)  # type: ignore[attr-defined]
+        requests = selectors.impersonation_request_activity(actor, record)
+        for row in requests:
+            row.url = admin_page_url(request, RequestLog, row.pk)  # type: ignore[attr-defined]
+            row.server_url = (  # type: ignore[attr-defined]
+                admin_page_url(request, McpServer, row.server_id) if row.server_id else None
+            )
+        start, end = selectors.impersonation_window(record)
+        context = {
+            **(extra_context or {}),
+            "record": record,
+            "window_start": start,
+            "window_end": end,
+            "audit_entries": audit_entries,
+            "request_entries": requests,
+            "activity_limit": selectors.ACTIVITY_LIMIT,
+            "can_end": record.status == ImpersonationStatus.ACTIVE,
+            "end_url": reverse("security:impersonation_end", args=[record.pk]),
+            "review_url": reverse("security:impersonation_review", args=[record.pk]),
+            "impersonated_url": reverse(
+                "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
+            ),
+        }
+        return super().change_view(request, object_id, form_url, context)

@@ -1,0 +1,92 @@
+"""The input of moderation pages: a ban's reason and length, roles, a review note.
+
+Forms only check what a person typed and say clearly what is wrong; the rules about who may do
+what to whom live in the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from backoffice.roles import Role
+from security.moderation.services import MAX_NOTE_LENGTH, MAX_REASON_LENGTH
+
+BAN_LENGTHS = {
+    "1d": dt.timedelta(days=1),
+    "7d": dt.timedelta(days=7),
+    "30d": dt.timedelta(days=30),
+}
+# Far enough for any real ban, and well inside what both Python and PostgreSQL can hold.
+LATEST_BAN_END = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
+
+
+class BanForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept with the ban and shown to other staff.",
+    )
+    length = forms.ChoiceField(
+        label="Ban length",
+        choices=[
+            ("permanent", "Permanent"),
+            ("1d", "1 day"),
+            ("7d", "7 days"),
+            ("30d", "30 days"),
+            ("until", "Until the time below"),
+        ],
+        initial="permanent",
+        widget=forms.RadioSelect,
+    )
+    until = forms.DateTimeField(
+        label="Banned until (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Only used with “Until the time below”.",
+        error_messages={"invalid": "Enter a date and time, like 2030-01-31 18:00."},
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("length") == "until" and "until" not in self.errors:
+            until = cleaned.get("until")
+            if until is None:
+                self.add_error("until", "Choose when the ban ends.")
+            elif until <= timezone.now():
+                self.add_error("until", "The end of a ban must be in the future.")
+            elif until > LATEST_BAN_END:
+                self.add_error("until", "That is too far away: choose a permanent ban instead.")
+        return cleaned
+
+    def ban_expires(self) -> dt.datetime | None:
+        """When the ban ends (None: permanent), from the chosen length."""
+        length = self.cleaned_data["length"]
+        if length == "permanent":
+            return None
+        if length == "until":
+            return self.cleaned_data["until"]
+        return timezone.now() + BAN_LENGTHS[length]
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=[(role.value, role.value) for role in Role],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Stored in the gateway as comma-separated text, e.g. “support,auditor”.",
+        error_messages={"required": "Choose at least one role (“user” for none)."},
+    )
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="What you checked and what you concluded.",
+    )
+
+
+class ConfirmForm(forms.Form):
+    """No input: posting it confirms an action the page has described."""

@@ -1,0 +1,212 @@
+"""Reads the moderation pages share, already scoped to the person looking.
+
+A user page is opened with ``access_user`` (404 for a user the actor may not moderate); what it
+shows of that user's sessions, sign-in methods, keys and audit entries is read here, field by
+field, so that tokens, password hashes and key hashes never leave the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AuditLog, RequestLog
+from backoffice.roles import Actor, Capability
+from backoffice.tenancy import access
+from security.models import Account, ApiKey, GatewaySession, GatewayUser, ImpersonationRecord
+
+RECENT_AUDIT_ENTRIES = 20
+ACTIVITY_LIMIT = 200
+IMPERSONATION_EVENTS_LIMIT = 50
+# The audit events of impersonations shown beside the records, when no date range is chosen.
+DEFAULT_EVENTS_WINDOW = dt.timedelta(days=30)
+
+# What a session row shows: never ``token`` nor ``session_data``.
+SESSION_FIELDS = (
+    "id",
+    "user_agent",
+    "ip_address",
+    "created_at",
+    "last_activity_at",
+    "expires_at",
+    "impersonated_by",
+    "is_active",
+)
+AUDIT_FIELDS = (
+    "id",
+    "created_at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "resource_type",
+    "resource_id",
+    "ip_address",
+    "tenant_id",
+)
+
+
+def users_visible_to(actor: Actor | None) -> QuerySet[GatewayUser]:
+    return GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS)
+
+
+def access_user(actor: Actor | None, user_id: str) -> GatewayUser:
+    """The user ``actor`` may moderate, or 404."""
+    return access(GatewayUser.objects, actor, Capability.MODERATE_USERS, user_id)
+
+
+def user_sessions(user: GatewayUser) -> list[dict[str, Any]]:
+    """The user's sessions, newest first, without their tokens; ``user`` was already scoped."""
+    # Uses index: idx_sessions_user_active
+    rows = list(
+        GatewaySession.unscoped.filter(user_id=user.pk)
+        .order_by("-created_at")
+        .values(*SESSION_FIELDS)
+    )
+    impersonators = _emails({row["impersonated_by"] for row in rows if row["impersonated_by"]})
+    now = timezone.now()
+    for row in rows:
+        row["impersonator_email"] = impersonators.get(row["impersonated_by"] or "", "")
+        row["expired"] = row["expires_at"] <= now
+    return rows
+
+
+def user_sign_in_methods(user: GatewayUser) -> list[dict[str, Any]]:
+    """How the user signs in: the provider only, never its tokens or password hash."""
+    # Uses index: idx_accounts_user
+    return list(
+        Account.unscoped.filter(user_id=user.pk)
+        .order_by("created_at")
+        .values("id", "provider_id", "created_at", "updated_at")
+    )
+
+
+def user_api_keys(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:
+    """The API keys the user created, by prefix (the hash is never read)."""
+    # Uses index: idx_api_keys_user
+    return list(
+        ApiKey.objects.visible_to(actor, Capability.MODERATE_USERS)
+        .filter(created_by_id=user.pk)
+        .order_by("-created_at")
+        .values(
+            "id",
+            "name",
+            "key_prefix",
+            "tenant_id",
+            "tenant__name",
+            "is_active",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "created_at",
+        )
+    )
+
+
+def user_audit_entries(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:
+    """The most recent audit entries by the user or about the user, newest first."""
+    visible = AuditLog.objects.visible_to(actor, Capability.MODERATE_USERS)
+    # Uses index: idx_audit_logs_actor_time
+    by_user = list(
+        visible.filter(actor_id=user.pk)
+        .order_by("-created_at")
+        .values(*AUDIT_FIELDS)[:RECENT_AUDIT_ENTRIES]
+    )
+    # No index leads with resource_id; the BRIN on created_at keeps the newest scan short.
+    about_user = list(
+        visible.filter(resource_type="user", resource_id=user.pk)
+        .exclude(actor_id=user.pk)
+        .order_by("-created_at")
+        .values(*AUDIT_FIELDS)[:RECENT_AUDIT_ENTRIES]
+    )
+    entries = sorted(by_user + about_user, key=lambda row: row["created_at"], reverse=True)
+    return entries[:RECENT_AUDIT_ENTRIES]
+
+
+def impersonations_visible_to(actor: Actor | None) -> QuerySet[ImpersonationRecord]:
+    return ImpersonationRecord.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+
+
+def access_impersonation(actor: Actor | None, record_id: object) -> ImpersonationRecord:
+    """One impersonation record ``actor`` may review, or 404."""
+    return access(ImpersonationRecord.objects, actor, Capability.REVIEW_IMPERSONATIONS, record_id)
+
+
+def impersonation_window(record: ImpersonationRecord) -> tuple[dt.datetime, dt.datetime]:
+    """From its start to when it ended, expired, or now if it is still running."""
+    end = record.ended_at or min(record.expires_at, timezone.now())
+    return record.started_at, max(end, record.started_at)
+
+
+def impersonation_audit_activity(actor: Actor, record: ImpersonationRecord) -> list[AuditLog]:
+    """Audit entries of the impersonated user (or of that session) while it lasted."""
+    start, end = impersonation_window(record)
+    # Uses index: idx_audit_logs_actor_time (and the BRIN on created_at for the session's rows)
+    return list(
+        AuditLog.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+        .filter(created_at__gte=start, created_at__lte=end)
+        .filter(Q(actor_id=record.impersonated_user_id) | Q(session_id=record.session_id))
+        .only(*AUDIT_FIELDS)
+        .order_by("created_at")[:ACTIVITY_LIMIT]
+    )
+
+
+def impersonation_request_activity(actor: Actor, record: ImpersonationRecord) -> list[RequestLog]:
+    """Gateway requests the impersonated user made while it lasted."""
+    start, end = impersonation_window(record)
+    requests = RequestLog.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS).filter(
+        user_id=record.impersonated_user_id, created_at__gte=start, created_at__lte=end
+    )
+    if record.tenant_id is not None:
+        # Uses index: idx_request_logs_tenant_time
+        requests = requests.filter(tenant_id=record.tenant_id)
+    return list(
+        requests.select_related("server")
+        .only(
+            "id",
+            "created_at",
+            "method",
+            "tool_name",
+            "status_code",
+            "duration_ms",
+            "server__id",
+            "server__name",
+        )
+        .order_by("created_at")[:ACTIVITY_LIMIT]
+    )
+
+
+def impersonation_audit_events(
+    actor: Actor, since: dt.datetime | None, until: dt.datetime | None
+) -> list[AuditLog]:
+    """``impersonation.*`` events the gateway (and the back office) wrote in this date range."""
+    since = since or timezone.now() - DEFAULT_EVENTS_WINDOW
+    events = AuditLog.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS).filter(
+        action__startswith="impersonation.", created_at__gte=since
+    )
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    # Uses index: idx_audit_logs_created_brin (the date range bounds the scan)
+    return list(events.only(*AUDIT_FIELDS).order_by("-created_at")[:IMPERSONATION_EVENTS_LIMIT])
+
+
+def _emails(user_ids: set[str]) -> dict[str, str]:
+    # Impersonators are platform staff; their email names who acted on a row already in scope.
+    if not user_ids:
+        return {}
+    return dict(GatewayUser.unscoped.filter(pk__in=user_ids).values_list("id", "email"))
+
+
+def find_user(actor: Actor, who: str) -> GatewayUser | None:
+    """A user the actor may moderate, by email, username or id, as a script names them."""
+    if not who or "\x00" in who:
+        return None
+    return (
+        users_visible_to(actor)
+        .filter(Q(email__iexact=who) | Q(username__iexact=who) | Q(pk=who))
+        .order_by("pk")
+        .first()
+    )

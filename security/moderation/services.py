@@ -1,0 +1,575 @@
+"""User moderation and impersonation review: every change support staff make, audited.
+
+Each function is the only way its change is made: admin actions, pages and management commands
+call it alike. Each runs in its own transaction, locks the rows it changes with
+``select_for_update`` (so two identical requests at once write one audit row) and writes its
+audit row inside that transaction. A refusal (banning yourself, a non-admin acting on an admin)
+changes nothing and is recorded with outcome ``denied`` once the transaction has been left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Actor, Capability, Role, format_roles, parse_roles
+from backoffice.staff_audit import record_denied, record_staff_action
+from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+
+# Better-Auth's admin plugin stores this when a ban is given without a reason.
+DEFAULT_BAN_REASON = "No reason"
+# A bulk action locks every selected user in one transaction; keep that bounded.
+MAX_BULK_USERS = 500
+MAX_NOTE_LENGTH = 2000
+MAX_REASON_LENGTH = 500
+
+
+class ModerationRefused(PermissionDenied):
+    """The actor may not do this to this user; nothing was changed and the attempt was audited."""
+
+
+class NotFound(LookupError):
+    """The user, session or impersonation is not there, or not visible to the actor."""
+
+
+@dataclass
+class Outcome:
+    """What an operation did, in words a message can use: who changed, who was already so."""
+
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    sessions_deleted: int = 0
+
+
+# --- Rules every page shows before it is asked, and every service enforces --------------------
+
+
+def moderation_refusal(actor: Actor, user: GatewayUser, action: AuditAction) -> str | None:
+    """Why ``actor`` may not apply ``action`` to ``user``, or None when they may."""
+    actor_is_admin = Role.ADMIN in actor.roles
+    target_is_admin = Role.ADMIN in parse_roles(user.role)
+    if action == AuditAction.USER_BAN:
+        if actor.gateway_user_id is not None and user.pk == actor.gateway_user_id:
+            return "Nobody can ban themselves."
+        if target_is_admin and not actor_is_admin:
+            return f"Only an admin may ban {user.email}, who is an admin."
+    if action == AuditAction.USER_ROLE_CHANGE and target_is_admin and not actor_is_admin:
+        return f"Only an admin may change the roles of {user.email}, who is an admin."
+    return None
+
+
+def roles_refusal(actor: Actor, user: GatewayUser, new_roles: frozenset[Role]) -> str | None:
+    """Why ``actor`` may not give ``user`` these roles: granting admin takes an admin."""
+    refusal = moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
+    if refusal is None and Role.ADMIN in new_roles and Role.ADMIN not in actor.roles:
+        refusal = "Only an admin may grant the admin role."
+    return refusal
+
+
+def ban_is_active(user: GatewayUser, now: dt.datetime | None = None) -> bool:
+    """Better-Auth lifts a ban whose expiry has passed at the next sign-in: it no longer counts."""
+    if not user.banned:
+        return False
+    return user.ban_expires is None or user.ban_expires > (now or timezone.now())
+
+
+# --- User moderation --------------------------------------------------------------------------
+
+
+def ban_user(*, actor: Actor, user_id: str, reason: str, expires_at: dt.datetime | None) -> Outcome:
+    """Ban one user as Better-Auth does: flag, reason, expiry, and every session deleted."""
+    return ban_users(actor=actor, user_ids=[user_id], reason=reason, expires_at=expires_at)
+
+
+def ban_users(
+    *,
+    actor: Actor,
+    user_ids: Sequence[str],
+    reason: str,
+    expires_at: dt.datetime | None,
+) -> Outcome:
+    """Ban users in one transaction; if any of them may not be banned by ``actor``, none is."""
+    _require(actor, Capability.MODERATE_USERS, AuditAction.USER_BAN, user_ids)
+    reason = _clean_text(reason, "reason", MAX_REASON_LENGTH) or DEFAULT_BAN_REASON
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("A ban must end in the future.")
+    outcome = Outcome()
+    with transaction.atomic():
+        users = _lock_users(actor, user_ids)
+        refused = _refusals(actor, users, AuditAction.USER_BAN)
+        if not refused:
+            for user in users:
+                if ban_is_active(user, now):
+                    # Already banned (a double click, or two people at once): no second row.
+                    outcome.unchanged.append(user.email)
+                    continue
+                before = _ban_state(user)
+                deleted = _delete_sessions(
+                    GatewaySession.unscoped.filter(user_id=user.pk), actor, now
+                )
+                GatewayUser.unscoped.filter(pk=user.pk).update(
+                    banned=True, ban_reason=reason, ban_expires=expires_at, updated_at=now
+                )
+                record_staff_action(
+                    actor=actor,
+                    action=AuditAction.USER_BAN,
+                    resource_type="user",
+                    resource_id=user.pk,
+                    tenant_id=user.tenant_id,
+                    before=before,
+                    after={"banned": True, "ban_reason": reason, "ban_expires": expires_at},
+                    details={"email": user.email, "sessions_deleted": deleted},
+                )
+                outcome.changed.append(user.email)
+                outcome.sessions_deleted += deleted
+    _raise_refused(actor, refused, AuditAction.USER_BAN)
+    return outcome
+
+
+def unban_user(*, actor: Actor, user_id: str) -> Outcome:
+    """Lift one user's ban: Better-Auth clears the flag, the reason and the expiry."""
+    return unban_users(actor=actor, user_ids=[user_id])
+
+
+def unban_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcome:
+    """Lift the bans of users in one transaction; users who are not banned are left alone."""
+    _require(actor, Capability.MODERATE_USERS, AuditAction.USER_UNBAN, user_ids)
+    now = timezone.now()
+    outcome = Outcome()
+    with transaction.atomic():
+        for user in _lock_users(actor, user_ids):
+            if not (user.banned or user.ban_reason or user.ban_expires):
+                outcome.unchanged.append(user.email)
+                continue
+            before = _ban_state(user)
+            GatewayUser.unscoped.filter(pk=user.pk).update(
+                banned=False, ban_reason=None, ban_expires=None, updated_at=now
+            )
+            record_staff_action(
+                actor=actor,
+                action=AuditAction.USER_UNBAN,
+                resource_type="user",
+                resource_id=user.pk,
+                tenant_id=user.tenant_id,
+                before=before,
+                after={"banned": False, "ban_reason": None, "ban_expires": None},
+                details={"email": user.email},
+            )
+            outcome.changed.append(user.email)
+    return outcome
+
+
+def revoke_all_sessions(*, actor: Actor, user_id: str) -> Outcome:
+    """Sign one user out everywhere by deleting all their sessions."""
+    return revoke_sessions_of_users(actor=actor, user_ids=[user_id])
+
+
+def revoke_sessions_of_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcome:
+    """Delete every session of these users in one transaction (impersonations included)."""
+    _require(actor, Capability.MODERATE_USERS, AuditAction.SESSION_REVOKE_ALL, user_ids)
+    now = timezone.now()
+    outcome = Outcome()
+    with transaction.atomic():
+        # The user rows are locked so that two identical requests run one after the other.
+        for user in _lock_users(actor, user_ids):
+            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            if not deleted:
+                outcome.unchanged.append(user.email)
+                continue
+            record_staff_action(
+                actor=actor,
+                action=AuditAction.SESSION_REVOKE_ALL,
+                resource_type="user",
+                resource_id=user.pk,
+                tenant_id=user.tenant_id,
+                details={"email": user.email, "sessions_deleted": deleted},
+            )
+            outcome.changed.append(user.email)
+            outcome.sessions_deleted += deleted
+    return outcome
+
+
+def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
+    """Sign a user out of one device by deleting that session."""
+    _require(actor, Capability.MODERATE_USERS, AuditAction.SESSION_REVOKE, [session_id])
+    if "\x00" in session_id:
+        raise NotFound("No such session.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = (
+            GatewaySession.objects.visible_to(actor, Capability.MODERATE_USERS)
+            .select_for_update(of=("self",))
+            .select_related("user")
+            .only(
+                "id",
+                "user__id",
+                "user__email",
+                "user__tenant_id",
+                "ip_address",
+                "user_agent",
+                "impersonated_by",
+                "created_at",
+                "expires_at",
+            )
+            .filter(pk=session_id)
+            .first()
+        )
+        if session is None:
+            raise NotFound("This session no longer exists: it was revoked or it expired.")
+        user = session.user
+        _delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.SESSION_REVOKE,
+            resource_type="session",
+            resource_id=session.pk,
+            tenant_id=user.tenant_id,
+            details={
+                "user_id": user.pk,
+                "email": user.email,
+                "ip_address": session.ip_address,
+                "impersonated_by": session.impersonated_by,
+            },
+        )
+    return Outcome(changed=[user.email], sessions_deleted=1)
+
+
+def change_roles(*, actor: Actor, user_id: str, roles: Iterable[Role | str]) -> Outcome:
+    """Set a user's ``role`` text to these known roles; only an admin may touch admin."""
+    new_roles = _known_roles(roles)
+    _require(actor, Capability.MODERATE_USERS, AuditAction.USER_ROLE_CHANGE, [user_id])
+    new_text = format_roles(new_roles)
+    now = timezone.now()
+    outcome = Outcome()
+    refused: list[tuple[GatewayUser, str]] = []
+    with transaction.atomic():
+        user = _lock_users(actor, [user_id])[0]
+        refusal = roles_refusal(actor, user, new_roles)
+        if refusal is not None:
+            refused.append((user, refusal))
+        elif (user.role or "") == new_text:
+            outcome.unchanged.append(user.email)
+        else:
+            GatewayUser.unscoped.filter(pk=user.pk).update(role=new_text, updated_at=now)
+            record_staff_action(
+                actor=actor,
+                action=AuditAction.USER_ROLE_CHANGE,
+                resource_type="user",
+                resource_id=user.pk,
+                tenant_id=user.tenant_id,
+                before={"role": user.role},
+                after={"role": new_text},
+                details={"email": user.email},
+            )
+            outcome.changed.append(user.email)
+    _raise_refused(actor, refused, AuditAction.USER_ROLE_CHANGE)
+    return outcome
+
+
+# --- Impersonation review ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    seen: int
+    recorded: int
+    ended: int
+
+
+def capture_impersonations() -> CaptureResult:
+    """Copy every impersonation session row into the back office's records; close vanished ones.
+
+    Needs no actor and writes no audit row: it records what the gateway did, changes nothing in
+    it, and must see every tenant's sessions so that no impersonation escapes the record. Pages
+    scope what they show of the records.
+    """
+    now = timezone.now()
+    # Uses index: idx_sessions_impersonated_by
+    live = list(
+        GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
+            "id",
+            "user_id",
+            "user__email",
+            "user__tenant_id",
+            "impersonated_by",
+            "created_at",
+            "expires_at",
+            "ip_address",
+            "user_agent",
+        )
+    )
+    impersonator_emails = dict(
+        GatewayUser.unscoped.filter(pk__in={row["impersonated_by"] for row in live}).values_list(
+            "id", "email"
+        )
+    )
+    with transaction.atomic():
+        known = set(
+            ImpersonationRecord.unscoped.filter(
+                session_id__in=[row["id"] for row in live]
+            ).values_list("session_id", flat=True)
+        )
+        ImpersonationRecord.unscoped.bulk_create(
+            [
+                ImpersonationRecord(
+                    session_id=row["id"],
+                    impersonator_id=row["impersonated_by"],
+                    impersonator_email=impersonator_emails.get(row["impersonated_by"], ""),
+                    impersonated_user_id=row["user_id"],
+                    impersonated_email=row["user__email"] or "",
+                    tenant_id=row["user__tenant_id"],
+                    started_at=row["created_at"],
+                    expires_at=row["expires_at"],
+                    ip_address=row["ip_address"] or "",
+                    user_agent=(row["user_agent"] or "")[:1000],
+                    last_seen_at=now,
+                )
+                for row in live
+            ],
+            update_conflicts=True,
+            unique_fields=["session_id"],
+            update_fields=["expires_at", "ip_address", "user_agent", "last_seen_at"],
+        )
+        # Gone before its expiry: stopped in the gateway (or deleted) since we last looked.
+        ended = (
+            ImpersonationRecord.unscoped.filter(ended_at__isnull=True, expires_at__gt=now)
+            .exclude(session_id__in=[row["id"] for row in live])
+            .update(ended_at=now)
+        )
+    return CaptureResult(seen=len(live), recorded=len(live) - len(known), ended=ended)
+
+
+def end_impersonation(*, actor: Actor, record_id: int) -> Outcome:
+    """Stop an active impersonation now by deleting its session row, as Better-Auth's stop does."""
+    _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_END, [record_id])
+    now = timezone.now()
+    with transaction.atomic():
+        record = _lock_record(actor, record_id)
+        label = str(record)
+        if record.status != ImpersonationStatus.ACTIVE:
+            return Outcome(unchanged=[label])
+        deleted, _ = GatewaySession.unscoped.filter(pk=record.session_id).delete()
+        if not deleted:
+            # Stopped in the gateway since the last capture: it ended, but not by us.
+            ImpersonationRecord.unscoped.filter(pk=record.pk).update(ended_at=now)
+            return Outcome(unchanged=[label])
+        ImpersonationRecord.unscoped.filter(pk=record.pk).update(
+            ended_at=now, ended_by=actor.display_name
+        )
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.IMPERSONATION_END,
+            resource_type="session",
+            resource_id=record.session_id,
+            tenant_id=record.tenant_id,
+            details={
+                "impersonator_id": record.impersonator_id,
+                "impersonator_email": record.impersonator_email,
+                "impersonated_user_id": record.impersonated_user_id,
+                "impersonated_email": record.impersonated_email,
+            },
+        )
+    return Outcome(changed=[label], sessions_deleted=1)
+
+
+def review_impersonation(*, actor: Actor, record_id: int, note: str) -> Outcome:
+    """Mark an impersonation reviewed with a note; nobody reviews their own impersonation."""
+    note = _clean_text(note, "note", MAX_NOTE_LENGTH)
+    if not note:
+        raise ValueError("A review needs a note.")
+    _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_REVIEW, [record_id])
+    now = timezone.now()
+    refusal = None
+    with transaction.atomic():
+        record = _lock_record(actor, record_id)
+        label = str(record)
+        if actor.gateway_user_id is not None and record.impersonator_id == actor.gateway_user_id:
+            refusal = "Nobody can review their own impersonation."
+        elif record.reviewed_at is not None and record.review_note == note:
+            return Outcome(unchanged=[label])
+        else:
+            before = {
+                "reviewed_at": record.reviewed_at,
+                "reviewed_by": record.reviewed_by,
+                "review_note": record.review_note,
+            }
+            ImpersonationRecord.unscoped.filter(pk=record.pk).update(
+                reviewed_at=now, reviewed_by=actor.display_name, review_note=note
+            )
+            record_staff_action(
+                actor=actor,
+                action=AuditAction.IMPERSONATION_REVIEW,
+                resource_type="session",
+                resource_id=record.session_id,
+                tenant_id=record.tenant_id,
+                before=before,
+                after={"reviewed_at": now, "reviewed_by": actor.display_name, "review_note": note},
+                details={
+                    "impersonator_email": record.impersonator_email,
+                    "impersonated_email": record.impersonated_email,
+                },
+            )
+    if refusal is not None:
+        record_denied(
+            actor=actor,
+            action=AuditAction.IMPERSONATION_REVIEW,
+            resource_type="session",
+            resource_id=record.session_id,
+            tenant_id=record.tenant_id,
+            details={"reason": refusal},
+        )
+        raise ModerationRefused(refusal)
+    return Outcome(changed=[label])
+
+
+# --- The parts every operation shares ---------------------------------------------------------
+
+
+def _require(
+    actor: Actor, capability: Capability, action: AuditAction, resource_ids: Sequence[object]
+) -> None:
+    if not actor.can(capability):
+        record_denied(
+            actor=actor,
+            action=action,
+            details={"reason": "role", "resource_ids": [str(pk) for pk in resource_ids][:50]},
+        )
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def _lock_users(actor: Actor, user_ids: Sequence[str]) -> list[GatewayUser]:
+    ids = sorted({str(pk) for pk in user_ids})
+    if any("\x00" in pk for pk in ids):
+        raise NotFound("A selected id is not a valid user id.")
+    if len(ids) > MAX_BULK_USERS:
+        raise ValueError(f"Select at most {MAX_BULK_USERS} users at a time.")
+    # Locked in id order, so two bulk actions over overlapping users cannot deadlock.
+    users = list(
+        GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update()
+    )
+    if not users:
+        raise NotFound("No such user." if len(ids) == 1 else "None of the selected users exist.")
+    return users
+
+
+def _lock_record(actor: Actor, record_id: int) -> ImpersonationRecord:
+    record = (
+        ImpersonationRecord.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+        .select_for_update()
+        .filter(pk=record_id)
+        .first()
+    )
+    if record is None:
+        raise NotFound(f"No impersonation session {record_id}.")
+    return record
+
+
+def _refusals(
+    actor: Actor, users: list[GatewayUser], action: AuditAction
+) -> list[tuple[GatewayUser, str]]:
+    return [
+        (user, refusal)
+        for user in users
+        if (refusal := moderation_refusal(actor, user, action)) is not None
+    ]
+
+
+def _raise_refused(
+    actor: Actor, refused: list[tuple[GatewayUser, str]], action: AuditAction
+) -> None:
+    """Audit each refusal (after the transaction, so the rows stay) and raise one error."""
+    if not refused:
+        return
+    for user, refusal in refused:
+        record_denied(
+            actor=actor,
+            action=action,
+            resource_type="user",
+            resource_id=user.pk,
+            tenant_id=user.tenant_id,
+            details={"reason": refusal, "email": user.email},
+        )
+    raise ModerationRefused(" ".join(refusal for _, refusal in refused) + " Nothing was changed.")
+
+
+def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
+    """Delete sessions, first recording the impersonations among them as ended by ``actor``."""
+    impersonations = list(
+        sessions.filter(impersonated_by__isnull=False).values(
+            "id",
+            "user_id",
+            "user__email",
+            "user__tenant_id",
+            "impersonated_by",
+            "created_at",
+            "expires_at",
+            "ip_address",
+            "user_agent",
+        )
+    )
+    if impersonations:
+        emails = dict(
+            GatewayUser.unscoped.filter(
+                pk__in={row["impersonated_by"] for row in impersonations}
+            ).values_list("id", "email")
+        )
+        ImpersonationRecord.unscoped.bulk_create(
+            [
+                ImpersonationRecord(
+                    session_id=row["id"],
+                    impersonator_id=row["impersonated_by"],
+                    impersonator_email=emails.get(row["impersonated_by"], ""),
+                    impersonated_user_id=row["user_id"],
+                    impersonated_email=row["user__email"] or "",
+                    tenant_id=row["user__tenant_id"],
+                    started_at=row["created_at"],
+                    expires_at=row["expires_at"],
+                    ip_address=row["ip_address"] or "",
+                    user_agent=(row["user_agent"] or "")[:1000],
+                    last_seen_at=now,
+                    ended_at=now,
+                    ended_by=actor.display_name,
+                )
+                for row in impersonations
+            ],
+            update_conflicts=True,
+            unique_fields=["session_id"],
+            update_fields=["ended_at", "ended_by", "last_seen_at"],
+        )
+    deleted, _ = sessions.delete()
+    return deleted
+
+
+def _ban_state(user: GatewayUser) -> dict[str, object]:
+    return {"banned": user.banned, "ban_reason": user.ban_reason, "ban_expires": user.ban_expires}
+
+
+def _known_roles(roles: Iterable[Role | str]) -> frozenset[Role]:
+    names = [str(role).strip().lower() for role in roles if str(role).strip()]
+    unknown = sorted({name for name in names if name not in Role._value2member_map_})
+    if unknown:
+        raise ValueError(
+            f"Unknown role {', '.join(unknown)}: use {', '.join(role.value for role in Role)}."
+        )
+    if not names:
+        raise ValueError("Give at least one role.")
+    return frozenset(Role(name) for name in names)
+
+
+def _clean_text(value: str, what: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise ValueError(f"The {what} cannot contain NUL characters.")
+    if len(value) > max_length:
+        raise ValueError(f"The {what} is too long (at most {max_length} characters).")
+    return value

@@ -1,0 +1,449 @@
+"""Confirmation pages for moderation: each says what will happen, then calls one service.
+
+Every view is wrapped by ``admin.site.admin_view`` (a signed-in member of staff with a back-office
+role) and checks the capability itself: a wrong role gets 403 and an audited denial, another
+tenant's user or a malformed id gets 404. The rules on whom an action may touch are the
+services'; pages only show them in advance so that nobody fills a form in vain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Actor, Capability, Role, parse_roles
+from backoffice.staff_audit import record_denied
+from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.moderation import selectors, services
+from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
+
+CONFIRM_TEMPLATE = "security/moderation/confirm.html"
+
+
+# --- The user moderation pages ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor = _permitted(request, Capability.MODERATE_USERS, "ban", user_id)
+    user = selectors.access_user(actor, user_id)
+    refusal = services.moderation_refusal(actor, user, AuditAction.USER_BAN)
+    form = BanForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.ban_user(
+                actor=actor,
+                user_id=user.pk,
+                reason=form.cleaned_data["reason"],
+                expires_at=form.ban_expires(),
+            )
+        except services.ModerationRefused as refused:
+            refusal, status = str(refused), 403
+        except services.NotFound as gone:
+            raise Http404(str(gone)) from gone
+        except ValueError as invalid:
+            form.add_error(None, str(invalid))
+        else:
+            if outcome.changed:
+                messages.success(
+                    request,
+                    f"Banned {user.email}; {_sessions(outcome.sessions_deleted)} deleted.",
+                )
+            else:
+                messages.info(request, f"{user.email} was already banned: nothing changed.")
+            return redirect(user_page_url(user.pk))
+    return confirmation_page(
+        request,
+        title=f"Ban {user.email}",
+        users=[user],
+        consequences=ban_consequences([user]),
+        form=form,
+        submit_label="Ban",
+        refusal=refusal,
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor = _permitted(request, Capability.MODERATE_USERS, "unban", user_id)
+    user = selectors.access_user(actor, user_id)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        outcome = _call(services.unban_user, actor=actor, user_id=user.pk)
+        if outcome.changed:
+            messages.success(request, f"Lifted the ban of {user.email}.")
+        else:
+            messages.info(request, f"{user.email} was not banned: nothing changed.")
+        return redirect(user_page_url(user.pk))
+    return confirmation_page(
+        request,
+        title=f"Lift the ban of {user.email}",
+        users=[user],
+        consequences=unban_consequences([user]),
+        form=form,
+        submit_label="Lift the ban",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor = _permitted(request, Capability.MODERATE_USERS, "revoke sessions", user_id)
+    user = selectors.access_user(actor, user_id)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        outcome = _call(services.revoke_all_sessions, actor=actor, user_id=user.pk)
+        if outcome.changed:
+            messages.success(
+                request, f"Signed {user.email} out: {_sessions(outcome.sessions_deleted)} deleted."
+            )
+        else:
+            messages.info(request, f"{user.email} had no sessions: nothing changed.")
+        return redirect(user_page_url(user.pk))
+    return confirmation_page(
+        request,
+        title=f"Revoke all sessions of {user.email}",
+        users=[user],
+        consequences=revoke_consequences([user]),
+        form=form,
+        submit_label="Revoke all sessions",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpResponse:
+    actor = _permitted(request, Capability.MODERATE_USERS, "revoke a session", user_id)
+    user = selectors.access_user(actor, user_id)
+    session = next((s for s in selectors.user_sessions(user) if s["id"] == session_id), None)
+    if session is None:
+        raise Http404("This session no longer exists: it was revoked or it expired.")
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        _call(services.revoke_session, actor=actor, session_id=session_id)
+        messages.success(request, f"Revoked one session of {user.email}.")
+        return redirect(user_page_url(user.pk))
+    where = session["ip_address"] or "an unknown address"
+    consequences = [
+        f"The session started {_when(session['created_at'])} from {where} is deleted: "
+        f"{user.email} is signed out on that device.",
+        "Their other sessions stay.",
+    ]
+    if session["impersonated_by"]:
+        consequences.append(
+            f"This is an impersonation by {session['impersonator_email'] or 'a deleted user'}: "
+            "it ends now."
+        )
+    return confirmation_page(
+        request,
+        title=f"Revoke a session of {user.email}",
+        users=[user],
+        consequences=consequences,
+        form=form,
+        submit_label="Revoke this session",
+        session=session,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
+    actor = _permitted(request, Capability.MODERATE_USERS, "change roles", user_id)
+    user = selectors.access_user(actor, user_id)
+    refusal = services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
+    current = sorted(role.value for role in parse_roles(user.role))
+    form = RolesForm(request.POST if request.method == "POST" else None, initial={"roles": current})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.change_roles(
+                actor=actor, user_id=user.pk, roles=form.cleaned_data["roles"]
+            )
+        except services.ModerationRefused as refused:
+            refusal, status = str(refused), 403
+        except services.NotFound as gone:
+            raise Http404(str(gone)) from gone
+        except ValueError as invalid:
+            form.add_error("roles", str(invalid))
+        else:
+            if outcome.changed:
+                messages.success(request, f"Changed the roles of {user.email}.")
+            else:
+                messages.info(request, f"{user.email} already had these roles: nothing changed.")
+            return redirect(user_page_url(user.pk))
+    consequences = [
+        f"Current role text: “{user.role or ''}”.",
+        "The new roles apply at the user's next request, in the gateway and here.",
+    ]
+    if Role.ADMIN not in actor.roles:
+        consequences.append("Only an admin may grant or remove the admin role.")
+    return confirmation_page(
+        request,
+        title=f"Change the roles of {user.email}",
+        users=[user],
+        consequences=consequences,
+        form=form,
+        submit_label="Save roles",
+        refusal=refusal,
+        status=status,
+    )
+
+
+# --- Impersonation review ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
+    actor = _permitted(request, Capability.REVIEW_IMPERSONATIONS, "end an impersonation", record_id)
+    record = selectors.access_impersonation(actor, record_id)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        outcome = _call(services.end_impersonation, actor=actor, record_id=record.pk)
+        if outcome.changed:
+            messages.success(request, f"Ended the impersonation of {record.impersonated_email}.")
+        else:
+            messages.info(request, "This impersonation had already ended: nothing changed.")
+        return redirect(impersonation_page_url(record.pk))
+    refusal = None
+    if record.status != ImpersonationStatus.ACTIVE:
+        refusal = f"This impersonation is {record.status.label.lower()}: there is nothing to end."
+    return confirmation_page(
+        request,
+        title="End an impersonation",
+        consequences=[
+            f"{record.impersonator_email or record.impersonator_id} stops acting as "
+            f"{record.impersonated_email} now: their impersonation session is deleted.",
+            f"It started {_when(record.started_at)} and would expire {_when(record.expires_at)}.",
+        ],
+        form=form,
+        submit_label="End the impersonation",
+        refusal=refusal,
+        cancel_url=impersonation_page_url(record.pk),
+        opts=ImpersonationRecord._meta,
+        original=record,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
+    actor = _permitted(
+        request, Capability.REVIEW_IMPERSONATIONS, "review an impersonation", record_id
+    )
+    record = selectors.access_impersonation(actor, record_id)
+    form = ReviewForm(
+        request.POST if request.method == "POST" else None,
+        initial={"note": record.review_note},
+    )
+    refusal = None
+    if actor.gateway_user_id is not None and record.impersonator_id == actor.gateway_user_id:
+        refusal = "Nobody can review their own impersonation."
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.review_impersonation(
+                actor=actor, record_id=record.pk, note=form.cleaned_data["note"]
+            )
+        except services.ModerationRefused as refused:
+            refusal, status = str(refused), 403
+        except services.NotFound as gone:
+            raise Http404(str(gone)) from gone
+        except ValueError as invalid:
+            form.add_error("note", str(invalid))
+        else:
+            if outcome.changed:
+                messages.success(request, "Marked the impersonation reviewed.")
+            else:
+                messages.info(request, "It was already reviewed with this note: nothing changed.")
+            return redirect(impersonation_page_url(record.pk))
+    consequences = [
+        f"{record.impersonator_email or record.impersonator_id} acted as "
+        f"{record.impersonated_email} from {_when(record.started_at)}.",
+        "Your name, the time and your note are kept with this impersonation and in the audit log.",
+    ]
+    if record.reviewed_at is not None:
+        consequences.append(
+            f"Already reviewed by {record.reviewed_by} {_when(record.reviewed_at)}: "
+            "saving replaces their note."
+        )
+    return confirmation_page(
+        request,
+        title="Mark an impersonation reviewed",
+        consequences=consequences,
+        form=form,
+        submit_label="Mark reviewed",
+        refusal=refusal,
+        status=status,
+        cancel_url=impersonation_page_url(record.pk),
+        opts=ImpersonationRecord._meta,
+        original=record,
+    )
+
+
+# --- What the pages and the admin's bulk actions share ----------------------------------------
+
+
+def confirmation_page(
+    request: HttpRequest,
+    *,
+    title: str,
+    consequences: Sequence[str],
+    form: Any,
+    submit_label: str,
+    users: Sequence[GatewayUser] = (),
+    refusal: str | None = None,
+    status: int = 200,
+    cancel_url: str | None = None,
+    hidden: Sequence[tuple[str, str]] = (),
+    opts: Any = None,
+    original: Any = None,
+    **extra: Any,
+) -> TemplateResponse:
+    """The page that says what an action will do, with its form; the admin's pattern."""
+    opts = opts or GatewayUser._meta
+    if original is None and len(users) == 1:
+        original = users[0]
+    context = {
+        **admin.site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "original": original,
+        "original_url": _original_url(opts, original),
+        "subjects": _subjects(users),
+        "consequences": consequences,
+        "form": form,
+        "submit_label": submit_label,
+        "refusal": refusal,
+        "cancel_url": cancel_url
+        or (user_page_url(users[0].pk) if len(users) == 1 else _changelist_url(opts)),
+        "hidden": hidden,
+        **extra,
+    }
+    response = TemplateResponse(request, CONFIRM_TEMPLATE, context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
+    already = [user.email for user in users if services.ban_is_active(user)]
+    lines = [
+        "Each user below is banned from the gateway: they cannot sign in until the ban ends.",
+        "All of their sessions are deleted, impersonations of them included: "
+        "they are signed out everywhere at once.",
+    ]
+    if already:
+        lines.append(f"Already banned, left as they are: {', '.join(already)}.")
+    return lines
+
+
+def unban_consequences(users: Sequence[GatewayUser]) -> list[str]:
+    return [
+        "The ban flag, its reason and its end are cleared: the user can sign in again.",
+        "Sessions deleted by the ban do not come back; the user signs in anew.",
+    ]
+
+
+def revoke_consequences(users: Sequence[GatewayUser]) -> list[str]:
+    return [
+        "Every session of each user below is deleted: they are signed out everywhere "
+        "and can sign in again.",
+        "Impersonations of them end too.",
+    ]
+
+
+def user_page_url(user_id: str) -> str:
+    return reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
+
+
+def impersonation_page_url(record_id: int) -> str:
+    return reverse("admin:security_impersonationrecord_change", args=[record_id])
+
+
+def _changelist_url(opts: Any) -> str:
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def _original_url(opts: Any, original: Any) -> str | None:
+    if original is None:
+        return None
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(original.pk)])
+
+
+def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
+    """Each user with what the action touches: sessions, impersonations, current ban."""
+    if not users:
+        return []
+    counts: dict[str, dict[str, int]] = {}
+    # Users were scoped by the caller; their sessions come with them.
+    rows = GatewaySession.unscoped.filter(user_id__in=[user.pk for user in users]).values_list(
+        "user_id", "impersonated_by"
+    )
+    for user_id, impersonated_by in rows:
+        count = counts.setdefault(user_id, {"sessions": 0, "impersonations": 0})
+        count["sessions"] += 1
+        count["impersonations"] += bool(impersonated_by)
+    return [
+        {
+            "user": user,
+            "url": user_page_url(user.pk),
+            "sessions": counts.get(user.pk, {}).get("sessions", 0),
+            "impersonations": counts.get(user.pk, {}).get("impersonations", 0),
+            "ban": ban_label(user),
+        }
+        for user in users
+    ]
+
+
+def ban_label(user: GatewayUser) -> str:
+    """How a ban reads at a glance; an expired ban says so rather than looking active."""
+    if not user.banned:
+        return "Not banned"
+    if user.ban_expires is None:
+        return "Banned permanently"
+    if user.ban_expires <= timezone.now():
+        return f"Ban expired {_when(user.ban_expires)}"
+    return f"Banned until {_when(user.ban_expires)}"
+
+
+def _permitted(
+    request: HttpRequest, capability: Capability, what: str, resource_id: object = None
+) -> Actor:
+    actor: Actor | None = getattr(request, "actor", None)
+    if actor is None or not actor.can(capability):
+        if actor is not None:
+            record_denied(
+                actor=actor,
+                action=AuditAction.STAFF_ACCESS,
+                resource_type="security.moderation",
+                resource_id=None if resource_id is None else str(resource_id)[:200],
+                details={"path": request.path[:500], "method": request.method, "what": what},
+            )
+        raise PermissionDenied("Your role does not allow this.")
+    return actor
+
+
+def _call(operation: Any, **kwargs: Any) -> services.Outcome:
+    """Run a service whose refusals and missing rows become 403 and 404."""
+    try:
+        return operation(**kwargs)
+    except services.NotFound as gone:
+        raise Http404(str(gone)) from gone
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session" if count == 1 else f"{count} sessions"
+
+
+def _when(moment: Any) -> str:
+    if moment is None:
+        return "never"
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")

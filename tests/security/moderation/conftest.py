@@ -1,0 +1,42 @@
+"""Fixtures for the moderation tests: a member of tenant A with sessions, and impersonations."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditLog
+from security.factories import (
+    GatewaySessionFactory,
+    GatewayUserFactory,
+    ImpersonationSessionFactory,
+)
+from security.models import GatewayUser
+
+
+@pytest.fixture
+def member(tenant_a) -> GatewayUser:
+    return GatewayUserFactory(
+        tenant=tenant_a, email="mia@example.com", name="Mia Member", username="mia"
+    )
+
+
+@pytest.fixture
+def member_b(tenant_b) -> GatewayUser:
+    return GatewayUserFactory(
+        tenant=tenant_b, email="bo@example.com", name="Bo Other", username="bo"
+    )
+
+
+@pytest.fixture
+def member_sessions(member):
+    return GatewaySessionFactory.create_batch(2, user=member)
+
+
+@pytest.fixture
+def impersonation(admin, member):
+    """The admin persona impersonating the member right now."""
+    return ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id)
+
+
+def audit_rows(action: str, **filters) -> list[AuditLog]:
+    return list(AuditLog.unscoped.filter(action=action, **filters).order_by("id"))
