@@ -1,10 +1,24 @@
 """URLs of the monitoring app: the home dashboard, analytics and monitoring pages."""
 
 from django.urls import path
-from django.views.generic import RedirectView
+
+from monitoring import views
 
 app_name = "monitoring"
 urlpatterns = [
-    # Until the dashboard exists, home is the admin index.
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    path("", views.dashboard, name="home"),
+    path("analytics/health/", views.server_health, name="server_health"),
+    path("analytics/health/csv/", views.server_health_csv, name="server_health_csv"),
+    path("analytics/performance/", views.request_performance, name="request_performance"),
+    path(
+        "analytics/performance/csv/",
+        views.request_performance_csv,
+        name="request_performance_csv",
+    ),
+    path("analytics/usage/", views.tenant_usage_index, name="tenant_usage_index"),
+    path("analytics/usage/<uuid:tenant_id>/", views.tenant_usage, name="tenant_usage"),
+    path("analytics/usage/<uuid:tenant_id>/csv/", views.tenant_usage_csv, name="tenant_usage_csv"),
+    path("monitoring/database-size/", views.database_size, name="database_size"),
+    path("monitoring/indexes/", views.index_usage, name="index_usage"),
+    path("monitoring/metrics/", views.performance_metrics, name="performance_metrics"),
 ]

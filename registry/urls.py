@@ -1,6 +1,11 @@
-"""URLs of the registry app."""
+"""URLs of the registry app: the deactivate/reactivate buttons of a server's admin page."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from registry import views
 
 app_name = "registry"
-urlpatterns: list = []
+urlpatterns = [
+    path("servers/<uuid:server_id>/deactivate/", views.server_deactivate, name="server_deactivate"),
+    path("servers/<uuid:server_id>/reactivate/", views.server_reactivate, name="server_reactivate"),
+]

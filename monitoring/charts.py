@@ -1,0 +1,266 @@
+"""Server-side SVG charts: readable at a glance, no JavaScript, no CDN, and safe under our CSP.
+
+Colours come from classes styled in ``monitoring/charts.css`` (no ``style=`` attributes, no
+``<style>`` inside the SVG); every label passes through ``format_html`` so a server named
+``<script>`` is text, not markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH = 720
+LABEL_WIDTH = 220
+VALUE_WIDTH = 110
+BAR_HEIGHT = 18
+ROW_GAP = 8
+TOP = 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: ``tone`` picks its colour (``normal``, ``good``, ``warn``, ``bad``, ``muted``)."""
+
+    label: str
+    value: float
+    display: str
+    tone: str = "normal"
+
+
+@dataclass(frozen=True)
+class StackedBar:
+    """One bar made of named segments, e.g. a table's heap, index and TOAST bytes."""
+
+    label: str
+    segments: Sequence[tuple[str, float]]
+    display: str
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One health check: when, how long it took (None when it failed), and its status."""
+
+    at: dt.datetime
+    value: float | None
+    status: str
+
+
+def _svg(title: str, height: int, body: SafeString) -> SafeString:
+    """The chart in a figure whose caption is its title, so it reads without hovering."""
+    return format_html(
+        '<figure class="chart-figure"><figcaption>{}</figcaption>'
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg></figure>',
+        title,
+        WIDTH,
+        height,
+        title,
+        title,
+        body,
+    )
+
+
+def _empty(title: str, message: str) -> SafeString:
+    return format_html(
+        '<figure class="chart-figure"><figcaption>{}</figcaption>'
+        '<p class="chart-empty">{}</p></figure>',
+        title,
+        message,
+    )
+
+
+def _n(value: float) -> str:
+    """A coordinate for an SVG attribute (format_html escapes its arguments to text first)."""
+    return f"{value:.1f}"
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bar_chart(title: str, bars: Sequence[Bar]) -> SafeString:
+    """Horizontal bars scaled to the largest value, each labelled with its formatted value."""
+    if not bars:
+        return _empty(title, "No data in this window.")
+    largest = max((bar.value for bar in bars), default=0) or 1
+    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    rows = []
+    for index, bar in enumerate(bars):
+        y = TOP + index * (BAR_HEIGHT + ROW_GAP)
+        width = max(room * max(bar.value, 0) / largest, 1 if bar.value > 0 else 0)
+        rows.append(
+            format_html(
+                '<g class="bar tone-{}"><title>{}: {}</title>'
+                '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
+                '<rect x="{}" y="{}" width="{}" height="{}" rx="2"></rect>'
+                '<text class="chart-value" x="{}" y="{}">{}</text></g>',
+                bar.tone,
+                bar.label,
+                bar.display,
+                LABEL_WIDTH - 8,
+                y + BAR_HEIGHT - 5,
+                _shorten(bar.label),
+                LABEL_WIDTH,
+                y,
+                _n(width),
+                BAR_HEIGHT,
+                _n(LABEL_WIDTH + width + 6),
+                y + BAR_HEIGHT - 5,
+                bar.display,
+            )
+        )
+    height = TOP * 2 + len(bars) * (BAR_HEIGHT + ROW_GAP)
+    return _svg(title, height, mark_safe("".join(rows)))  # noqa: S308 (each row is format_html)
+
+
+def stacked_bar_chart(
+    title: str, bars: Sequence[StackedBar], segment_names: Sequence[str]
+) -> SafeString:
+    """Horizontal bars split into segments, with a legend naming each segment's colour."""
+    if not bars:
+        return _empty(title, "No data.")
+    largest = max((sum(v for _, v in bar.segments) for bar in bars), default=0) or 1
+    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    tone_of = {name: f"segment-{index}" for index, name in enumerate(segment_names)}
+    rows = []
+    for index, bar in enumerate(bars):
+        y = TOP + index * (BAR_HEIGHT + ROW_GAP)
+        x = float(LABEL_WIDTH)
+        parts = []
+        for name, value in bar.segments:
+            width = room * max(value, 0) / largest
+            if width <= 0:
+                continue
+            parts.append(
+                format_html(
+                    '<rect class="{}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{}: {}</title></rect>",
+                    tone_of.get(name, "segment-0"),
+                    _n(x),
+                    y,
+                    _n(width),
+                    BAR_HEIGHT,
+                    bar.label,
+                    name,
+                )
+            )
+            x += width
+        rows.append(
+            format_html(
+                '<g class="stack"><text class="chart-label" x="{}" y="{}" text-anchor="end">{}'
+                '</text>{}<text class="chart-value" x="{}" y="{}">{}</text></g>',
+                LABEL_WIDTH - 8,
+                y + BAR_HEIGHT - 5,
+                _shorten(bar.label),
+                mark_safe("".join(parts)),  # noqa: S308 (each part is format_html)
+                _n(x + 6),
+                y + BAR_HEIGHT - 5,
+                bar.display,
+            )
+        )
+    legend_y = TOP + len(bars) * (BAR_HEIGHT + ROW_GAP) + 6
+    legend = format_html_join(
+        "",
+        '<rect class="{}" x="{}" y="{}" width="12" height="12"></rect>'
+        '<text class="chart-label" x="{}" y="{}">{}</text>',
+        (
+            (
+                tone_of[name],
+                LABEL_WIDTH + i * 130,
+                legend_y,
+                LABEL_WIDTH + i * 130 + 16,
+                legend_y + 11,
+                name,
+            )
+            for i, name in enumerate(segment_names)
+        ),
+    )
+    height = legend_y + 24
+    return _svg(title, height, mark_safe("".join(rows) + legend))  # noqa: S308
+
+
+def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms") -> SafeString:
+    """Response time of successive checks as a line, over a strip coloured by each check's status.
+
+    A failed check (no response time) is drawn on the baseline in its status colour, so gaps read
+    as failures rather than as missing data.
+    """
+    if not points:
+        return _empty(title, "No health check recorded yet.")
+    ordered = sorted(points, key=lambda point: point.at)
+    left, right, top, plot_height, strip_height = 60, 16, 12, 160, 14
+    plot_width = WIDTH - left - right
+    largest = max((p.value for p in ordered if p.value is not None), default=0) or 1
+    step = plot_width / max(len(ordered) - 1, 1)
+    baseline = top + plot_height
+
+    def x_of(index: int) -> float:
+        return left + (index * step if len(ordered) > 1 else plot_width / 2)
+
+    def y_of(value: float | None) -> float:
+        return baseline - (plot_height * (value or 0) / largest)
+
+    line = " ".join(
+        f"{x_of(i):.1f},{y_of(p.value):.1f}" for i, p in enumerate(ordered) if p.value is not None
+    )
+    dots = format_html_join(
+        "",
+        '<circle class="status-{}" cx="{}" cy="{}" r="3.5"><title>{} {}: {}</title></circle>',
+        (
+            (
+                p.status,
+                _n(x_of(i)),
+                _n(y_of(p.value)),
+                p.at.strftime("%Y-%m-%d %H:%M"),
+                p.status,
+                "no response" if p.value is None else f"{p.value:.0f} {unit}",
+            )
+            for i, p in enumerate(ordered)
+        ),
+    )
+    strip_y = baseline + 10
+    cell = plot_width / len(ordered)
+    strip = format_html_join(
+        "",
+        '<rect class="status-{}" x="{}" y="{}" width="{}" height="{}"></rect>',
+        (
+            (p.status, _n(left + i * cell), strip_y, _n(max(cell - 1, 1)), strip_height)
+            for i, p in enumerate(ordered)
+        ),
+    )
+    axis = format_html(
+        '<line class="chart-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"></line>'
+        '<line class="chart-axis" x1="{l}" y1="{t}" x2="{l}" y2="{b}"></line>'
+        '<text class="chart-label" x="{lt}" y="{ty}" text-anchor="end">{top_value}</text>'
+        '<text class="chart-label" x="{lt}" y="{b}" text-anchor="end">0</text>'
+        '<text class="chart-label" x="{l}" y="{dy}">{first}</text>'
+        '<text class="chart-label" x="{r}" y="{dy}" text-anchor="end">{last}</text>',
+        l=left,
+        r=WIDTH - right,
+        t=top,
+        b=baseline,
+        lt=left - 6,
+        ty=top + 10,
+        top_value=f"{largest:.0f} {unit}",
+        dy=strip_y + strip_height + 16,
+        first=ordered[0].at.strftime("%Y-%m-%d %H:%M"),
+        last=ordered[-1].at.strftime("%Y-%m-%d %H:%M"),
+    )
+    polyline = (
+        format_html('<polyline class="chart-line" points="{}"></polyline>', line) if line else ""
+    )
+    body = mark_safe(f"{axis}{polyline}{dots}{strip}")  # noqa: S308 (parts are format_html)
+    return _svg(title, strip_y + strip_height + 24, body)
+
+
+def legend(entries: Sequence[tuple[str, str]]) -> SafeString:
+    """A small HTML legend (tone class, text) placed under a chart."""
+    return format_html(
+        '<ul class="chart-legend">{}</ul>',
+        format_html_join("", '<li><span class="swatch tone-{}"></span>{}</li>', entries),
+    )

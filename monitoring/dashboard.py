@@ -1,0 +1,99 @@
+"""What the home dashboard shows each role: the few things that need attention first.
+
+Every panel is built only when the actor holds the capability behind it, and every list is read
+through ``visible_to``, so a tenant admin's dashboard can only hold their own tenant's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from audit.models import AuditLog, AuditOutcome
+from backoffice.roles import Actor, Capability
+from monitoring import selectors
+from registry.models import McpServer, ServerHealth
+from security.models import ApiKey, GatewaySession, GatewayUser
+from tenants.models import Tenant
+
+PANEL_SIZE = 10
+KEYS_EXPIRING_WITHIN = dt.timedelta(days=7)
+DENIED_ACTIONS_WITHIN = dt.timedelta(days=7)
+
+
+@dataclass
+class Dashboard:
+    """The panels of one actor's home page; a panel left as None is not shown."""
+
+    banned_users: list[GatewayUser] | None = None
+    active_impersonations: list[GatewaySession] | None = None
+    keys_expiring_soon: list[ApiKey] | None = None
+    own_tenant_usage: selectors.TenantUsage | None = None
+    own_tenant: Tenant | None = None
+    denied_actions: list[AuditLog] | None = None
+    unhealthy_servers: list[McpServer] | None = None
+    health_summary: list[selectors.HealthStatusRow] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def dashboard_for(actor: Actor) -> Dashboard:
+    """The dashboard panels ``actor``'s role calls for (an admin gets every panel)."""
+    now = timezone.now()
+    board = Dashboard()
+    if actor.can(Capability.MODERATE_USERS):
+        # Uses index: idx_users_banned
+        banned = GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS).filter(
+            banned=True
+        )
+        board.counts["banned_users"] = banned.count()
+        board.banned_users = list(banned.order_by("-updated_at")[:PANEL_SIZE])
+    if actor.can(Capability.REVIEW_IMPERSONATIONS):
+        # Uses index: idx_sessions_impersonated_by
+        impersonations = GatewaySession.objects.visible_to(
+            actor, Capability.REVIEW_IMPERSONATIONS
+        ).filter(impersonated_by__isnull=False, expires_at__gt=now)
+        board.counts["active_impersonations"] = impersonations.count()
+        board.active_impersonations = list(
+            impersonations.select_related("user").order_by("-created_at")[:PANEL_SIZE]
+        )
+    if actor.can(Capability.MANAGE_API_KEYS):
+        # Uses index: idx_api_keys_expiration
+        expiring = ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS).filter(
+            is_active=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + KEYS_EXPIRING_WITHIN,
+        )
+        board.counts["keys_expiring_soon"] = expiring.count()
+        board.keys_expiring_soon = list(
+            expiring.select_related("tenant").order_by("expires_at")[:PANEL_SIZE]
+        )
+    if actor.can(Capability.VIEW_ANALYTICS) and not actor.is_platform_wide(
+        Capability.VIEW_ANALYTICS
+    ):
+        own = selectors.analytics_tenants(actor).first()
+        if own is not None:
+            board.own_tenant = own
+            board.own_tenant_usage = selectors.tenant_usage(own, selectors.DEFAULT_WINDOW_HOURS)
+    if actor.can(Capability.VIEW_AUDIT_LOGS):
+        # Uses index: idx_audit_logs_created_brin (the week), then the primary key (newest first)
+        denied = AuditLog.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).filter(
+            outcome=AuditOutcome.DENIED, created_at__gte=now - DENIED_ACTIONS_WITHIN
+        )
+        board.counts["denied_actions"] = denied.count()
+        board.denied_actions = list(denied.order_by("-id")[:PANEL_SIZE])
+    if actor.can(Capability.VIEW_REGISTRY):
+        # Uses index: idx_mcp_servers_tenant_status
+        unhealthy = McpServer.objects.visible_to(actor, Capability.VIEW_REGISTRY).filter(
+            is_active=True, health_status=ServerHealth.UNHEALTHY
+        )
+        board.counts["unhealthy_servers"] = unhealthy.count()
+        board.unhealthy_servers = list(
+            unhealthy.select_related("tenant").order_by("-consecutive_failures", "name")[
+                :PANEL_SIZE
+            ]
+        )
+    board.health_summary = selectors.server_health_summary(actor)
+    return board

@@ -1,0 +1,71 @@
+"""Forms that parse the analytics pages' query strings into values the selectors accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+from monitoring.selectors import (
+    DEFAULT_PERFORMANCE_SORT,
+    DEFAULT_WINDOW_HOURS,
+    PERFORMANCE_SORT_KEYS,
+    WINDOW_HOURS,
+)
+
+WINDOW_LABELS = {1: "Last hour", 6: "Last 6 hours", 24: "Last 24 hours", 168: "Last 7 days"}
+WINDOW_ERROR = "Choose a window of 1, 6, 24 or 168 hours."
+
+
+def _with_defaults(data: QueryDict, **defaults: str) -> QueryDict:
+    data = data.copy()
+    for name, value in defaults.items():
+        if not data.get(name):
+            data[name] = value
+    return data
+
+
+class WindowForm(forms.Form):
+    """The time window of an analytics page: only the windows the page offers."""
+
+    hours = forms.TypedChoiceField(
+        label="Window",
+        choices=[(hours, WINDOW_LABELS[hours]) for hours in WINDOW_HOURS],
+        coerce=int,
+        error_messages={"invalid_choice": WINDOW_ERROR, "required": WINDOW_ERROR},
+    )
+
+    def __init__(self, data: QueryDict | None, **kwargs: Any) -> None:
+        if data is None:
+            kwargs.setdefault("initial", {"hours": DEFAULT_WINDOW_HOURS})
+            super().__init__(None, **kwargs)
+        else:
+            super().__init__(_with_defaults(data, hours=str(DEFAULT_WINDOW_HOURS)), **kwargs)
+
+
+SORT_LABELS = {
+    "server_name": "Server",
+    "tenant_name": "Tenant",
+    "total_requests": "Requests",
+    "error_count": "Errors",
+    "error_rate": "Error rate",
+    "avg_duration_ms": "Average",
+    "p50_duration_ms": "Median",
+    "p95_duration_ms": "p95",
+}
+
+
+class RequestPerformanceForm(WindowForm):
+    """Window and sort order of the request performance page (whitelisted sort keys only)."""
+
+    sort = forms.ChoiceField(
+        choices=[(key, key) for key in PERFORMANCE_SORT_KEYS]
+        + [(f"-{key}", f"-{key}") for key in PERFORMANCE_SORT_KEYS],
+        error_messages={"invalid_choice": "Sort by one of the table's columns."},
+    )
+
+    def __init__(self, data: QueryDict | None, **kwargs: Any) -> None:
+        if data is not None:
+            data = _with_defaults(data, sort=DEFAULT_PERFORMANCE_SORT)
+        super().__init__(data, **kwargs)

@@ -1,0 +1,82 @@
+"""The back office's own pages, by the capability that opens them, for the index and dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from backoffice.roles import Actor, Capability
+
+
+@dataclass(frozen=True)
+class Page:
+    section: str
+    title: str
+    url_name: str
+    description: str
+    capability: Capability
+    platform_wide_only: bool = False
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+PAGES = (
+    Page(
+        "Analytics",
+        "Server health",
+        "monitoring:server_health",
+        "Active servers per health status, and how many have a stale health check.",
+        Capability.VIEW_ANALYTICS,
+        platform_wide_only=True,
+    ),
+    Page(
+        "Analytics",
+        "Request performance",
+        "monitoring:request_performance",
+        "Requests, error rate, median and p95 per server; slow or failing servers highlighted.",
+        Capability.VIEW_ANALYTICS,
+    ),
+    Page(
+        "Analytics",
+        "Tenant usage",
+        "monitoring:tenant_usage_index",
+        "Requests, users, servers, tools and keys of one tenant.",
+        Capability.VIEW_ANALYTICS,
+    ),
+    Page(
+        "Monitoring",
+        "Database size",
+        "monitoring:database_size",
+        "Size of each table of the gateway's schema.",
+        Capability.VIEW_MONITORING,
+    ),
+    Page(
+        "Monitoring",
+        "Index usage",
+        "monitoring:index_usage",
+        "Scans per index; indexes never used are flagged.",
+        Capability.VIEW_MONITORING,
+    ),
+    Page(
+        "Monitoring",
+        "Performance metrics",
+        "monitoring:performance_metrics",
+        "Connections, cache hit ratio, last hour's traffic, sessions and expiring keys.",
+        Capability.VIEW_MONITORING,
+    ),
+)
+
+
+def pages_for(actor: Actor | None) -> list[Page]:
+    """The pages ``actor`` may open, in menu order."""
+    if actor is None:
+        return []
+    return [
+        page
+        for page in PAGES
+        if actor.can(page.capability)
+        and (not page.platform_wide_only or actor.is_platform_wide(page.capability))
+    ]

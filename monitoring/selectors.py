@@ -1,0 +1,238 @@
+"""Reads behind the analytics and monitoring pages, already scoped to the person asking.
+
+The numbers come from the contract's SQL functions and views, called here and never recomputed in
+Python: the gateway's own dashboards use the same functions, so both products agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from backoffice.roles import Actor, Capability
+from backoffice.tenancy import access
+from monitoring.models import DatabaseSizeSummary, IndexUsageSummary, PerformanceMetric
+from tenants.models import Tenant
+
+# The windows the request-performance and usage pages offer, in hours (7 days at most: the
+# functions' percentile_cont sorts the whole window, about 1 s for 7 days of 10M rows).
+WINDOW_HOURS = (1, 6, 24, 168)
+DEFAULT_WINDOW_HOURS = 24
+# A server is highlighted as slow or failing past these thresholds.
+SLOW_P95_MS = 1000.0
+FAILING_ERROR_RATE = 0.05
+
+SERVER_HEALTH_SUMMARY_SQL = """
+SELECT health_status, server_count, avg_response_time_ms, avg_success_rate, stale_check_count
+FROM get_server_health_summary()
+"""
+
+REQUEST_PERFORMANCE_SQL = """
+SELECT server_id, server_name, tenant_id, total_requests, error_count, error_rate,
+       avg_duration_ms, p50_duration_ms, p95_duration_ms
+FROM get_request_performance_summary(%s)
+"""
+
+# A tenant admin's rows are picked in SQL, so no other tenant's row ever reaches Python.
+TENANT_REQUEST_PERFORMANCE_SQL = """
+SELECT server_id, server_name, tenant_id, total_requests, error_count, error_rate,
+       avg_duration_ms, p50_duration_ms, p95_duration_ms
+FROM get_request_performance_summary(%s)
+WHERE tenant_id = %s
+"""
+
+# Uses index: idx_request_logs_tenant_time (inside the function)
+TENANT_USAGE_SQL = """
+SELECT tenant_id, total_requests, error_count, distinct_users, servers_used, tools_used,
+       avg_duration_ms, p95_duration_ms, active_api_keys, active_servers
+FROM get_tenant_usage_summary(%s, %s)
+"""
+
+
+def _fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- Server health summary ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthStatusRow:
+    """One row of ``get_server_health_summary()``: the active servers in one health status."""
+
+    health_status: str
+    server_count: int
+    avg_response_time_ms: float | None
+    avg_success_rate: float | None
+    stale_check_count: int
+
+
+def sees_platform_health(actor: Actor | None) -> bool:
+    """The health summary spans every tenant, so only platform-wide analytics may read it."""
+    return actor is not None and actor.is_platform_wide(Capability.VIEW_ANALYTICS)
+
+
+def server_health_summary(actor: Actor | None) -> list[HealthStatusRow]:
+    """The platform's active servers per health status; empty for anyone scoped to one tenant."""
+    if not sees_platform_health(actor):
+        return []
+    return [HealthStatusRow(**row) for row in _fetch(SERVER_HEALTH_SUMMARY_SQL, [])]
+
+
+# --- Request performance --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerPerformanceRow:
+    """One row of ``get_request_performance_summary(p_hours)``, with its tenant's name."""
+
+    server_id: uuid.UUID
+    server_name: str
+    tenant_id: uuid.UUID
+    tenant_name: str
+    total_requests: int
+    error_count: int
+    error_rate: float
+    avg_duration_ms: float | None
+    p50_duration_ms: float | None
+    p95_duration_ms: float | None
+
+    @property
+    def is_slow(self) -> bool:
+        return (self.p95_duration_ms or 0) >= SLOW_P95_MS
+
+    @property
+    def is_failing(self) -> bool:
+        return self.error_rate >= FAILING_ERROR_RATE
+
+
+# Sort keys the page accepts; anything else is refused by the form before it gets here.
+PERFORMANCE_SORT_KEYS = (
+    "server_name",
+    "tenant_name",
+    "total_requests",
+    "error_count",
+    "error_rate",
+    "avg_duration_ms",
+    "p50_duration_ms",
+    "p95_duration_ms",
+)
+DEFAULT_PERFORMANCE_SORT = "-total_requests"
+
+
+def request_performance(
+    actor: Actor | None, hours: int, sort: str = DEFAULT_PERFORMANCE_SORT
+) -> list[ServerPerformanceRow]:
+    """Per-server request performance over the last ``hours``, for the tenants ``actor`` may see.
+
+    Rows are one per server with traffic, so sorting them here is cheap and keeps the SQL a
+    constant.
+    """
+    if hours not in WINDOW_HOURS:
+        raise ValueError(f"Unsupported window: {hours} hours.")
+    key = sort.removeprefix("-")
+    if key not in PERFORMANCE_SORT_KEYS:
+        raise ValueError(f"Unsupported sort key: {sort!r}.")
+    if actor is None or not actor.can(Capability.VIEW_ANALYTICS):
+        return []
+    if actor.is_platform_wide(Capability.VIEW_ANALYTICS):
+        rows = _fetch(REQUEST_PERFORMANCE_SQL, [hours])
+    elif actor.tenant_id is None:
+        return []  # a tenant admin without a tenant sees nothing
+    else:
+        rows = _fetch(TENANT_REQUEST_PERFORMANCE_SQL, [hours, actor.tenant_id])
+    names = tenant_names(actor, {row["tenant_id"] for row in rows})
+    result = [
+        ServerPerformanceRow(**row, tenant_name=names.get(row["tenant_id"], "")) for row in rows
+    ]
+
+    def sort_value(row: ServerPerformanceRow) -> tuple[bool, Any]:
+        value = getattr(row, key)
+        if isinstance(value, str):
+            value = value.lower()
+        return (value is None, value if value is not None else 0)
+
+    result.sort(key=sort_value, reverse=sort.startswith("-"))
+    return result
+
+
+def tenant_names(actor: Actor | None, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Names of the given tenants that ``actor`` may see in analytics."""
+    if not tenant_ids:
+        return {}
+    visible = Tenant.objects.visible_to(actor, Capability.VIEW_ANALYTICS)
+    return dict(visible.filter(id__in=tenant_ids).values_list("id", "name"))
+
+
+# --- Tenant usage ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantUsage:
+    """The row of ``get_tenant_usage_summary(p_tenant_id, p_hours)`` for one window."""
+
+    hours: int
+    tenant_id: uuid.UUID
+    total_requests: int
+    error_count: int
+    distinct_users: int
+    servers_used: int
+    tools_used: int
+    avg_duration_ms: float | None
+    p95_duration_ms: float | None
+    active_api_keys: int
+    active_servers: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.error_count / self.total_requests if self.total_requests else None
+
+
+def analytics_tenants(actor: Actor | None) -> Any:
+    """The tenants ``actor`` may pick on the usage page (only their own for a tenant admin)."""
+    return Tenant.objects.visible_to(actor, Capability.VIEW_ANALYTICS).order_by("name")
+
+
+def access_tenant_for_analytics(actor: Actor | None, tenant_id: object) -> Tenant:
+    """One tenant whose usage ``actor`` may read; 404 for another tenant's id."""
+    return access(Tenant.objects, actor, Capability.VIEW_ANALYTICS, tenant_id)
+
+
+def tenant_usage(tenant: Tenant, hours: int) -> TenantUsage:
+    """The tenant's usage over the last ``hours``; call only with a tenant from ``access_...``."""
+    if hours not in WINDOW_HOURS:
+        raise ValueError(f"Unsupported window: {hours} hours.")
+    (row,) = _fetch(TENANT_USAGE_SQL, [tenant.pk, hours])
+    return TenantUsage(hours=hours, **row)
+
+
+def tenant_usage_by_window(tenant: Tenant, hours: int) -> list[TenantUsage]:
+    """Usage for every offered window up to ``hours``, to show how the chosen one compares."""
+    return [tenant_usage(tenant, window) for window in WINDOW_HOURS if window <= hours]
+
+
+# --- Monitoring views -----------------------------------------------------------------------
+
+
+def database_sizes() -> list[DatabaseSizeSummary]:
+    """Tables of the gateway's schema, largest first (``database_size_summary``)."""
+    return list(DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name"))
+
+
+def index_usage(never_used_only: bool = False) -> list[IndexUsageSummary]:
+    """Indexes of the gateway's schema with their scans (``index_usage_summary``)."""
+    indexes = IndexUsageSummary.objects.order_by("table_name", "index_name")
+    if never_used_only:
+        indexes = indexes.filter(never_used=True)
+    return list(indexes)
+
+
+def performance_metrics() -> list[PerformanceMetric]:
+    """The ``performance_monitoring`` view's metrics, in the view's own order."""
+    return list(PerformanceMetric.objects.all())

@@ -1,0 +1,206 @@
+"""Admin pages of the MCP server registry: servers with their health, tools and resources.
+
+Everyone with ``VIEW_REGISTRY`` reads (tenant admins only their own tenant's servers); only
+``MANAGE_REGISTRY`` offers the deactivate/reactivate actions, which confirm first and then call
+``registry.services`` like the buttons on a server's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from backoffice.access import staff_action
+from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.roles import Capability
+from monitoring import charts
+from registry import selectors, services
+from registry.filters import HealthCheckFreshnessFilter
+from registry.forms import ServerActivationForm
+from registry.models import McpServer
+
+SERVER_FIELDS = (
+    "name",
+    "tenant",
+    "description",
+    "endpoint_url",
+    "transport_type",
+    "version",
+    "is_active",
+    "health_status",
+    "last_health_check_at",
+    "consecutive_failures",
+    "avg_response_time_ms",
+    "success_rate",
+    "request_count",
+    "error_count",
+    "tags",
+    "capabilities",
+    "created_at",
+    "updated_at",
+)
+
+
+@admin.register(McpServer)
+class McpServerAdmin(ScopedModelAdmin):
+    capability = Capability.VIEW_REGISTRY
+    list_display = (
+        "name",
+        "tenant",
+        "transport_type",
+        "health",
+        "is_active",
+        "last_check",
+        "success",
+        "response_time",
+        "request_count",
+    )
+    list_filter = (
+        tenant_filter("tenant_id"),
+        "health_status",
+        "transport_type",
+        "is_active",
+        HealthCheckFreshnessFilter,
+    )
+    search_fields = ("name", "endpoint_url")
+    list_select_related = ("tenant",)
+    list_per_page = 50
+    ordering = ("name",)
+    fields = SERVER_FIELDS
+    readonly_fields = SERVER_FIELDS
+    actions = ("deactivate_selected", "reactivate_selected")
+    change_form_template = "registry/server_change_form.html"
+
+    class Media:
+        css = {"all": ("monitoring/monitoring.css", "registry/registry.css")}
+
+    # --- columns ---------------------------------------------------------------------------
+    @admin.display(description="health", ordering="health_status")
+    def health(self, server: McpServer) -> str:
+        return format_html(
+            '<span class="health health-{}">{}</span>',
+            server.health_status,
+            server.get_health_status_display(),  # type: ignore[attr-defined]
+        )
+
+    @admin.display(description="last health check", ordering="last_health_check_at")
+    def last_check(self, server: McpServer) -> str:
+        stale = selectors.is_check_stale(server)
+        if stale is None:
+            return format_html('<span class="check-missing">never checked</span>')
+        css = "check-stale" if stale else "check-fresh"
+        label = "stale" if stale else "fresh"
+        when = timezone.localtime(server.last_health_check_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<span class="{}">{} ({})</span>', css, label, when)
+
+    @admin.display(description="success rate", ordering="success_rate")
+    def success(self, server: McpServer) -> str:
+        return f"{server.success_rate * 100:.1f}%"
+
+    @admin.display(description="avg response", ordering="avg_response_time_ms")
+    def response_time(self, server: McpServer) -> str:
+        if server.avg_response_time_ms is None:
+            return "—"
+        return f"{server.avg_response_time_ms:,.0f} ms"
+
+    # --- the server's page -----------------------------------------------------------------
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        actor = actor_of(request)
+        extra = dict(extra_context or {})
+        if self._can(request):
+            server = self.get_object(request, object_id)
+            if server is not None:
+                checks = selectors.health_check_history(actor, server)
+                extra.update(
+                    health_chart=charts.timeline_chart(
+                        f"Last {len(checks)} health checks of {server.name}",
+                        [
+                            charts.TimelinePoint(
+                                check.checked_at, check.response_time_ms, check.status
+                            )
+                            for check in checks
+                        ],
+                    ),
+                    health_checks=checks[:10],
+                    tools=selectors.server_tools(actor, server),
+                    resources=selectors.server_resources(actor, server),
+                    check_stale=selectors.is_check_stale(server),
+                    can_manage=actor is not None and actor.can(Capability.MANAGE_REGISTRY),
+                )
+        return super().change_view(request, object_id, form_url, extra)
+
+    # --- actions ---------------------------------------------------------------------------
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        """Refuse a selection holding something other than server ids, with a message, not a 500."""
+        name = request.POST.get("action", "")
+        if name and name not in self.get_actions(request):
+            raise self.deny(request, f"action {name[:100]}")
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if selected and selectors.valid_server_ids(selected) is None:
+            self.message_user(
+                request, "The selection holds an id that is not a server's.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    @staff_action(capability=Capability.MANAGE_REGISTRY, description="Deactivate selected servers")
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._confirm_then_apply(request, queryset, active=False)
+
+    @staff_action(capability=Capability.MANAGE_REGISTRY, description="Reactivate selected servers")
+    def reactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._confirm_then_apply(request, queryset, active=True)
+
+    def _confirm_then_apply(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> Any:
+        actor = actor_of(request)
+        assert actor is not None  # get_actions offered the action, so there is an actor
+        servers = list(queryset.select_related("tenant").order_by("name"))
+        verb = "reactivate" if active else "deactivate"
+        form = ServerActivationForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            change = services.reactivate_servers if active else services.deactivate_servers
+            try:
+                changed = change(
+                    actor=actor,
+                    server_ids=[server.pk for server in servers],
+                    reason=form.cleaned_data["reason"],
+                )
+            except McpServer.DoesNotExist:
+                self.message_user(
+                    request, "A selected server no longer exists; nothing changed.", messages.ERROR
+                )
+                return None
+            unchanged = len(servers) - len(changed)
+            self.message_user(
+                request,
+                f"{len(changed)} server(s) {verb}d"
+                + (
+                    f"; {unchanged} already {'active' if active else 'inactive'}."
+                    if unchanged
+                    else "."
+                ),
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb.capitalize()} servers?",
+            "opts": self.model._meta,
+            "servers": servers,
+            "form": form,
+            "verb": verb,
+            "active": active,
+            "action_name": f"{verb}_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "registry/server_activation_confirm.html", context)
