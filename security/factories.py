@@ -1,0 +1,250 @@
+"""factory-boy factories for Better-Auth's tables and the gateway's API keys.
+
+Better-Auth rows get what Better-Auth itself would write: 32-character alphanumeric text ids and
+explicit ``created_at``/``updated_at`` (the columns are NOT NULL with no database default). Every
+timestamp is an aware UTC datetime; ``UTCDateTimeField`` stores it as naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from typing import Any
+
+import factory
+import factory.random
+
+from backoffice.roles import Role
+from security.api_key_secrets import generate_api_key
+from security.models import Account, ApiKey, GatewaySession, GatewayUser, Verification
+from security.passwords import hash_password
+from tenants.factories import ContractModelFactory, TenantFactory, utc_now
+
+BETTER_AUTH_ID_ALPHABET = string.ascii_letters + string.digits
+BETTER_AUTH_ID_LENGTH = 32
+# Better-Auth's admin plugin gives an impersonation session one hour by default.
+IMPERSONATION_LIFETIME = dt.timedelta(hours=1)
+# Better-Auth's default session lifetime.
+SESSION_LIFETIME = dt.timedelta(days=7)
+
+
+def better_auth_id() -> str:
+    """A text id shaped like Better-Auth's ``generateId()``: 32 random letters and digits.
+
+    Drawn from factory-boy's random generator, so ``reseed_random`` makes demo ids repeatable.
+    """
+    return "".join(
+        factory.random.randgen.choice(BETTER_AUTH_ID_ALPHABET) for _ in range(BETTER_AUTH_ID_LENGTH)
+    )
+
+
+def session_token() -> str:
+    """A session token from ``secrets``: a bearer credential, so never from a seedable PRNG."""
+    return "".join(secrets.choice(BETTER_AUTH_ID_ALPHABET) for _ in range(BETTER_AUTH_ID_LENGTH))
+
+
+def _ago(**delta: float) -> Any:
+    return factory.LazyFunction(lambda: utc_now() - dt.timedelta(**delta))
+
+
+def _from_now(**delta: float) -> Any:
+    return factory.LazyFunction(lambda: utc_now() + dt.timedelta(**delta))
+
+
+class GatewayUserFactory(ContractModelFactory):
+    """A verified gateway user with role ``user`` in a new tenant.
+
+    Traits: ``admin``, ``support``, ``auditor`` (platform roles, no tenant), ``tenant_admin``;
+    ``banned_permanent``, ``banned_expiring`` (lifted in a week), ``banned_expired`` (its expiry
+    passed; Better-Auth lifts it at the next sign-in); ``inactive``.
+    """
+
+    class Meta:
+        model = GatewayUser
+
+    class Params:
+        admin = factory.Trait(role=Role.ADMIN.value, tenant=None)
+        support = factory.Trait(role=Role.SUPPORT.value, tenant=None)
+        auditor = factory.Trait(role=Role.AUDITOR.value, tenant=None)
+        tenant_admin = factory.Trait(role=Role.TENANT_ADMIN.value)
+        banned_permanent = factory.Trait(banned=True, ban_reason="Spam", ban_expires=None)
+        banned_expiring = factory.Trait(
+            banned=True, ban_reason="Abusive requests", ban_expires=_from_now(days=7)
+        )
+        banned_expired = factory.Trait(
+            banned=True, ban_reason="Cooling-off period", ban_expires=_ago(days=1)
+        )
+        inactive = factory.Trait(is_active=False)
+
+    id = factory.LazyFunction(better_auth_id)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    email_verified = True
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_username = factory.SelfAttribute("username")
+    role = Role.USER.value
+    tenant = factory.SubFactory(TenantFactory)
+    banned = False
+    ban_reason = None
+    ban_expires = None
+    user_metadata = factory.LazyFunction(dict)
+    is_active = True
+    auth_provider = "credential"
+    last_login_at = None
+    created_at = factory.LazyFunction(utc_now)
+    updated_at = factory.SelfAttribute("created_at")
+
+
+class GatewaySessionFactory(ContractModelFactory):
+    """A live seven-day session of a new user. Traits: ``expired``, ``signed_out``."""
+
+    class Meta:
+        model = GatewaySession
+
+    class Params:
+        expired = factory.Trait(
+            created_at=_ago(days=10),
+            expires_at=factory.LazyAttribute(lambda o: o.created_at + SESSION_LIFETIME),
+            last_activity_at=factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(hours=2)),
+        )
+        signed_out = factory.Trait(is_active=False)
+
+    id = factory.LazyFunction(better_auth_id)
+    token = factory.LazyFunction(session_token)
+    user = factory.SubFactory(GatewayUserFactory)
+    created_at = factory.LazyFunction(utc_now)
+    updated_at = factory.SelfAttribute("created_at")
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + SESSION_LIFETIME)
+    ip_address = factory.Faker("ipv4_public")
+    user_agent = factory.Faker("user_agent")
+    impersonated_by = None
+    session_data = None
+    is_active = True
+    last_activity_at = factory.SelfAttribute("created_at")
+
+
+class _UserIdOf(factory.SubFactory):
+    """Like ``SubFactory`` but gives the user's id, for text columns with no foreign key.
+
+    Only evaluated when the caller passes no value, so passing ``impersonated_by=admin.id``
+    creates nothing extra.
+    """
+
+    def evaluate(self, instance: Any, step: Any, extra: Any) -> str:
+        return super().evaluate(instance, step, extra).id
+
+
+class ImpersonationSessionFactory(GatewaySessionFactory):
+    """An admin's live impersonation of a user: one hour, as Better-Auth's admin plugin gives.
+
+    Pass ``impersonated_by=<admin id>``; without it a new admin is created. Trait ``expired``:
+    started three hours ago, ended two hours ago.
+    """
+
+    class Params:
+        expired = factory.Trait(
+            created_at=_ago(hours=3),
+            expires_at=factory.LazyAttribute(lambda o: o.created_at + IMPERSONATION_LIFETIME),
+            last_activity_at=factory.LazyAttribute(
+                lambda o: o.created_at + dt.timedelta(minutes=20)
+            ),
+        )
+
+    impersonated_by = _UserIdOf(GatewayUserFactory, admin=True)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + IMPERSONATION_LIFETIME)
+
+
+class AccountFactory(ContractModelFactory):
+    """A GitHub (OAuth) sign-in of a new user; ``CredentialAccountFactory`` for passwords."""
+
+    class Meta:
+        model = Account
+
+    id = factory.LazyFunction(better_auth_id)
+    account_id = factory.Sequence(lambda n: str(1_000_000 + n))
+    provider_id = "github"
+    user = factory.SubFactory(GatewayUserFactory, auth_provider="github")
+    access_token = factory.LazyFunction(lambda: f"gho_{secrets.token_urlsafe(27)}")
+    refresh_token = None
+    id_token = None
+    access_token_expires_at = None
+    refresh_token_expires_at = None
+    scope = "read:user,user:email"
+    password = None
+    created_at = factory.LazyFunction(utc_now)
+    updated_at = factory.SelfAttribute("created_at")
+
+
+class CredentialAccountFactory(AccountFactory):
+    """An email-and-password account whose ``password`` Better-Auth would accept.
+
+    The hash is scrypt and costs ~0.1 s; pass ``raw_password`` to choose the password, or
+    ``password=<an existing hash>`` to skip hashing.
+    """
+
+    class Params:
+        raw_password = "correct horse battery staple"  # noqa: S105 (test and demo data)
+
+    account_id = factory.SelfAttribute("user.id")
+    provider_id = "credential"
+    user = factory.SubFactory(GatewayUserFactory)
+    access_token = None
+    scope = None
+    password = factory.LazyAttribute(lambda o: hash_password(o.raw_password))
+
+
+class VerificationFactory(ContractModelFactory):
+    """A pending password-reset token, as Better-Auth stores it (identifier, user id as value)."""
+
+    class Meta:
+        model = Verification
+
+    id = factory.LazyFunction(better_auth_id)
+    identifier = factory.LazyFunction(lambda: f"reset-password:{session_token()}")
+    value = factory.LazyFunction(better_auth_id)
+    created_at = factory.LazyFunction(utc_now)
+    updated_at = factory.SelfAttribute("created_at")
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(hours=1))
+
+
+class ApiKeyFactory(ContractModelFactory):
+    """An active key with 90 days left, made by a tenant admin of its tenant.
+
+    Only the prefix and the hash are stored; the plaintext is dropped. A test that needs it passes
+    its own ``material=generate_api_key()``.
+    Traits: ``expiring`` (3 days left), ``expired``, ``revoked`` (inactive, with ``revoked_at``
+    and ``revoked_by``, by default its creator), ``never_expires``.
+    """
+
+    class Meta:
+        model = ApiKey
+
+    class Params:
+        material = factory.LazyFunction(generate_api_key)
+        expiring = factory.Trait(expires_at=_from_now(days=3))
+        expired = factory.Trait(expires_at=_ago(days=2))
+        never_expires = factory.Trait(expires_at=None)
+        revoked = factory.Trait(
+            is_active=False,
+            revoked_at=_ago(days=1),
+            revoked_by=factory.LazyAttribute(lambda o: o.created_by.id if o.created_by else None),
+        )
+
+    tenant = factory.SubFactory(TenantFactory)
+    created_by = factory.SubFactory(
+        GatewayUserFactory, tenant=factory.SelfAttribute("..tenant"), tenant_admin=True
+    )
+    name = factory.Sequence(lambda n: f"Key {n}")
+    key_prefix = factory.SelfAttribute("material.prefix")
+    key_hash = factory.SelfAttribute("material.hash")
+    scopes = factory.LazyFunction(lambda: ["tools:call", "resources:read"])
+    is_active = True
+    expires_at = _from_now(days=90)
+    last_used_at = None
+    usage_count = 0
+    rate_limit_per_minute = 60
+    revoked_at = None
+    revoked_by = None
+    created_at = factory.LazyFunction(utc_now)
+    updated_at = factory.SelfAttribute("created_at")
