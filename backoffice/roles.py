@@ -34,6 +34,7 @@ class Capability(enum.StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     VIEW_AUDIT_LOGS = "view_audit_logs"  # audit and request logs, and their export
     VIEW_ANALYTICS = "view_analytics"
+    VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"  # analytics spanning every tenant
     VIEW_MONITORING = "view_monitoring"
 
 
@@ -46,6 +47,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_API_KEYS: frozenset({Role.ADMIN, Role.TENANT_ADMIN}),
     Capability.VIEW_AUDIT_LOGS: frozenset({Role.ADMIN, Role.AUDITOR}),
     Capability.VIEW_ANALYTICS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
+    # The server health summary has no tenant parameter: it can only be shown platform-wide.
+    Capability.VIEW_PLATFORM_ANALYTICS: frozenset({Role.ADMIN, Role.AUDITOR}),
     Capability.VIEW_MONITORING: frozenset({Role.ADMIN, Role.SUPPORT, Role.AUDITOR}),
 }
 
