@@ -34,3 +34,65 @@ def kwargs_for(model: type[models.Model], **names: str) -> Callable[[dict], dict
 
 
 SAMPLE_URL_KWARGS: dict[str, Callable[[dict], dict[str, Any]]] = {}
+
+
+# --- security.moderation: gateway users, their sessions, impersonation records --------------
+
+
+def _gateway_user(tenant: Tenant) -> models.Model:
+    from security.factories import GatewayUserFactory
+
+    return GatewayUserFactory(tenant=tenant)
+
+
+def _gateway_session(tenant: Tenant) -> models.Model:
+    from security.factories import GatewaySessionFactory
+
+    return GatewaySessionFactory(user__tenant=tenant)
+
+
+def _impersonation_record(tenant: Tenant) -> models.Model:
+    import datetime as dt
+
+    from security.models import ImpersonationRecord
+
+    now = dt.datetime.now(dt.UTC)
+    return ImpersonationRecord.unscoped.create(
+        session_id="sample-impersonation",
+        impersonator_id="sample-admin",
+        impersonated_user_id="sample-user",
+        tenant_id=tenant.pk,
+        started_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+        last_seen_at=now,
+    )
+
+
+def _register_moderation_samples() -> None:
+    from security.models import GatewaySession, GatewayUser, ImpersonationRecord
+
+    SAMPLE_OBJECTS.update(
+        {
+            GatewayUser: _gateway_user,
+            GatewaySession: _gateway_session,
+            ImpersonationRecord: _impersonation_record,
+        }
+    )
+    user = kwargs_for(GatewayUser, user_id="pk")
+    record = kwargs_for(ImpersonationRecord, record_id="pk")
+    SAMPLE_URL_KWARGS.update(
+        {
+            "security:user_ban": user,
+            "security:user_unban": user,
+            "security:user_roles": user,
+            "security:user_revoke_sessions": user,
+            "security:session_revoke": kwargs_for(
+                GatewaySession, user_id="user_id", session_id="pk"
+            ),
+            "security:impersonation_end": record,
+            "security:impersonation_review": record,
+        }
+    )
+
+
+_register_moderation_samples()

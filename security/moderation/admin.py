@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.models import AuditLog, RequestLog
+from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability, parse_roles
@@ -183,7 +184,7 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
 
-    @admin.action(description="Ban selected users")
+    @staff_action(capability=Capability.MODERATE_USERS, description="Ban selected users")
     def ban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         users = self._selection(request, queryset)
         if users is None:
@@ -226,7 +227,9 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
             cancel_url=request.get_full_path(),
         )
 
-    @admin.action(description="Lift the ban of selected users")
+    @staff_action(
+        capability=Capability.MODERATE_USERS, description="Lift the ban of selected users"
+    )
     def unban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._confirm_then(
             request,
@@ -239,7 +242,9 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
             verbs=("Lifted the ban of", "not banned"),
         )
 
-    @admin.action(description="Revoke all sessions of selected users")
+    @staff_action(
+        capability=Capability.MODERATE_USERS, description="Revoke all sessions of selected users"
+    )
     def revoke_sessions_selected(
         self, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:

@@ -1,9 +1,9 @@
 """Confirmation pages for moderation: each says what will happen, then calls one service.
 
-Every view is wrapped by ``admin.site.admin_view`` (a signed-in member of staff with a back-office
-role) and checks the capability itself: a wrong role gets 403 and an audited denial, another
-tenant's user or a malformed id gets 404. The rules on whom an action may touch are the
-services'; pages only show them in advance so that nobody fills a form in vain.
+Every view declares its capability with ``@staff_view`` (signed in through the admin, 403 and an
+audited denial for a role without it); another tenant's user or a malformed id gets 404. The
+rules on whom an action may touch are the services'; pages only show them in advance so that
+nobody fills a form in vain.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability, Role, parse_roles
-from backoffice.staff_audit import record_denied
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import selectors, services
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
@@ -34,9 +34,10 @@ CONFIRM_TEMPLATE = "security/moderation/confirm.html"
 # --- The user moderation pages ----------------------------------------------------------------
 
 
+@staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
 def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _permitted(request, Capability.MODERATE_USERS, "ban", user_id)
+    actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     refusal = services.moderation_refusal(actor, user, AuditAction.USER_BAN)
     form = BanForm(request.POST if request.method == "POST" else None)
@@ -76,9 +77,10 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
+@staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
 def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _permitted(request, Capability.MODERATE_USERS, "unban", user_id)
+    actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -98,9 +100,10 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
+@staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
 def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _permitted(request, Capability.MODERATE_USERS, "revoke sessions", user_id)
+    actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -122,9 +125,10 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
+@staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
 def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpResponse:
-    actor = _permitted(request, Capability.MODERATE_USERS, "revoke a session", user_id)
+    actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     session = next((s for s in selectors.user_sessions(user) if s["id"] == session_id), None)
     if session is None:
@@ -156,9 +160,10 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
     )
 
 
+@staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
 def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _permitted(request, Capability.MODERATE_USERS, "change roles", user_id)
+    actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     refusal = services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
     current = sorted(role.value for role in parse_roles(user.role))
@@ -202,9 +207,10 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
 # --- Impersonation review ---------------------------------------------------------------------
 
 
+@staff_view(Capability.REVIEW_IMPERSONATIONS)
 @require_http_methods(["GET", "POST"])
 def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
-    actor = _permitted(request, Capability.REVIEW_IMPERSONATIONS, "end an impersonation", record_id)
+    actor = _actor(request)
     record = selectors.access_impersonation(actor, record_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -234,11 +240,10 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
+@staff_view(Capability.REVIEW_IMPERSONATIONS)
 @require_http_methods(["GET", "POST"])
 def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
-    actor = _permitted(
-        request, Capability.REVIEW_IMPERSONATIONS, "review an impersonation", record_id
-    )
+    actor = _actor(request)
     record = selectors.access_impersonation(actor, record_id)
     form = ReviewForm(
         request.POST if request.method == "POST" else None,
@@ -328,9 +333,7 @@ def confirmation_page(
         "hidden": hidden,
         **extra,
     }
-    response = TemplateResponse(request, CONFIRM_TEMPLATE, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context, status=status)
 
 
 def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
@@ -414,19 +417,9 @@ def ban_label(user: GatewayUser) -> str:
     return f"Banned until {_when(user.ban_expires)}"
 
 
-def _permitted(
-    request: HttpRequest, capability: Capability, what: str, resource_id: object = None
-) -> Actor:
+def _actor(request: HttpRequest) -> Actor:
     actor: Actor | None = getattr(request, "actor", None)
-    if actor is None or not actor.can(capability):
-        if actor is not None:
-            record_denied(
-                actor=actor,
-                action=AuditAction.STAFF_ACCESS,
-                resource_type="security.moderation",
-                resource_id=None if resource_id is None else str(resource_id)[:200],
-                details={"path": request.path[:500], "method": request.method, "what": what},
-            )
+    if actor is None:  # staff_view already refused anyone without one
         raise PermissionDenied("Your role does not allow this.")
     return actor
 

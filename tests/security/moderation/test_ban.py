@@ -1,0 +1,433 @@
+"""Banning a user: the service, its confirmation page, the bulk action and the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from unittest import mock
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connections
+from django.urls import reverse
+
+from audit.models import AuditLog
+from security.factories import GatewayUserFactory
+from security.models import GatewaySession, GatewayUser, ImpersonationRecord
+from security.moderation import services
+from tests.conftest import make_persona
+from tests.security.moderation.conftest import audit_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def reload(user: GatewayUser) -> GatewayUser:
+    return GatewayUser.unscoped.get(pk=user.pk)
+
+
+# --- the service --------------------------------------------------------------------------
+
+
+def test_ban_sets_better_auth_fields_deletes_sessions_and_audits(support, member, member_sessions):
+    before_update = reload(member).updated_at
+    until = now() + dt.timedelta(days=7)
+
+    outcome = services.ban_user(
+        actor=support.actor, user_id=member.pk, reason="Spam", expires_at=until
+    )
+
+    user = reload(member)
+    assert (user.banned, user.ban_reason) == (True, "Spam")
+    assert abs(user.ban_expires - until) < dt.timedelta(seconds=1)
+    assert user.updated_at > before_update
+    assert not GatewaySession.unscoped.filter(user_id=member.pk).exists()
+    assert outcome.changed == [member.email] and outcome.sessions_deleted == 2
+    (row,) = audit_rows("user.ban")
+    assert (row.actor_id, row.actor_type, row.resource_id) == (
+        support.gateway_user.id,
+        "staff",
+        member.pk,
+    )
+    assert row.tenant_id == member.tenant_id
+    assert row.details["before"]["banned"] is False
+    assert row.details["after"]["ban_reason"] == "Spam"
+    assert row.details["sessions_deleted"] == 2
+    assert "token" not in str(row.details)
+
+
+def test_permanent_ban_has_no_expiry(support, member):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Fraud", expires_at=None)
+    user = reload(member)
+    assert user.banned and user.ban_expires is None
+
+
+def test_banning_deletes_impersonation_sessions_and_records_them_as_ended(
+    support, member, impersonation
+):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+    record = ImpersonationRecord.unscoped.get(session_id=impersonation.pk)
+    assert record.ended_at is not None and record.ended_by == support.gateway_user.email
+    assert record.status == "ended"
+
+
+def test_nobody_can_ban_themselves(support):
+    with pytest.raises(services.ModerationRefused, match="themselves"):
+        services.ban_user(
+            actor=support.actor, user_id=support.gateway_user.pk, reason="x", expires_at=None
+        )
+    assert not reload(support.gateway_user).banned
+    (denied,) = audit_rows("user.ban")
+    assert denied.outcome == "denied" and denied.resource_id == support.gateway_user.pk
+
+
+def test_support_cannot_ban_an_admin_and_the_attempt_is_audited(support, admin):
+    with pytest.raises(services.ModerationRefused, match="Only an admin"):
+        services.ban_user(
+            actor=support.actor, user_id=admin.gateway_user.pk, reason="x", expires_at=None
+        )
+    assert not reload(admin.gateway_user).banned
+    (denied,) = audit_rows("user.ban")
+    assert denied.outcome == "denied"
+    assert denied.details["reason"].startswith("Only an admin may ban")
+
+
+def test_an_admin_may_ban_another_admin(admin):
+    other_admin = make_persona("admin")
+    services.ban_user(
+        actor=admin.actor, user_id=other_admin.gateway_user.pk, reason="Left", expires_at=None
+    )
+    assert reload(other_admin.gateway_user).banned
+
+
+def test_roles_without_moderation_cannot_ban(auditor, tenant_admin_a, member):
+    for persona in (auditor, tenant_admin_a):
+        with pytest.raises(PermissionDenied):
+            services.ban_user(actor=persona.actor, user_id=member.pk, reason="x", expires_at=None)
+    assert not reload(member).banned
+    assert [row.outcome for row in audit_rows("user.ban")] == ["denied", "denied"]
+
+
+def test_a_ban_must_end_in_the_future(support, member):
+    with pytest.raises(ValueError, match="future"):
+        services.ban_user(
+            actor=support.actor,
+            user_id=member.pk,
+            reason="x",
+            expires_at=now() - dt.timedelta(minutes=1),
+        )
+    assert not reload(member).banned and not audit_rows("user.ban")
+
+
+def test_banning_a_banned_user_again_changes_nothing(support, member):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+    outcome = services.ban_user(
+        actor=support.actor, user_id=member.pk, reason="Other", expires_at=None
+    )
+    assert outcome.unchanged == [member.email]
+    assert reload(member).ban_reason == "Spam"
+    assert len(audit_rows("user.ban")) == 1
+
+
+def test_a_user_whose_ban_expired_can_be_banned_again(support, tenant_a):
+    user = GatewayUserFactory(tenant=tenant_a, banned_expired=True)
+    services.ban_user(actor=support.actor, user_id=user.pk, reason="Again", expires_at=None)
+    assert reload(user).ban_reason == "Again" and reload(user).ban_expires is None
+
+
+def test_change_and_audit_row_commit_together(support, member, member_sessions):
+    """A failure after the audit row was written leaves neither the ban nor the row."""
+    real_record = services.record_staff_action
+
+    def record_then_fail(**kwargs):
+        real_record(**kwargs)
+        raise RuntimeError("the database went away")
+
+    with (
+        mock.patch.object(services, "record_staff_action", side_effect=record_then_fail),
+        pytest.raises(RuntimeError),
+    ):
+        services.ban_user(actor=support.actor, user_id=member.pk, reason="x", expires_at=None)
+
+    assert not reload(member).banned
+    assert GatewaySession.unscoped.filter(user_id=member.pk).count() == 2
+    assert not AuditLog.unscoped.filter(action="user.ban").exists()
+
+
+def test_bulk_ban_is_all_or_nothing(support, admin, member, member_b):
+    with pytest.raises(services.ModerationRefused):
+        services.ban_users(
+            actor=support.actor,
+            user_ids=[member.pk, admin.gateway_user.pk, member_b.pk],
+            reason="x",
+            expires_at=None,
+        )
+    assert not GatewayUser.unscoped.filter(banned=True).exists()
+    assert [row.outcome for row in audit_rows("user.ban")] == ["denied"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_bans_of_one_user_write_one_audit_row(support, member):
+    """The row lock makes the second ban wait, then find the user already banned."""
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def ban() -> None:
+        try:
+            barrier.wait()
+            services.ban_user(
+                actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ban) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert reload(member).banned
+    assert AuditLog.unscoped.filter(action="user.ban").count() == 1
+
+
+# --- the confirmation page ------------------------------------------------------------------
+
+
+def ban_url(user: GatewayUser) -> str:
+    return reverse("security:user_ban", args=[user.pk])
+
+
+def test_the_page_says_what_will_happen(support, member, member_sessions):
+    response = support.client().get(ban_url(member))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "What will happen" in page
+    assert "All of their sessions are deleted" in page
+    assert "mia@example.com" in page
+    assert "no-store" in response["Cache-Control"]
+    for session in member_sessions:
+        assert session.token not in page
+
+
+def test_banning_for_seven_days_from_the_page(support, member, member_sessions):
+    response = support.client().post(
+        ban_url(member), {"reason": "Scraping", "length": "7d"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:security_gatewayuser_change", args=[member.pk]
+    )
+    assert "Banned mia@example.com; 2 sessions deleted." in response.content.decode()
+    user = reload(member)
+    assert user.banned and user.ban_reason == "Scraping"
+    assert dt.timedelta(days=6, hours=23) < user.ban_expires - now() <= dt.timedelta(days=7)
+
+
+def test_banning_until_a_chosen_time(support, member):
+    support.client().post(
+        ban_url(member), {"reason": "Cool off", "length": "until", "until": "2031-05-01T12:30"}
+    )
+    assert reload(member).ban_expires == dt.datetime(2031, 5, 1, 12, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"reason": "", "length": "permanent"}, "This field is required."),
+        ({"reason": "x", "length": "until", "until": "next tuesday"}, "Enter a date and time"),
+        ({"reason": "x", "length": "until", "until": "2020-01-01T00:00"}, "must be in the future"),
+        ({"reason": "x", "length": "until", "until": "99999-01-01T00:00"}, "Enter a date and time"),
+        ({"reason": "x", "length": "until", "until": ""}, "Choose when the ban ends."),
+        ({"reason": "x", "length": "forever"}, "Select a valid choice."),
+        ({"reason": "a\x00b", "length": "permanent"}, "Null characters are not allowed."),
+    ],
+)
+def test_bad_input_is_a_form_error_and_writes_nothing(support, member, data, message):
+    response = support.client().post(ban_url(member), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not reload(member).banned
+    assert not AuditLog.unscoped.filter(action="user.ban").exists()
+
+
+def test_the_page_refuses_a_self_ban_before_and_on_submit(support):
+    url = ban_url(support.gateway_user)
+    client = support.client()
+    page = client.get(url).content.decode()
+    assert "Nobody can ban themselves." in page
+    assert 'value="Ban"' not in page
+    response = client.post(url, {"reason": "x", "length": "permanent"})
+    assert response.status_code == 403
+    assert "Nobody can ban themselves." in response.content.decode()
+    assert not reload(support.gateway_user).banned
+
+
+def test_support_cannot_ban_an_admin_from_the_page(support, admin):
+    response = support.client().post(
+        ban_url(admin.gateway_user), {"reason": "x", "length": "permanent"}
+    )
+    assert response.status_code == 403
+    assert not reload(admin.gateway_user).banned
+    assert audit_rows("user.ban")[0].outcome == "denied"
+
+
+@pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
+def test_roles_without_moderation_get_403(request, persona, member):
+    client = request.getfixturevalue(persona).client()
+    assert client.get(ban_url(member)).status_code == 403
+    assert client.post(ban_url(member), {"reason": "x", "length": "permanent"}).status_code == 403
+    assert not reload(member).banned
+    assert AuditLog.unscoped.filter(action="staff.access", outcome="denied").count() == 2
+
+
+def test_signed_out_and_plain_users_are_sent_to_sign_in(client, plain_user, member):
+    for browser in (client, plain_user.client()):
+        response = browser.get(ban_url(member))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("user_id", ["no-such-user", "a%00b"])
+def test_unknown_or_malformed_ids_are_404(support, user_id):
+    response = support.client().get(f"/security/users/{user_id}/ban/")
+    assert response.status_code == 404
+
+
+# --- the bulk action ------------------------------------------------------------------------
+
+
+CHANGELIST = "/admin/security/gatewayuser/"
+
+
+def test_bulk_ban_shows_a_confirmation_page_first(support, member, member_b):
+    response = support.client().post(
+        CHANGELIST, {"action": "ban_selected", "_selected_action": [member.pk, member_b.pk]}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Ban 2 users" in page and "bo@example.com" in page and "mia@example.com" in page
+    assert not GatewayUser.unscoped.filter(banned=True).exists()
+
+
+def test_bulk_ban_bans_every_selected_user(support, member, member_b, member_sessions):
+    response = support.client().post(
+        CHANGELIST,
+        {
+            "action": "ban_selected",
+            "_selected_action": [member.pk, member_b.pk],
+            "post": "yes",
+            "reason": "Spam wave",
+            "length": "30d",
+        },
+        follow=True,
+    )
+    assert "Banned 2 user(s)" in response.content.decode()
+    assert GatewayUser.unscoped.filter(banned=True, ban_reason="Spam wave").count() == 2
+    assert len(audit_rows("user.ban")) == 2
+    assert not GatewaySession.unscoped.exists()
+
+
+def test_bulk_ban_including_an_admin_bans_nobody(support, admin, member):
+    response = support.client().post(
+        CHANGELIST,
+        {
+            "action": "ban_selected",
+            "_selected_action": [member.pk, admin.gateway_user.pk],
+            "post": "yes",
+            "reason": "x",
+            "length": "permanent",
+        },
+    )
+    assert response.status_code == 403
+    assert "Nothing was changed." in response.content.decode()
+    assert not GatewayUser.unscoped.filter(banned=True).exists()
+
+
+def test_bulk_ban_with_a_bad_date_writes_nothing(support, member):
+    response = support.client().post(
+        CHANGELIST,
+        {
+            "action": "ban_selected",
+            "_selected_action": [member.pk],
+            "post": "yes",
+            "reason": "x",
+            "length": "until",
+            "until": "2024-02-30T10:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "Enter a date and time" in response.content.decode()
+    assert not reload(member).banned
+
+
+@pytest.mark.parametrize("selection", [["a\x00b"], ["x" * 500]])
+def test_malformed_ids_in_the_selection_change_nothing(support, member, selection):
+    response = support.client().post(
+        CHANGELIST,
+        {"action": "ban_selected", "_selected_action": [member.pk, *selection], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "nothing changed" in response.content.decode()
+    assert not reload(member).banned
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_the_command_bans_through_the_same_service(support, member, member_sessions, capsys):
+    call_command(
+        "ban_user",
+        "mia@example.com",
+        "--reason",
+        "Abuse",
+        "--days",
+        "7",
+        "--as",
+        support.gateway_user.email,
+    )
+    user = reload(member)
+    assert user.banned and user.ban_reason == "Abuse"
+    (row,) = audit_rows("user.ban")
+    assert row.actor_id == support.gateway_user.id and row.user_agent == "manage.py"
+    assert "Banned: mia@example.com" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--until", "soon"], "is not a time"),
+        (["--days", "0"], "--days must be"),
+        (["--days", "99999999"], "--days must be"),
+    ],
+)
+def test_the_command_rejects_bad_lengths(support, member, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "ban_user", member.email, "--reason", "x", *args, "--as", support.gateway_user.email
+        )
+    assert not reload(member).banned
+
+
+def test_the_command_refuses_what_the_page_refuses(support, admin):
+    with pytest.raises(CommandError, match="Only an admin"):
+        call_command(
+            "ban_user",
+            admin.gateway_user.email,
+            "--reason",
+            "x",
+            "--as",
+            support.gateway_user.email,
+        )
+    with pytest.raises(CommandError, match="No user"):
+        call_command(
+            "ban_user", "nobody@example.com", "--reason", "x", "--as", support.gateway_user.email
+        )
+    with pytest.raises(CommandError, match="No gateway user"):
+        call_command("ban_user", "x@example.com", "--reason", "x", "--as", "ghost@example.com")
