@@ -96,3 +96,31 @@ def _register_moderation_samples() -> None:
 
 
 _register_moderation_samples()
+
+
+# --- registry and analytics: MCP servers, tenant usage --------------------------------------
+
+
+def _mcp_server(tenant: Tenant) -> models.Model:
+    from registry.factories import McpServerFactory
+
+    return McpServerFactory(tenant=tenant)
+
+
+def _register_registry_and_analytics_samples() -> None:
+    from registry.models import McpServer
+
+    SAMPLE_OBJECTS[McpServer] = _mcp_server
+    server = kwargs_for(McpServer, server_id="pk")
+    tenant = kwargs_for(Tenant, tenant_id="pk")
+    SAMPLE_URL_KWARGS.update(
+        {
+            "registry:server_deactivate": server,
+            "registry:server_reactivate": server,
+            "monitoring:tenant_usage": tenant,
+            "monitoring:tenant_usage_csv": tenant,
+        }
+    )
+
+
+_register_registry_and_analytics_samples()
