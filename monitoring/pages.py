@@ -16,7 +16,6 @@ class Page:
     url_name: str
     description: str
     capability: Capability
-    platform_wide_only: bool = False
 
     @property
     def url(self) -> str:
@@ -29,8 +28,7 @@ PAGES = (
         "Server health",
         "monitoring:server_health",
         "Active servers per health status, and how many have a stale health check.",
-        Capability.VIEW_ANALYTICS,
-        platform_wide_only=True,
+        Capability.VIEW_PLATFORM_ANALYTICS,
     ),
     Page(
         "Analytics",
@@ -74,9 +72,4 @@ def pages_for(actor: Actor | None) -> list[Page]:
     """The pages ``actor`` may open, in menu order."""
     if actor is None:
         return []
-    return [
-        page
-        for page in PAGES
-        if actor.can(page.capability)
-        and (not page.platform_wide_only or actor.is_platform_wide(page.capability))
-    ]
+    return [page for page in PAGES if actor.can(page.capability)]

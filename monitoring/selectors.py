@@ -75,7 +75,7 @@ class HealthStatusRow:
 
 def sees_platform_health(actor: Actor | None) -> bool:
     """The health summary spans every tenant, so only platform-wide analytics may read it."""
-    return actor is not None and actor.is_platform_wide(Capability.VIEW_ANALYTICS)
+    return actor is not None and actor.can(Capability.VIEW_PLATFORM_ANALYTICS)
 
 
 def server_health_summary(actor: Actor | None) -> list[HealthStatusRow]:

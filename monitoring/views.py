@@ -20,14 +20,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from backoffice.access import staff_view
-from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied
 from monitoring import charts, selectors
 from monitoring.dashboard import dashboard_for
 from monitoring.forms import SORT_LABELS, WINDOW_LABELS, RequestPerformanceForm, WindowForm
 from monitoring.pages import pages_for
 from monitoring.services import record_analytics_export
+from tenants.models import Tenant
 
 CHART_BARS = 15
 HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unknown": "muted"}
@@ -127,22 +126,9 @@ dashboard = admin.site.admin_view(_dashboard)
 # --- Server health --------------------------------------------------------------------------
 
 
-def _deny_unless_platform_wide(request: HttpRequest) -> None:
-    actor = _actor(request)
-    if not selectors.sees_platform_health(actor):
-        record_denied(
-            actor=actor,
-            action=AuditAction.STAFF_ACCESS,
-            resource_type="page:monitoring.server_health",
-            details={"path": request.path[:500], "method": request.method},
-        )
-        raise PermissionDenied("The server health summary covers every tenant.")
-
-
-@staff_view(Capability.VIEW_ANALYTICS)
+@staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health(request: HttpRequest) -> HttpResponse:
     """Active servers per health status, from ``get_server_health_summary()``."""
-    _deny_unless_platform_wide(request)
     rows = selectors.server_health_summary(_actor(request))
     bars = [
         charts.Bar(
@@ -175,10 +161,9 @@ def server_health(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "monitoring/server_health.html", context)
 
 
-@staff_view(Capability.VIEW_ANALYTICS)
+@staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
-    _deny_unless_platform_wide(request)
     rows = selectors.server_health_summary(_actor(request))
     record_analytics_export(actor=_actor(request), report="server_health", row_count=len(rows))
     return _csv_response(
@@ -376,14 +361,14 @@ class TenantPickForm(WindowForm):
 
 @staff_view(Capability.VIEW_ANALYTICS)
 def tenant_usage_index(request: HttpRequest) -> HttpResponse:
-    """Staff pick a tenant; a tenant admin goes straight to their own tenant's usage."""
+    """Staff pick a tenant; a tenant admin sees their own tenant's usage straight away."""
     actor = _actor(request)
     if not actor.is_platform_wide(Capability.VIEW_ANALYTICS):
         own = selectors.analytics_tenants(actor).first()
         if own is None:
             context = _context(request, "Tenant usage", form=None, no_tenant=True)
             return TemplateResponse(request, "monitoring/tenant_usage.html", context)
-        return redirect("monitoring:tenant_usage", tenant_id=own.pk)
+        return _usage_page(request, actor, own)
     form = TenantPickForm(request.GET, actor=actor) if "tenant" in request.GET else None
     if form is not None and form.is_valid():
         url = reverse(
@@ -401,6 +386,10 @@ def tenant_usage(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """One tenant's usage over a chosen window, next to the shorter windows for comparison."""
     actor = _actor(request)
     tenant = selectors.access_tenant_for_analytics(actor, tenant_id)
+    return _usage_page(request, actor, tenant)
+
+
+def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpResponse:
     form = WindowForm(request.GET)
     picker = None
     if actor.is_platform_wide(Capability.VIEW_ANALYTICS):
