@@ -53,6 +53,13 @@ class GuardedChangelist:
                 shown = ", ".join(name.replace("\x00", "")[:40] for name in unknown)
                 messages.warning(request, f"Ignored filters this page does not have: {shown}.")
                 return self._redirect_without(request, unknown)
+            garbled = [name for name, value in request.GET.items() if "\x00" in value]
+            if garbled:
+                messages.warning(
+                    request,
+                    f"Ignored {', '.join(garbled)}: it held a NUL character, which no text has.",
+                )
+                return self._redirect_without(request, garbled)
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
             # The admin found no such page (or could not apply a filter) and lost the query.

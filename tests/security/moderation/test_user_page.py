@@ -1,0 +1,111 @@
+"""A user's page: sessions, sign-in methods, API keys and audit entries, never a secret."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from audit.factories import AuditLogFactory
+from security.factories import (
+    AccountFactory,
+    ApiKeyFactory,
+    CredentialAccountFactory,
+    GatewayUserFactory,
+)
+from security.models import Account, ApiKey, GatewaySession, GatewayUser
+
+pytestmark = pytest.mark.django_db
+
+
+def page_of(user) -> str:
+    return reverse("admin:security_gatewayuser_change", args=[user.pk])
+
+
+def test_the_page_shows_sessions_without_their_tokens(support, member, member_sessions):
+    response = support.client().get(page_of(member))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sessions (2)" in page
+    for session in GatewaySession.unscoped.filter(user_id=member.pk):
+        assert session.ip_address in page
+        assert session.token not in page
+        assert reverse("security:session_revoke", args=[member.pk, session.pk]) in page
+
+
+def test_impersonated_sessions_say_by_whom_and_link_to_the_review(
+    support, admin, member, impersonation
+):
+    client = support.client()
+    client.get("/admin/security/impersonationrecord/")  # captures the impersonation
+    page = client.get(page_of(member)).content.decode()
+    assert f"by {admin.gateway_user.email}" in page
+    assert "/admin/security/impersonationrecord/" in page
+
+
+def test_sign_in_methods_show_the_provider_only(support, member):
+    CredentialAccountFactory(user=member, password="abcd" * 8 + ":" + "ef" * 64)
+    AccountFactory(user=member)
+    page = support.client().get(page_of(member)).content.decode()
+    assert "credential" in page and "github" in page
+    for account in Account.unscoped.filter(user_id=member.pk):
+        for secret in (account.password, account.access_token):
+            if secret:
+                assert secret not in page
+
+
+def test_api_keys_show_their_prefix_never_their_hash(support, member, tenant_a):
+    ApiKeyFactory(tenant=tenant_a, created_by=member, name="CI key")
+    key = ApiKey.unscoped.get(created_by=member)
+    page = support.client().get(page_of(member)).content.decode()
+    assert "CI key" in page and key.key_prefix in page
+    assert key.key_hash not in page
+
+
+def test_recent_audit_entries_by_and_about_the_user(support, member, tenant_a):
+    AuditLogFactory(actor_id=member.pk, action="tools.call_denied", tenant_id=tenant_a.pk)
+    AuditLogFactory(resource_type="user", resource_id=member.pk, action="user.update")
+    AuditLogFactory(actor_id="someone-else", action="unrelated.thing")
+    page = support.client().get(page_of(member)).content.decode()
+    assert "tools.call_denied" in page and "user.update" in page
+    assert "unrelated.thing" not in page
+
+
+def test_actions_are_offered_with_refusals_explained(support, admin):
+    page = support.client().get(page_of(admin.gateway_user)).content.decode()
+    assert "Only an admin may ban" in page
+    assert reverse("security:user_ban", args=[admin.gateway_user.pk]) not in page
+    own = support.client().get(page_of(support.gateway_user)).content.decode()
+    assert "Nobody can ban themselves." in own
+
+
+def test_a_dangling_tenant_id_does_not_break_the_page(support):
+    """Some gateway databases have no foreign key on user.tenant_id: an id may dangle."""
+    user = GatewayUserFactory(tenant=None)
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE "user" DROP CONSTRAINT user_tenant_id_tenants_id_fk')
+    GatewayUser.unscoped.filter(pk=user.pk).update(tenant_id=uuid.uuid4())
+    assert support.client().get(page_of(user)).status_code == 200
+    assert support.client().get("/admin/security/gatewayuser/").status_code == 200
+
+
+@pytest.mark.parametrize("user_id", ["no-such-id", "abc%00def"])
+def test_unknown_and_nul_ids_are_404(support, user_id):
+    response = support.client().get(f"/admin/security/gatewayuser/{user_id}/change/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
+def test_roles_without_moderation_get_403(request, persona, member):
+    response = request.getfixturevalue(persona).client().get(page_of(member))
+    assert response.status_code == 403
+
+
+def test_the_page_cannot_edit_or_delete(support, member):
+    client = support.client()
+    response = client.post(page_of(member), {"email": "x@example.com"})
+    assert response.status_code == 403
+    delete = reverse("admin:security_gatewayuser_delete", args=[member.pk])
+    assert client.get(delete).status_code == 403
