@@ -1,0 +1,116 @@
+"""Revoking one session, or all of a user's sessions; from the page, the list and the command."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from security.factories import GatewaySessionFactory
+from security.models import GatewaySession
+from security.moderation import services
+from tests.security.moderation.conftest import audit_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def sessions_of(user) -> int:
+    return GatewaySession.unscoped.filter(user_id=user.pk).count()
+
+
+def test_revoke_one_session_keeps_the_others(support, member, member_sessions):
+    services.revoke_session(actor=support.actor, session_id=member_sessions[0].pk)
+    assert list(GatewaySession.unscoped.filter(user_id=member.pk)) == [member_sessions[1]]
+    (row,) = audit_rows("session.revoke")
+    assert row.resource_id == member_sessions[0].pk and row.details["email"] == member.email
+    assert member_sessions[0].token not in str(row.details)
+
+
+def test_revoking_a_session_that_is_gone_says_so(support, member, member_sessions):
+    services.revoke_session(actor=support.actor, session_id=member_sessions[0].pk)
+    with pytest.raises(services.NotFound, match="no longer exists"):
+        services.revoke_session(actor=support.actor, session_id=member_sessions[0].pk)
+    assert len(audit_rows("session.revoke")) == 1
+
+
+def test_revoke_all_sessions(support, member, member_sessions, member_b):
+    GatewaySessionFactory(user=member_b)
+    outcome = services.revoke_all_sessions(actor=support.actor, user_id=member.pk)
+    assert outcome.sessions_deleted == 2
+    assert sessions_of(member) == 0 and sessions_of(member_b) == 1
+    (row,) = audit_rows("session.revoke_all")
+    assert row.details["sessions_deleted"] == 2
+
+
+def test_revoke_all_without_sessions_writes_nothing(support, member):
+    assert services.revoke_all_sessions(actor=support.actor, user_id=member.pk).unchanged
+    assert audit_rows("session.revoke_all") == []
+
+
+def test_the_one_session_page_describes_the_device_then_revokes(support, member, member_sessions):
+    session = member_sessions[0]
+    url = reverse("security:session_revoke", args=[member.pk, session.pk])
+    client = support.client()
+    page = client.get(url).content.decode()
+    assert session.ip_address in page and "Their other sessions stay." in page
+    assert session.token not in page
+    response = client.post(url, follow=True)
+    assert "Revoked one session of mia@example.com." in response.content.decode()
+    assert sessions_of(member) == 1
+
+
+def test_a_session_of_another_user_is_404_on_this_users_url(support, member, member_b):
+    other = GatewaySessionFactory(user=member_b)
+    url = reverse("security:session_revoke", args=[member.pk, other.pk])
+    assert support.client().post(url).status_code == 404
+    assert sessions_of(member_b) == 1
+
+
+@pytest.mark.parametrize("session_id", ["nope", "a%00b"])
+def test_unknown_or_malformed_session_ids_are_404(support, member, session_id):
+    response = support.client().get(f"/security/users/{member.pk}/sessions/{session_id}/revoke/")
+    assert response.status_code == 404
+
+
+def test_the_all_sessions_page_then_post(support, member, member_sessions):
+    url = reverse("security:user_revoke_sessions", args=[member.pk])
+    client = support.client()
+    assert "Every session of each user below is deleted" in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    assert "2 sessions deleted" in response.content.decode()
+    assert sessions_of(member) == 0
+
+
+def test_bulk_revoke_from_the_list(support, member, member_sessions, member_b):
+    GatewaySessionFactory(user=member_b)
+    support.client().post(
+        "/admin/security/gatewayuser/",
+        {
+            "action": "revoke_sessions_selected",
+            "_selected_action": [member.pk, member_b.pk],
+            "post": "yes",
+        },
+    )
+    assert not GatewaySession.unscoped.exists()
+    assert len(audit_rows("session.revoke_all")) == 2
+
+
+@pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
+def test_roles_without_moderation_get_403(request, persona, member, member_sessions):
+    client = request.getfixturevalue(persona).client()
+    one = reverse("security:session_revoke", args=[member.pk, member_sessions[0].pk])
+    every = reverse("security:user_revoke_sessions", args=[member.pk])
+    assert client.post(one).status_code == 403
+    assert client.post(every).status_code == 403
+    assert sessions_of(member) == 2
+
+
+def test_the_command_revokes_all_or_one(support, member, member_sessions, capsys):
+    staff = support.gateway_user.email
+    call_command("revoke_sessions", "--session", member_sessions[0].pk, "--as", staff)
+    assert sessions_of(member) == 1
+    call_command("revoke_sessions", "mia", "--as", staff)
+    assert sessions_of(member) == 0
+    with pytest.raises(CommandError, match="Name at least one user"):
+        call_command("revoke_sessions", "--as", staff)
