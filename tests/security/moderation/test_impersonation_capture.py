@@ -1,0 +1,66 @@
+"""The back office keeps its own record of every impersonation session it has seen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from security.factories import GatewaySessionFactory, ImpersonationSessionFactory
+from security.models import GatewaySession, ImpersonationRecord
+from security.moderation import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_capture_records_impersonations_only_and_never_the_token(admin, member, impersonation):
+    GatewaySessionFactory(user=member)  # an ordinary session: not an impersonation
+    result = services.capture_impersonations()
+    assert (result.seen, result.recorded, result.ended) == (1, 1, 0)
+    record = ImpersonationRecord.unscoped.get()
+    assert record.session_id == impersonation.pk
+    assert record.impersonator_id == admin.gateway_user.id
+    assert record.impersonator_email == admin.gateway_user.email
+    assert record.impersonated_email == member.email
+    assert record.tenant_id == member.tenant_id
+    assert record.ip_address == impersonation.ip_address
+    assert record.status == "active"
+    assert impersonation.token not in str(ImpersonationRecord.unscoped.values().get())
+
+
+def test_capturing_twice_keeps_one_record(impersonation):
+    services.capture_impersonations()
+    result = services.capture_impersonations()
+    assert result.recorded == 0 and ImpersonationRecord.unscoped.count() == 1
+
+
+def test_history_survives_better_auth_deleting_the_row(impersonation):
+    services.capture_impersonations()
+    GatewaySession.unscoped.filter(pk=impersonation.pk).delete()  # the admin stopped it
+    result = services.capture_impersonations()
+    assert result.ended == 1
+    record = ImpersonationRecord.unscoped.get()
+    assert record.status == "ended" and record.ended_at is not None and record.ended_by == ""
+
+
+def test_an_impersonation_past_its_expiry_shows_expired(admin, member):
+    ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id, expired=True)
+    services.capture_impersonations()
+    GatewaySession.unscoped.all().delete()  # Better-Auth's clean-up of expired sessions
+    services.capture_impersonations()
+    assert ImpersonationRecord.unscoped.get().status == "expired"
+
+
+def test_extended_sessions_update_their_expiry(impersonation):
+    services.capture_impersonations()
+    later = impersonation.expires_at + dt.timedelta(hours=1)
+    GatewaySession.unscoped.filter(pk=impersonation.pk).update(expires_at=later)
+    services.capture_impersonations()
+    assert ImpersonationRecord.unscoped.get().expires_at == later
+
+
+def test_the_command_can_run_on_a_schedule(impersonation, capsys):
+    call_command("capture_impersonations")
+    assert "Seen 1 impersonation session(s): 1 new" in capsys.readouterr().out
+    assert ImpersonationRecord.unscoped.count() == 1

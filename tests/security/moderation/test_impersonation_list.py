@@ -1,0 +1,126 @@
+"""The impersonation review page: every impersonation, its status and review, with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from audit.factories import AuditLogFactory
+from security.factories import GatewayUserFactory, ImpersonationSessionFactory
+from security.models import GatewaySession, ImpersonationRecord
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/security/impersonationrecord/"
+
+
+def listed(response) -> list[str]:
+    return [record.impersonated_email for record in response.context["cl"].result_list]
+
+
+@pytest.fixture
+def three(admin, member, member_b, tenant_a):
+    """Active (member), ended (member_b), expired-and-reviewed (carol)."""
+    ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id)
+    gone = ImpersonationSessionFactory(user=member_b, impersonated_by=admin.gateway_user.id)
+    carol = GatewayUserFactory(tenant=tenant_a, email="carol@example.com")
+    ImpersonationSessionFactory(user=carol, impersonated_by=admin.gateway_user.id, expired=True)
+    admin.client().get(LIST)  # capture all three
+    gone.delete()
+    ImpersonationRecord.unscoped.filter(impersonated_email="carol@example.com").update(
+        reviewed_at=dt.datetime.now(dt.UTC), reviewed_by="someone@example.com", review_note="ok"
+    )
+
+
+def test_the_page_captures_and_lists_every_impersonation(support, admin, member, impersonation):
+    response = support.client().get(LIST)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "mia@example.com" in page and admin.gateway_user.email in page and "Tenant A" in page
+    assert impersonation.ip_address in page
+    assert impersonation.token not in page
+    assert "Active" in page
+
+
+def test_status_filter(support, three):
+    client = support.client()
+    assert listed(client.get(LIST, {"status": "active"})) == ["mia@example.com"]
+    assert listed(client.get(LIST, {"status": "ended"})) == ["bo@example.com"]
+    assert listed(client.get(LIST, {"status": "expired"})) == ["carol@example.com"]
+
+
+def test_reviewed_filter(support, three):
+    client = support.client()
+    assert listed(client.get(LIST, {"reviewed": "yes"})) == ["carol@example.com"]
+    assert set(listed(client.get(LIST, {"reviewed": "no"}))) == {
+        "mia@example.com",
+        "bo@example.com",
+    }
+
+
+def test_people_and_tenant_filters(support, admin, member, member_b, three, tenant_b):
+    client = support.client()
+    assert listed(client.get(LIST, {"impersonated": member.pk})) == ["mia@example.com"]
+    assert len(listed(client.get(LIST, {"impersonator": admin.gateway_user.id}))) == 3
+    assert listed(client.get(LIST, {"tenant": str(tenant_b.pk)})) == ["bo@example.com"]
+
+
+def test_date_range_filter(support, three):
+    client = support.client()
+    today = dt.date.today().isoformat()
+    assert len(listed(client.get(LIST, {"started_from": today, "started_to": today}))) == 3
+    assert listed(client.get(LIST, {"started_from": "2999-01-01"})) == []
+    assert listed(client.get(LIST, {"started_to": "2000-01-01"})) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"started_from": "yesterday"},
+        {"started_to": "2024-02-30"},
+        {"started_from": "99999-01-01"},
+    ],
+)
+def test_bad_dates_are_ignored_with_a_message(support, three, params):
+    response = support.client().get(LIST, params)
+    assert response.status_code == 200
+    assert "use the form YYYY-MM-DD" in response.content.decode()
+    assert len(listed(response)) == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"impersonator": "a\x00"}, {"status": "sleeping"}, {"tenant": "zzz"}, {"p": "4000"}],
+)
+def test_malformed_filters_never_fail(support, three, params):
+    assert support.client().get(LIST, params, follow=True).status_code == 200
+
+
+def test_impersonation_events_from_the_audit_log_are_shown(support, member):
+    AuditLogFactory(action="impersonation.start", resource_id=member.pk)
+    AuditLogFactory(action="impersonation.stop", resource_id=member.pk)
+    AuditLogFactory(action="user.ban")
+    page = support.client().get(LIST).content.decode()
+    assert "impersonation.start" in page and "impersonation.stop" in page
+    events = page[page.index("Impersonation events in the audit log") :]
+    assert "user.ban" not in events
+
+
+def test_a_stopped_impersonation_stays_listed_after_its_row_is_gone(support, impersonation):
+    client = support.client()
+    client.get(LIST)
+    GatewaySession.unscoped.filter(pk=impersonation.pk).delete()
+    response = client.get(LIST)
+    assert listed(response) == ["mia@example.com"]
+    assert "Ended" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
+def test_roles_without_review_get_403(request, persona, impersonation):
+    assert request.getfixturevalue(persona).client().get(LIST).status_code == 403
+
+
+def test_signed_out_users_go_to_sign_in(client):
+    response = client.get(LIST)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
