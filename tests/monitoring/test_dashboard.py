@@ -1,0 +1,102 @@
+"""The home dashboard shows each role what matters to them, and only their tenant's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from audit.factories import AuditLogFactory
+from registry.factories import McpServerFactory
+from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b):
+    return {
+        "banned": GatewayUserFactory(tenant=tenant_a, banned_permanent=True, email="bad@a.test"),
+        "impersonated": ImpersonationSessionFactory(
+            user__tenant=tenant_a, user__email="imp@a.test"
+        ),
+        "key_a": ApiKeyFactory(tenant=tenant_a, expiring=True, name="key-of-a-expiring"),
+        "key_a_later": ApiKeyFactory(tenant=tenant_a, name="key-of-a-later"),
+        "key_b": ApiKeyFactory(tenant=tenant_b, expiring=True, name="key-of-b-expiring"),
+        "denied": AuditLogFactory(denied=True, action="server.deactivate", tenant_id=tenant_b.pk),
+        "old_denied": AuditLogFactory(
+            denied=True,
+            action="user.old_denial",
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=30),
+        ),
+        "sick_a": McpServerFactory(tenant=tenant_a, unhealthy=True, name="sick-a"),
+        "sick_b": McpServerFactory(tenant=tenant_b, unhealthy=True, name="sick-b"),
+        "sick_off": McpServerFactory(tenant=tenant_b, unhealthy=True, inactive=True, name="off"),
+    }
+
+
+def _home(persona) -> str:
+    response = persona.client().get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_support_sees_banned_users_and_active_impersonations(support, world):
+    html = _home(support)
+    assert 'id="banned-users"' in html and "bad@a.test" in html
+    assert 'id="active-impersonations"' in html and "imp@a.test" in html
+    assert 'id="denied-actions"' not in html
+    assert 'id="keys-expiring"' not in html
+
+
+def test_tenant_admin_sees_their_keys_expiring_soon_and_usage(tenant_admin_a, world):
+    html = _home(tenant_admin_a)
+    assert "key-of-a-expiring" in html
+    assert "key-of-a-later" not in html  # 90 days away
+    assert "key-of-b-expiring" not in html  # another tenant's
+    assert 'id="usage"' in html and "Usage of Tenant A" in html
+    assert "sick-a" in html and "sick-b" not in html
+    assert "Tenant B" not in html
+    assert 'id="banned-users"' not in html and 'id="denied-actions"' not in html
+    assert "bad@a.test" not in html
+
+
+def test_auditor_sees_recent_denied_actions(auditor, world):
+    html = _home(auditor)
+    assert 'id="denied-actions"' in html and "server.deactivate" in html
+    assert "user.old_denial" not in html  # older than a week
+    assert 'id="banned-users"' not in html
+    assert 'id="unhealthy-servers"' not in html
+
+
+def test_admin_sees_unhealthy_servers_and_everything_else(admin, world):
+    html = _home(admin)
+    for section in ("unhealthy-servers", "banned-users", "active-impersonations", "keys-expiring"):
+        assert f'id="{section}"' in html
+    assert 'id="denied-actions"' in html and 'id="server-health"' in html
+    assert "sick-a" in html and "sick-b" in html
+    assert ">off<" not in html  # inactive servers are not alerts
+    card = html.split('id="card-unhealthy-servers"')[1]
+    assert '<span class="card-value">2</span>' in card.split("</a>")[0]
+
+
+def test_links_onward_to_the_admin_pages(admin, world):
+    html = _home(admin)
+    assert f'href="/admin/registry/mcpserver/{world["sick_a"].pk}/change/"' in html
+    assert "/analytics/performance/" in html and "/monitoring/metrics/" in html
+
+
+def test_anonymous_and_plain_users_are_sent_to_sign_in(client, plain_user):
+    for c in (client, plain_user.client()):
+        response = c.get("/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_admin_index_links_to_the_pages_a_role_may_open(tenant_admin_a, auditor):
+    tenant_html = tenant_admin_a.client().get("/admin/").content.decode()
+    assert 'href="/analytics/usage/"' in tenant_html
+    assert 'href="/analytics/health/"' not in tenant_html
+    assert 'href="/monitoring/metrics/"' not in tenant_html
+    auditor_html = auditor.client().get("/admin/").content.decode()
+    assert 'href="/analytics/health/"' in auditor_html
+    assert 'href="/monitoring/metrics/"' in auditor_html

@@ -1,0 +1,25 @@
+"""A request-performance query cancelled by statement_timeout gives the friendly page, not a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from monitoring import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cancelled_query_is_a_friendly_503(admin, monkeypatch):
+    client = admin.client()
+    # A week of 10M rows takes about a second; here the database is made to wait on purpose.
+    monkeypatch.setattr(
+        selectors,
+        "REQUEST_PERFORMANCE_SQL",
+        "SELECT * FROM get_request_performance_summary(%s), pg_sleep(1)",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '50ms'")  # undone when the test rolls back
+    response = client.get("/analytics/performance/", {"hours": 168})
+    assert response.status_code == 503
+    assert "This query took too long" in response.content.decode()
