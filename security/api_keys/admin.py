@@ -1,1 +1,135 @@
-"""Admin pages of api_keys."""
+"""The API key list and each key's page, in the admin; changes go through the key pages.
+
+Both pages are read-only admin pages scoped to the actor: a tenant admin sees their tenant's keys
+only, an admin every tenant's, with a tenant filter offering scoped choices. A key's hash is never
+a field here and cannot be a URL lookup (``ScopedModelAdmin.lookup_allowed``); its plaintext was
+never stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Capability
+from security.api_keys import filters, selectors
+from security.models import ApiKey
+from security.moderation.admin import GuardedChangelist
+
+TENANT_FILTER = tenant_filter("tenant_id")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
+    capability = Capability.MANAGE_API_KEYS
+    list_display = (
+        "name",
+        "key_prefix",
+        "scopes_list",
+        "status_label",
+        "expires_at",
+        "last_used_at",
+        "usage_count",
+        "creator",
+        "created_at",
+    )
+    list_select_related = ("tenant",)
+    list_filter = (TENANT_FILTER, filters.StatusFilter, filters.ScopeFilter)
+    search_fields = ("name", "key_prefix")
+    search_help_text = "Search by key name or prefix (e.g. mcpgw_ab12cd34)."
+    ordering = ("-created_at",)
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    change_list_template = "security/api_keys/change_list.html"
+    change_form_template = "security/api_keys/change_form.html"
+    # key_hash is deliberately absent: no page shows it.
+    fields = (
+        "name",
+        "key_prefix",
+        "tenant_name",
+        "status_label",
+        "scopes_list",
+        "expires_at",
+        "rate_limit_per_minute",
+        "last_used_at",
+        "usage_count",
+        "creator",
+        "created_at",
+        "updated_at",
+        "revoked_at",
+        "revoker",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        queryset = selectors.api_keys_visible_to(actor_of(request))
+        return queryset.order_by(*(self.get_ordering(request) or ()))
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if self._platform_wide(request):
+            return ("name", "tenant_name", *self.list_display[1:])
+        return self.list_display
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        if self._platform_wide(request):
+            return self.list_filter
+        return (filters.StatusFilter, filters.ScopeFilter)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
+        key = super().get_object(request, object_id, from_field)
+        actor = actor_of(request)
+        if key is None and actor is not None:
+            key_id = selectors.as_key_id(object_id)
+            if key_id is not None:
+                selectors.record_probe(actor, key_id, AuditAction.STAFF_ACCESS)
+        return key
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        key_id = selectors.as_key_id(object_id)
+        if key_id is not None:
+            context["key_actions"] = [
+                {"label": "Edit", "url": reverse("security:api_key_edit", args=[key_id])},
+                {"label": "Rotate", "url": reverse("security:api_key_rotate", args=[key_id])},
+                {"label": "Revoke", "url": reverse("security:api_key_revoke", args=[key_id])},
+            ]
+        return super().change_view(request, object_id, form_url, context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {**(extra_context or {}), "create_url": reverse("security:api_key_create")}
+        return super().changelist_view(request, context)
+
+    # --- columns ------------------------------------------------------------------------------
+
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, key: ApiKey) -> str:
+        # The tenant came with a key already scoped to the actor.
+        return key.tenant.name
+
+    @admin.display(description="scopes")
+    def scopes_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes) or "—"
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, key: ApiKey) -> str:
+        return selectors.ApiKeyStatus(key.status).label  # type: ignore[attr-defined]
+
+    @admin.display(description="created by", ordering="creator_label")
+    def creator(self, key: ApiKey) -> str:
+        return key.creator_label  # type: ignore[attr-defined]
+
+    @admin.display(description="revoked by")
+    def revoker(self, key: ApiKey) -> str:
+        return key.revoker_label  # type: ignore[attr-defined]
+
+    def _platform_wide(self, request: HttpRequest) -> bool:
+        actor = actor_of(request)
+        return actor is not None and actor.is_platform_wide(self.capability)

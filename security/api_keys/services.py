@@ -1,0 +1,387 @@
+"""Every change to a tenant's API keys: create, edit, revoke, rotate; each one audited.
+
+Pages, admin pages and management commands call these functions alike. Each runs in its own
+transaction, locks the rows it changes with ``select_for_update`` (so two identical requests at
+once change the key once and write one audit row) and writes its audit row inside that
+transaction. Audit rows hold a key's prefix and settings before and after, never its plaintext
+or its hash; the plaintext of a new key is returned to the caller once and kept nowhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backoffice.audit_actions import AuditAction
+from backoffice.roles import Actor, Capability
+from backoffice.staff_audit import record_denied, record_staff_action
+from security.api_key_secrets import generate_api_key
+from security.api_keys import scopes as scope_catalog
+from security.api_keys.selectors import live_key_count
+from security.models import ApiKey
+from tenants.models import Tenant
+
+MAX_NAME_LENGTH = 200
+MAX_REASON_LENGTH = 500
+MIN_RATE_LIMIT = 1
+MAX_RATE_LIMIT = 100_000
+# A key that outlives ten years is a key nobody remembers; the form offers at most that.
+MAX_LIFETIME = dt.timedelta(days=3653)
+# A prefix clash needs two equal 8-character random ids; more than a few in a row means a bug.
+PREFIX_ATTEMPTS = 5
+# Grace periods offered when rotating: how long the old key keeps working.
+GRACE_PERIODS: dict[str, dt.timedelta] = {
+    "now": dt.timedelta(0),
+    "1h": dt.timedelta(hours=1),
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+}
+
+
+class ApiKeyRefused(ValueError):
+    """The change cannot be made (limit reached, key revoked, bad value); nothing was changed."""
+
+
+class NotFound(LookupError):
+    """The key or tenant is not there, or not within the actor's scope."""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just made: the stored row, and its plaintext to show once and then forget."""
+
+    key: ApiKey
+    # Kept out of repr so that logging or printing the result never leaks the key.
+    plaintext: str = field(repr=False)
+
+
+class Unchanged(enum.Enum):
+    """Passed as ``expires_at`` to ``update_api_key`` to leave the expiry as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Unchanged.KEEP
+
+
+def create_api_key(
+    *,
+    actor: Actor,
+    tenant_id: uuid.UUID,
+    name: str,
+    scopes: Sequence[str],
+    expires_at: dt.datetime | None,
+    rate_limit_per_minute: int,
+) -> IssuedKey:
+    """Issue a new key for a tenant within its ``max_api_keys``, made by ``actor``."""
+    _require_capability(actor, AuditAction.API_KEY_CREATE)
+    name = _clean_name(name)
+    scopes = _clean_scopes(scopes)
+    expires_at = _clean_expiry(expires_at)
+    rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
+    with transaction.atomic():
+        # Locking the tenant row serialises creations for one tenant: two at once cannot both
+        # see room for one more key.
+        tenant = (
+            Tenant.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
+            .select_for_update()
+            .filter(pk=tenant_id)
+            .first()
+        )
+        if tenant is None:
+            raise NotFound("No such tenant among those you may create keys for.")
+        in_use = live_key_count(tenant.pk)
+        if in_use >= tenant.max_api_keys:
+            raise ApiKeyRefused(
+                f"{tenant.name} already has {in_use} active API keys, its limit of "
+                f"{tenant.max_api_keys}. Revoke a key it no longer needs, then create this one."
+            )
+        issued = _insert_key(
+            actor=actor,
+            tenant_id=tenant.pk,
+            name=name,
+            scopes=scopes,
+            expires_at=expires_at,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.API_KEY_CREATE,
+            resource_type="api_key",
+            resource_id=issued.key.pk,
+            tenant_id=tenant.pk,
+            after=snapshot(issued.key),
+        )
+    return issued
+
+
+def update_api_key(
+    *,
+    actor: Actor,
+    key_id: uuid.UUID,
+    name: str,
+    scopes: Sequence[str],
+    expires_at: dt.datetime | Unchanged | None = KEEP,
+    rate_limit_per_minute: int | None = None,
+) -> bool:
+    """Change a key's name, scopes, expiry or rate limit; False when nothing differed."""
+    _require_capability(actor, AuditAction.API_KEY_UPDATE)
+    name = _clean_name(name)
+    with transaction.atomic():
+        key = _locked_key(actor, key_id)
+        if _is_revoked(key):
+            raise ApiKeyRefused(f"{key.key_prefix} is revoked: a revoked key cannot be changed.")
+        # Scopes the key already holds stay allowed, even outside the catalog.
+        scopes = _clean_scopes(scopes, also_allowed=key.scopes)
+        before = snapshot(key)
+        key.name = name
+        key.scopes = scopes
+        if not isinstance(expires_at, Unchanged):
+            key.expires_at = _clean_expiry(expires_at)
+        if rate_limit_per_minute is not None:
+            key.rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
+        after = snapshot(key)
+        if after == before:
+            return False
+        key.updated_at = timezone.now()
+        key.save(
+            update_fields=["name", "scopes", "expires_at", "rate_limit_per_minute", "updated_at"]
+        )
+        changed = [column for column in after if after[column] != before[column]]
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.API_KEY_UPDATE,
+            resource_type="api_key",
+            resource_id=key.pk,
+            tenant_id=key.tenant_id,
+            before={column: before[column] for column in changed},
+            after={column: after[column] for column in changed},
+            details={"key_prefix": key.key_prefix},
+        )
+    return True
+
+
+def revoke_api_key(*, actor: Actor, key_id: uuid.UUID, reason: str) -> bool:
+    """Revoke a key at once (the gateway refuses it from now on); False when already revoked."""
+    _require_capability(actor, AuditAction.API_KEY_REVOKE)
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        key = _locked_key(actor, key_id)
+        if _is_revoked(key):
+            return False
+        before = snapshot(key)
+        now = timezone.now()
+        key.is_active = False
+        key.revoked_at = now
+        key.revoked_by = actor.actor_id
+        key.updated_at = now
+        key.save(update_fields=["is_active", "revoked_at", "revoked_by", "updated_at"])
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.API_KEY_REVOKE,
+            resource_type="api_key",
+            resource_id=key.pk,
+            tenant_id=key.tenant_id,
+            before=before,
+            after=snapshot(key),
+            details={"reason": reason},
+        )
+    return True
+
+
+def rotate_api_key(
+    *, actor: Actor, key_id: uuid.UUID, grace: dt.timedelta, expires_at: dt.datetime | None
+) -> IssuedKey:
+    """Issue a new key with the old one's name, scopes and rate limit; the old one stops
+    working after ``grace``.
+
+    A rotation replaces a key, so it is allowed at the tenant's ``max_api_keys``: for the grace
+    period the tenant holds one key more than its limit.
+    """
+    _require_capability(actor, AuditAction.API_KEY_ROTATE)
+    if not dt.timedelta(0) <= grace <= max(GRACE_PERIODS.values()):
+        raise ApiKeyRefused("Choose a grace period between now and 7 days.")
+    expires_at = _clean_expiry(expires_at)
+    with transaction.atomic():
+        old = _locked_key(actor, key_id)
+        if _is_revoked(old):
+            raise ApiKeyRefused(
+                f"{old.key_prefix} is revoked: create a new key instead of rotating it."
+            )
+        before = snapshot(old)
+        now = timezone.now()
+        old_ends = now + grace
+        # The grace period never lengthens the old key's life.
+        if old.expires_at is None or old.expires_at > old_ends:
+            old.expires_at = old_ends
+            old.updated_at = now
+            old.save(update_fields=["expires_at", "updated_at"])
+        issued = _insert_key(
+            actor=actor,
+            tenant_id=old.tenant_id,
+            name=old.name,
+            scopes=list(old.scopes),
+            expires_at=expires_at,
+            rate_limit_per_minute=old.rate_limit_per_minute,
+        )
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.API_KEY_ROTATE,
+            resource_type="api_key",
+            resource_id=old.pk,
+            tenant_id=old.tenant_id,
+            before=before,
+            after=snapshot(old),
+            details={
+                "grace_seconds": int(grace.total_seconds()),
+                "replaced_by": str(issued.key.pk),
+                "replaced_by_prefix": issued.key.key_prefix,
+            },
+        )
+        record_staff_action(
+            actor=actor,
+            action=AuditAction.API_KEY_CREATE,
+            resource_type="api_key",
+            resource_id=issued.key.pk,
+            tenant_id=issued.key.tenant_id,
+            after=snapshot(issued.key),
+            details={"rotated_from": str(old.pk), "rotated_from_prefix": old.key_prefix},
+        )
+    return issued
+
+
+def snapshot(key: ApiKey) -> dict[str, Any]:
+    """What an audit row records of a key: its settings and prefix, never its hash."""
+    return {
+        "name": key.name,
+        "key_prefix": key.key_prefix,
+        "scopes": list(key.scopes),
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "rate_limit_per_minute": key.rate_limit_per_minute,
+        "is_active": key.is_active,
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+# --- Rules shared by every operation --------------------------------------------------------
+
+
+def _require_capability(actor: Actor, action: AuditAction) -> None:
+    if not actor.can(Capability.MANAGE_API_KEYS):
+        record_denied(actor=actor, action=action, resource_type="api_key")
+        raise PermissionDenied("Your role does not allow managing API keys.")
+
+
+def _locked_key(actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    key = (
+        ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
+        .select_for_update()
+        .filter(pk=key_id)
+        .first()
+    )
+    if key is None:
+        raise NotFound("No such API key among those you may manage.")
+    return key
+
+
+def _is_revoked(key: ApiKey) -> bool:
+    return not key.is_active or key.revoked_at is not None
+
+
+def _insert_key(
+    *,
+    actor: Actor,
+    tenant_id: uuid.UUID,
+    name: str,
+    scopes: list[str],
+    expires_at: dt.datetime | None,
+    rate_limit_per_minute: int,
+) -> IssuedKey:
+    for _attempt in range(PREFIX_ATTEMPTS):
+        material = generate_api_key()
+        now = timezone.now()
+        try:
+            # A savepoint: a prefix clash rolls back this insert only, and we try a fresh key.
+            with transaction.atomic():
+                key = ApiKey.unscoped.create(
+                    tenant_id=tenant_id,
+                    created_by_id=actor.gateway_user_id,
+                    name=name,
+                    key_prefix=material.prefix,
+                    key_hash=material.hash,
+                    scopes=scopes,
+                    is_active=True,
+                    expires_at=expires_at,
+                    rate_limit_per_minute=rate_limit_per_minute,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            if ApiKey.unscoped.filter(key_prefix=material.prefix).exists():
+                continue
+            raise
+        return IssuedKey(key=key, plaintext=material.plaintext)
+    raise ApiKeyRefused("Could not make a key with a unique prefix; please try again.")
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ApiKeyRefused("Give the key a name, e.g. the system that will use it.")
+    if "\x00" in name:
+        raise ApiKeyRefused("A key name cannot contain a NUL character.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ApiKeyRefused(f"A key name has at most {MAX_NAME_LENGTH} characters.")
+    return name
+
+
+def _clean_scopes(scopes: Sequence[str], also_allowed: Sequence[str] = ()) -> list[str]:
+    chosen = list(dict.fromkeys(scopes))
+    if not chosen:
+        raise ApiKeyRefused("Choose at least one scope: a key without scopes can do nothing.")
+    unknown = [s for s in chosen if s not in scope_catalog.SCOPE_VALUES and s not in also_allowed]
+    if unknown:
+        shown = ", ".join(s.replace("\x00", "")[:40] for s in unknown)
+        raise ApiKeyRefused(f"Not a scope of the catalog: {shown}.")
+    return chosen
+
+
+def _clean_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
+    if expires_at is None:
+        return None
+    if timezone.is_naive(expires_at):
+        raise ApiKeyRefused("An expiry needs a time zone.")
+    now = timezone.now()
+    if expires_at <= now:
+        raise ApiKeyRefused("The expiry must be in the future.")
+    if expires_at > now + MAX_LIFETIME:
+        raise ApiKeyRefused("A key can be valid for at most ten years.")
+    return expires_at
+
+
+def _clean_rate_limit(rate_limit: int) -> int:
+    if not isinstance(rate_limit, int) or not MIN_RATE_LIMIT <= rate_limit <= MAX_RATE_LIMIT:
+        raise ApiKeyRefused(
+            f"The rate limit is a whole number of requests per minute, "
+            f"{MIN_RATE_LIMIT} to {MAX_RATE_LIMIT}."
+        )
+    return rate_limit
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApiKeyRefused("Say why the key is revoked; the reason is kept in the audit log.")
+    if "\x00" in reason:
+        raise ApiKeyRefused("A reason cannot contain a NUL character.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ApiKeyRefused(f"A reason has at most {MAX_REASON_LENGTH} characters.")
+    return reason
