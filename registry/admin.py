@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -24,7 +25,13 @@ from monitoring import charts
 from registry import selectors, services
 from registry.filters import HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
-from registry.models import McpServer
+from registry.models import McpServer, ServerHealth, TransportType
+
+# Columns of a PostgreSQL enum type and the labels they accept.
+ENUM_CHOICES = {
+    "health_status": frozenset(ServerHealth.values),
+    "transport_type": frozenset(TransportType.values),
+}
 
 SERVER_FIELDS = (
     "name",
@@ -94,7 +101,7 @@ class McpServerAdmin(ScopedModelAdmin):
     def last_check(self, server: McpServer) -> str:
         stale = selectors.is_check_stale(server)
         if stale is None:
-            return format_html('<span class="check-missing">never checked</span>')
+            return format_html('<span class="check-missing">{}</span>', "never checked")
         css = "check-stale" if stale else "check-fresh"
         label = "stale" if stale else "fresh"
         when = timezone.localtime(server.last_health_check_at).strftime("%Y-%m-%d %H:%M")
@@ -109,6 +116,22 @@ class McpServerAdmin(ScopedModelAdmin):
         if server.avg_response_time_ms is None:
             return "—"
         return f"{server.avg_response_time_ms:,.0f} ms"
+
+    # --- filters from the URL: a bad value is the admin's "invalid lookup" notice, not a 500 ---
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        for key, values in request.GET.lists():
+            if any("\x00" in value for value in values) or "\x00" in key:
+                raise IncorrectLookupParameters("NUL byte in a filter.")
+            field, _, lookup = key.partition("__")
+            if field in ENUM_CHOICES:
+                # An enum column rejects unknown labels with a database error: check them first.
+                if lookup not in ("", "exact", "in", "isnull"):
+                    raise IncorrectLookupParameters(f"Unsupported lookup on {field}.")
+                if lookup != "isnull":
+                    for value in values:
+                        if any(part not in ENUM_CHOICES[field] for part in value.split(",")):
+                            raise IncorrectLookupParameters(f"Unknown {field}.")
+        return super().get_changelist_instance(request)
 
     # --- the server's page -----------------------------------------------------------------
     def change_view(
@@ -139,6 +162,13 @@ class McpServerAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- actions ---------------------------------------------------------------------------
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # With no action offered, Django would quietly ignore a posted one: refuse and record it.
+        name = request.POST.get("action", "") if request.method == "POST" else ""
+        if name and self._can(request) and name not in self.get_actions(request):
+            raise self.deny(request, f"action {name[:100]}")
+        return super().changelist_view(request, extra_context)
+
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
         """Refuse a selection holding something other than server ids, with a message, not a 500."""
         name = request.POST.get("action", "")

@@ -1,0 +1,194 @@
+"""Deactivating and reactivating servers: one service, audited in its transaction, admin only."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+
+from audit.models import AuditLog
+from registry.factories import McpServerFactory
+from registry.models import McpServer
+from registry.services import deactivate_server, deactivate_servers, reactivate_server
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/registry/mcpserver/"
+
+
+def _page(server, verb: str) -> str:
+    return f"/registry/servers/{server.pk}/{verb}/"
+
+
+def _active(server) -> bool:
+    return McpServer.unscoped.get(pk=server.pk).is_active
+
+
+def _audit(action: str) -> list[AuditLog]:
+    return list(AuditLog.unscoped.filter(action=action).order_by("id"))
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+def test_deactivating_writes_one_audit_row_with_before_and_after(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a, name="to-stop")
+    assert deactivate_server(actor=admin.actor, server_id=server.pk, reason="Leaking data")
+    assert not _active(server)
+    (entry,) = _audit("server.deactivate")
+    assert entry.actor_type == "staff" and entry.actor_id == admin.gateway_user.id
+    assert entry.resource_type == "mcp_server" and entry.resource_id == str(server.pk)
+    assert entry.tenant_id == tenant_a.pk
+    assert entry.details["before"] == {"is_active": True}
+    assert entry.details["after"] == {"is_active": False}
+    assert entry.details["reason"] == "Leaking data"
+
+
+def test_deactivating_an_inactive_server_changes_nothing_and_writes_no_row(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a, inactive=True)
+    assert deactivate_server(actor=admin.actor, server_id=server.pk) is False
+    assert _audit("server.deactivate") == []
+
+
+def test_reactivating(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a, inactive=True)
+    assert reactivate_server(actor=admin.actor, server_id=server.pk)
+    assert _active(server)
+    assert len(_audit("server.reactivate")) == 1
+
+
+@pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "auditor"])
+def test_only_admins_may_change_the_registry(request, persona, tenant_a):
+    server = McpServerFactory(tenant=tenant_a)
+    with pytest.raises(PermissionDenied):
+        deactivate_server(actor=request.getfixturevalue(persona).actor, server_id=server.pk)
+    assert _active(server)
+    assert _audit("server.deactivate") == []
+
+
+def test_a_missing_server_in_a_bulk_change_changes_none(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a)
+    missing = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(McpServer.DoesNotExist):
+        deactivate_servers(actor=admin.actor, server_ids=[server.pk, missing])
+    assert _active(server)
+    assert _audit("server.deactivate") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_deactivations_write_one_audit_row(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a)
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def deactivate() -> None:
+        try:
+            barrier.wait()
+            deactivate_server(actor=admin.actor, server_id=server.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deactivate) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert not _active(server)
+    assert len(_audit("server.deactivate")) == 1
+
+
+# --- the button on the server's page --------------------------------------------------------
+
+
+def test_the_page_asks_first_then_deactivates(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a, name="page-server")
+    client = admin.client()
+    confirm = client.get(_page(server, "deactivate"))
+    assert confirm.status_code == 200
+    assert "Deactivate page-server?" in confirm.content.decode()
+    assert _active(server)
+
+    done = client.post(_page(server, "deactivate"), {"reason": "Incident 42"}, follow=True)
+    assert done.redirect_chain[0][0] == f"/admin/registry/mcpserver/{server.pk}/change/"
+    assert "Page-server was deactivated." in done.content.decode()  # the admin capitalises
+    assert "This server is deactivated" in done.content.decode()
+    assert not _active(server)
+    assert _audit("server.deactivate")[0].details["reason"] == "Incident 42"
+
+    again = client.post(_page(server, "reactivate"), follow=True)
+    assert "Page-server was reactivated." in again.content.decode()
+    assert _active(server)
+
+
+def test_a_reason_with_a_nul_byte_is_a_form_error_and_changes_nothing(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a)
+    response = admin.client().post(_page(server, "deactivate"), {"reason": "bad\x00reason"})
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert _active(server)
+    assert _audit("server.deactivate") == []
+
+
+@pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "auditor"])
+def test_other_roles_get_403_on_the_buttons(request, persona, tenant_a):
+    person = request.getfixturevalue(persona)
+    server = McpServerFactory(tenant=tenant_a)
+    client = person.client()
+    assert client.get(_page(server, "deactivate")).status_code == 403
+    assert client.post(_page(server, "deactivate")).status_code == 403
+    assert _active(server)
+    assert AuditLog.unscoped.filter(actor_id=person.gateway_user.id, outcome="denied").exists()
+
+
+def test_an_unknown_server_is_a_404(admin):
+    unknown = "/registry/servers/00000000-0000-0000-0000-000000000000/deactivate/"
+    assert admin.client().get(unknown).status_code == 404
+
+
+# --- the admin action -----------------------------------------------------------------------
+
+
+def test_the_admin_action_confirms_then_deactivates_the_selection(admin, tenant_a, tenant_b):
+    one = McpServerFactory(tenant=tenant_a, name="one")
+    two = McpServerFactory(tenant=tenant_b, name="two")
+    already = McpServerFactory(tenant=tenant_a, name="already", inactive=True)
+    client = admin.client()
+    selection = {"action": "deactivate_selected", "_selected_action": [one.pk, two.pk, already.pk]}
+
+    confirm = client.post(LIST, selection)
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "Deactivate servers?" in html
+    assert "already inactive" in html
+    assert _active(one) and _active(two)
+
+    done = client.post(LIST, {**selection, "post": "yes", "reason": "Bulk"}, follow=True)
+    assert "2 server(s) deactivated; 1 already inactive." in done.content.decode()
+    assert not _active(one) and not _active(two)
+    assert {e.resource_id for e in _audit("server.deactivate")} == {str(one.pk), str(two.pk)}
+
+
+def test_an_action_selection_that_is_not_a_uuid_is_a_message(admin, tenant_a):
+    McpServerFactory(tenant=tenant_a)
+    response = admin.client().post(
+        LIST, {"action": "deactivate_selected", "_selected_action": ["not-a-uuid"]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "The selection holds an id that is not a server" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["support", "tenant_admin_a"])
+def test_read_only_roles_cannot_post_the_action(request, persona, tenant_a):
+    person = request.getfixturevalue(persona)
+    server = McpServerFactory(tenant=tenant_a)
+    response = person.client().post(
+        LIST, {"action": "deactivate_selected", "_selected_action": [server.pk], "post": "yes"}
+    )
+    assert response.status_code == 403
+    assert _active(server)
+    assert _audit("server.deactivate") == []
+    assert AuditLog.unscoped.filter(actor_id=person.gateway_user.id, outcome="denied").exists()

@@ -1,0 +1,126 @@
+"""The MCP server list: scoped to the tenant, with filters that never leak or crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry.factories import McpServerFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/registry/mcpserver/"
+
+
+@pytest.fixture
+def servers(tenant_a, tenant_b):
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "fresh": McpServerFactory(tenant=tenant_a, name="alpha-fresh", transport_type="sse"),
+        "stale": McpServerFactory(
+            tenant=tenant_a, name="alpha-stale", last_health_check_at=now - dt.timedelta(minutes=7)
+        ),
+        "missing": McpServerFactory(tenant=tenant_a, name="alpha-never", unknown=True),
+        "off": McpServerFactory(tenant=tenant_a, name="alpha-off", inactive=True),
+        "sick": McpServerFactory(tenant=tenant_a, name="alpha-sick", unhealthy=True),
+        "other": McpServerFactory(tenant=tenant_b, name="bravo-hidden", transport_type="sse"),
+    }
+
+
+def _names(response) -> set[str]:
+    html = response.content.decode()
+    return {
+        name
+        for name in (
+            "alpha-fresh",
+            "alpha-stale",
+            "alpha-never",
+            "alpha-off",
+            "alpha-sick",
+            "bravo-hidden",
+        )
+        if f">{name}</a>" in html
+    }
+
+
+def test_staff_see_every_tenants_servers(support, servers):
+    response = support.client().get(URL)
+    assert response.status_code == 200
+    assert _names(response) == {
+        "alpha-fresh",
+        "alpha-stale",
+        "alpha-never",
+        "alpha-off",
+        "alpha-sick",
+        "bravo-hidden",
+    }
+
+
+def test_tenant_admin_sees_their_tenants_servers_and_only_their_tenant_in_filters(
+    tenant_admin_a, servers
+):
+    response = tenant_admin_a.client().get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "bravo-hidden" not in html
+    assert "Tenant B" not in html  # not in the list, not in the tenant filter sidebar
+    assert "Tenant A" in html
+    assert 'name="action"' not in html  # read-only: no deactivate/reactivate actions
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("health_check=stale", {"alpha-stale"}),
+        ("health_check=missing", {"alpha-never"}),
+        ("health_check=stale_or_missing", {"alpha-stale", "alpha-never"}),
+        ("health_check=fresh", {"alpha-fresh", "alpha-off", "alpha-sick"}),
+        ("health_status__exact=unhealthy", {"alpha-sick"}),
+        ("transport_type__exact=sse", {"alpha-fresh"}),
+        ("is_active__exact=0", {"alpha-off"}),
+    ],
+)
+def test_filters(tenant_admin_a, servers, query, expected):
+    response = tenant_admin_a.client().get(f"{URL}?{query}")
+    assert response.status_code == 200
+    assert _names(response) == expected
+
+
+def test_tenant_filter_for_staff(admin, servers, tenant_b):
+    response = admin.client().get(f"{URL}?tenant={tenant_b.pk}")
+    assert _names(response) == {"bravo-hidden"}
+
+
+def test_tenant_admin_cannot_filter_into_another_tenant(tenant_admin_a, servers, tenant_b):
+    response = tenant_admin_a.client().get(f"{URL}?tenant={tenant_b.pk}")
+    assert response.status_code == 200
+    assert _names(response) == set()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tenant=not-a-uuid",
+        "tenant=%00",
+        "health_check=bogus",
+        "q=%00",
+        "health_status__exact=%00",
+        "health_status__exact=bogus",
+        "health_status__in=healthy,bogus",
+        "health_status__contains=heal",
+        "transport_type=carrier-pigeon",
+        "last_health_check_at__gte=yesterday",
+        "request_count__gt=99999999999999999999999",
+        "tenant__name__startswith=Ten",
+        "p=99999999999999999999",
+        "o=999",
+    ],
+)
+def test_malformed_filters_never_give_a_server_error(admin, servers, query):
+    response = admin.client().get(f"{URL}?{query}")
+    assert response.status_code in (200, 302, 400, 404)
+
+
+def test_auditor_cannot_open_the_registry(auditor, servers):
+    assert auditor.client().get(URL).status_code == 403

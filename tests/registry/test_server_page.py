@@ -1,0 +1,86 @@
+"""A server's page: health-check history as a chart, tools and resources with their usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry.factories import (
+    McpResourceFactory,
+    McpServerFactory,
+    McpToolFactory,
+    ServerHealthCheckFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(server) -> str:
+    return f"/admin/registry/mcpserver/{server.pk}/change/"
+
+
+@pytest.fixture
+def server(tenant_a):
+    server = McpServerFactory(tenant=tenant_a, name="docs-server")
+    now = dt.datetime.now(dt.UTC)
+    for minutes, trait in ((30, {}), (20, {"degraded": True}), (10, {"unhealthy": True})):
+        ServerHealthCheckFactory(
+            server=server, checked_at=now - dt.timedelta(minutes=minutes), **trait
+        )
+    McpToolFactory(
+        server=server,
+        name="search_docs",
+        call_count=1200,
+        error_count=12,
+        avg_execution_time_ms=84.5,
+    )
+    McpToolFactory(server=server, name="rarely_used", call_count=3)
+    McpResourceFactory(server=server, uri="docs://handbook", access_count=77)
+    return server
+
+
+def test_page_shows_the_health_chart_tools_and_resources(tenant_admin_a, server):
+    response = tenant_admin_a.client().get(_url(server))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<svg class="chart"' in html and "Last 3 health checks of docs-server" in html
+    assert html.count('<circle class="status-') == 3
+    assert 'class="status-unhealthy"' in html and "Connection refused" in html
+    tool = html[html.index('data-tool="search_docs"') :].split("</tr>")[0]
+    assert ">1200<" in tool and ">12<" in tool and "84.5 ms" in tool
+    assert html.index('data-tool="search_docs"') < html.index('data-tool="rarely_used"')
+    assert 'data-resource="docs://handbook"' in html and ">77<" in html
+
+
+def test_a_tenant_admin_has_no_deactivate_button(tenant_admin_a, server):
+    html = tenant_admin_a.client().get(_url(server)).content.decode()
+    assert "deactivate-server" not in html
+
+
+def test_an_admin_has_the_deactivate_button(admin, server):
+    html = admin.client().get(_url(server)).content.decode()
+    assert f'href="/registry/servers/{server.pk}/deactivate/"' in html
+
+
+def test_another_tenants_server_is_a_404(tenant_admin_b, server):
+    assert tenant_admin_b.client().get(_url(server)).status_code == 404
+
+
+@pytest.mark.parametrize("object_id", ["not-a-uuid", "%00", "00000000-0000-0000-0000-000000000000"])
+def test_a_malformed_or_unknown_id_is_a_404(admin, object_id):
+    response = admin.client().get(f"/admin/registry/mcpserver/{object_id}/change/")
+    assert response.status_code == 404
+
+
+def test_a_server_never_checked_says_so(admin, tenant_a):
+    server = McpServerFactory(tenant=tenant_a, unknown=True)
+    html = admin.client().get(_url(server)).content.decode()
+    assert "never been health-checked" in html
+    assert "No health check recorded yet." in html
+
+
+def test_nothing_on_the_page_is_editable(admin, server):
+    html = admin.client().get(_url(server)).content.decode()
+    assert 'name="_save"' not in html
+    assert admin.client().post(_url(server), {"name": "renamed"}).status_code == 403
