@@ -36,11 +36,9 @@ CHANGELIST_PARAMS = frozenset({"q", "o", "p"})
 class GuardedChangelist:
     """Turns unknown filters, impossible pages and the admin's ``?e=1`` into a message."""
 
-    list_filter: Any
-
     def filter_parameters(self) -> set[str]:
         names: set[str] = set()
-        for list_filter in self.list_filter:
+        for list_filter in getattr(self, "list_filter", ()):
             names.update(getattr(list_filter, "parameter_names", ()) or ())
             names.add(list_filter.parameter_name)
         return names
@@ -345,7 +343,7 @@ def _report(request: HttpRequest, outcome: services.Outcome, done: str, already:
 
 def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     """The actions offered on a user page, each saying why not when it is refused."""
-    links = []
+    links: list[dict[str, Any]] = []
     if services.ban_is_active(user):
         links.append(
             {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}

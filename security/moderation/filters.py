@@ -117,7 +117,7 @@ class AuthProviderFilter(ChoiceFilter):
             .values_list("auth_provider", flat=True)
             .distinct()[:MAX_CHOICES]
         )
-        return [(provider, provider) for provider in providers]
+        return [(provider, provider) for provider in providers if provider]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         provider = self.chosen()
@@ -256,7 +256,7 @@ class StartedRangeFilter(admin.SimpleListFilter):
             value = params.pop(self.TO)
             self.used_parameters[self.TO] = value[-1] if isinstance(value, list) else value
         for name in self.parameter_names:
-            raw = self.used_parameters.get(name)
+            raw = str(self.used_parameters.get(name) or "")
             if raw and parse_day(raw) is None:
                 messages.warning(
                     request,
@@ -270,11 +270,11 @@ class StartedRangeFilter(admin.SimpleListFilter):
     def has_output(self) -> bool:
         return True
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return list(self.parameter_names)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        since, until = started_range(self.used_parameters)
+        since, until = started_range({k: str(v) for k, v in self.used_parameters.items()})
         if since is not None:
             queryset = queryset.filter(started_at__gte=since)
         if until is not None:

@@ -7,6 +7,7 @@ what to whom live in the services.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -49,8 +50,8 @@ class BanForm(forms.Form):
         error_messages={"invalid": "Enter a date and time, like 2030-01-31 18:00."},
     )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if cleaned.get("length") == "until" and "until" not in self.errors:
             until = cleaned.get("until")
             if until is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import models
@@ -9,7 +11,9 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 
-def admin_page_url(request: HttpRequest, model: type[models.Model], pk: object) -> str | None:
+def admin_page_url(
+    request: HttpRequest, model: type[models.Model], pk: int | str | uuid.UUID
+) -> str | None:
     """The admin page of one object when it has one this person may open; otherwise None."""
     model_admin = admin.site._registry.get(model)
     if model_admin is None or not model_admin.has_view_permission(request):

@@ -77,18 +77,20 @@ def user_sessions(user: GatewayUser) -> list[dict[str, Any]]:
 def user_sign_in_methods(user: GatewayUser) -> list[dict[str, Any]]:
     """How the user signs in: the provider only, never its tokens or password hash."""
     # Uses index: idx_accounts_user
-    return list(
-        Account.unscoped.filter(user_id=user.pk)
+    return [
+        dict(row)
+        for row in Account.unscoped.filter(user_id=user.pk)
         .order_by("created_at")
         .values("id", "provider_id", "created_at", "updated_at")
-    )
+    ]
 
 
 def user_api_keys(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:
     """The API keys the user created, by prefix (the hash is never read)."""
     # Uses index: idx_api_keys_user
-    return list(
-        ApiKey.objects.visible_to(actor, Capability.MODERATE_USERS)
+    return [
+        dict(row)
+        for row in ApiKey.objects.visible_to(actor, Capability.MODERATE_USERS)
         .filter(created_by_id=user.pk)
         .order_by("-created_at")
         .values(
@@ -103,7 +105,7 @@ def user_api_keys(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:
             "revoked_at",
             "created_at",
         )
-    )
+    ]
 
 
 def user_audit_entries(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:

@@ -320,8 +320,8 @@ def capture_impersonations() -> CaptureResult:
             [
                 ImpersonationRecord(
                     session_id=row["id"],
-                    impersonator_id=row["impersonated_by"],
-                    impersonator_email=impersonator_emails.get(row["impersonated_by"], ""),
+                    impersonator_id=row["impersonated_by"] or "",
+                    impersonator_email=impersonator_emails.get(row["impersonated_by"] or "", ""),
                     impersonated_user_id=row["user_id"],
                     impersonated_email=row["user__email"] or "",
                     tenant_id=row["user__tenant_id"],
@@ -527,8 +527,8 @@ def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: 
             [
                 ImpersonationRecord(
                     session_id=row["id"],
-                    impersonator_id=row["impersonated_by"],
-                    impersonator_email=emails.get(row["impersonated_by"], ""),
+                    impersonator_id=row["impersonated_by"] or "",
+                    impersonator_email=emails.get(row["impersonated_by"] or "", ""),
                     impersonated_user_id=row["user_id"],
                     impersonated_email=row["user__email"] or "",
                     tenant_id=row["user__tenant_id"],
