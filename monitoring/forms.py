@@ -7,12 +7,15 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from backoffice.roles import Actor
 from monitoring.selectors import (
     DEFAULT_PERFORMANCE_SORT,
     DEFAULT_WINDOW_HOURS,
     PERFORMANCE_SORT_KEYS,
     WINDOW_HOURS,
+    analytics_tenants,
 )
+from tenants.models import Tenant
 
 WINDOW_LABELS = {1: "Last hour", 6: "Last 6 hours", 24: "Last 24 hours", 168: "Last 7 days"}
 WINDOW_ERROR = "Choose a window of 1, 6, 24 or 168 hours."
@@ -69,3 +72,18 @@ class RequestPerformanceForm(WindowForm):
         if data is not None:
             data = _with_defaults(data, sort=DEFAULT_PERFORMANCE_SORT)
         super().__init__(data, **kwargs)
+
+
+class TenantPickForm(WindowForm):
+    """Staff choose a tenant among those their role lets them see."""
+
+    tenant = forms.ModelChoiceField(
+        # Replaced per actor in __init__, so the list never holds another tenant's names.
+        queryset=Tenant.unscoped.none(),
+        empty_label="Choose a tenant",
+        error_messages={"invalid_choice": "Choose one of the tenants in the list."},
+    )
+
+    def __init__(self, data: QueryDict | None, *, actor: Actor | None) -> None:
+        super().__init__(data)
+        self.fields["tenant"].queryset = analytics_tenants(actor)  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +22,13 @@ from backoffice.access import staff_view
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors
 from monitoring.dashboard import dashboard_for
-from monitoring.forms import SORT_LABELS, WINDOW_LABELS, RequestPerformanceForm, WindowForm
+from monitoring.forms import (
+    SORT_LABELS,
+    WINDOW_LABELS,
+    RequestPerformanceForm,
+    TenantPickForm,
+    WindowForm,
+)
 from monitoring.pages import pages_for
 from monitoring.services import record_analytics_export
 from tenants.models import Tenant
@@ -343,20 +348,6 @@ def request_performance_csv(request: HttpRequest) -> HttpResponse:
 
 
 # --- Tenant usage ---------------------------------------------------------------------------
-
-
-class TenantPickForm(WindowForm):
-    """Staff choose a tenant among those their role lets them see."""
-
-    tenant = forms.ModelChoiceField(
-        queryset=None,  # set per actor in __init__: never another tenant's names
-        empty_label="Choose a tenant",
-        error_messages={"invalid_choice": "Choose one of the tenants in the list."},
-    )
-
-    def __init__(self, data: Any, *, actor: Actor | None) -> None:
-        super().__init__(data)
-        self.fields["tenant"].queryset = selectors.analytics_tenants(actor)  # type: ignore[attr-defined]
 
 
 @staff_view(Capability.VIEW_ANALYTICS)

@@ -15,16 +15,18 @@ from tests.conftest import PERSONA_PASSWORD, make_persona
 
 
 def _traffic():
-    acme = TenantFactory(name="Acme Journeys", slug="acme-journeys")
-    globex = TenantFactory(name="Globex Journeys", slug="globex-journeys")
+    acme = TenantFactory.create(name="Acme Journeys", slug="acme-journeys")
+    globex = TenantFactory.create(name="Globex Journeys", slug="globex-journeys")
     now = dt.datetime.now(dt.UTC)
-    slow = McpServerFactory(tenant=acme, name="acme-slow-search")
-    other = McpServerFactory(tenant=globex, name="globex-private-tools")
+    slow = McpServerFactory.create(tenant=acme, name="acme-slow-search")
+    other = McpServerFactory.create(tenant=globex, name="globex-private-tools")
     for duration, status in ((120, 200), (400, 200), (2600, 500), (3900, 502)):
-        RequestLogFactory(server=slow, duration_ms=duration, status_code=status, created_at=now)
+        RequestLogFactory.create(
+            server=slow, duration_ms=duration, status_code=status, created_at=now
+        )
     # Two days ago: outside the 24-hour window.
-    RequestLogFactory(server=other, created_at=now - dt.timedelta(days=2))
-    RequestLogFactory(server=other, created_at=now - dt.timedelta(hours=2))
+    RequestLogFactory.create(server=other, created_at=now - dt.timedelta(days=2))
+    RequestLogFactory.create(server=other, created_at=now - dt.timedelta(hours=2))
     return acme, globex
 
 

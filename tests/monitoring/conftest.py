@@ -71,7 +71,7 @@ class Traffic:
 def add_logs(server: McpServer, ago: dt.timedelta, statuses_and_durations, **extra) -> None:
     at = dt.datetime.now(dt.UTC) - ago
     for status, duration in statuses_and_durations:
-        RequestLogFactory(
+        RequestLogFactory.create(
             server=server, status_code=status, duration_ms=duration, created_at=at, **extra
         )
 
@@ -79,10 +79,10 @@ def add_logs(server: McpServer, ago: dt.timedelta, statuses_and_durations, **ext
 @pytest.fixture
 def traffic(tenant_a, tenant_b) -> Traffic:
     """Request logs with hand-picked durations and statuses in both tenants and several windows."""
-    a_busy = McpServerFactory(tenant=tenant_a, name="busy-search", unhealthy=True)
-    a_quiet = McpServerFactory(tenant=tenant_a, name="quiet-files")
-    b_server = McpServerFactory(tenant=tenant_b, name="beta-secret-server")
-    old_only = McpServerFactory(tenant=tenant_a, name="old-reports")
+    a_busy = McpServerFactory.create(tenant=tenant_a, name="busy-search", unhealthy=True)
+    a_quiet = McpServerFactory.create(tenant=tenant_a, name="quiet-files")
+    b_server = McpServerFactory.create(tenant=tenant_b, name="beta-secret-server")
+    old_only = McpServerFactory.create(tenant=tenant_a, name="old-reports")
     # Last 30 minutes: inside every window.
     add_logs(
         a_busy,

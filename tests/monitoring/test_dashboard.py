@@ -16,22 +16,28 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(tenant_a, tenant_b):
     return {
-        "banned": GatewayUserFactory(tenant=tenant_a, banned_permanent=True, email="bad@a.test"),
-        "impersonated": ImpersonationSessionFactory(
+        "banned": GatewayUserFactory.create(
+            tenant=tenant_a, banned_permanent=True, email="bad@a.test"
+        ),
+        "impersonated": ImpersonationSessionFactory.create(
             user__tenant=tenant_a, user__email="imp@a.test"
         ),
-        "key_a": ApiKeyFactory(tenant=tenant_a, expiring=True, name="key-of-a-expiring"),
-        "key_a_later": ApiKeyFactory(tenant=tenant_a, name="key-of-a-later"),
-        "key_b": ApiKeyFactory(tenant=tenant_b, expiring=True, name="key-of-b-expiring"),
-        "denied": AuditLogFactory(denied=True, action="server.deactivate", tenant_id=tenant_b.pk),
-        "old_denied": AuditLogFactory(
+        "key_a": ApiKeyFactory.create(tenant=tenant_a, expiring=True, name="key-of-a-expiring"),
+        "key_a_later": ApiKeyFactory.create(tenant=tenant_a, name="key-of-a-later"),
+        "key_b": ApiKeyFactory.create(tenant=tenant_b, expiring=True, name="key-of-b-expiring"),
+        "denied": AuditLogFactory.create(
+            denied=True, action="server.deactivate", tenant_id=tenant_b.pk
+        ),
+        "old_denied": AuditLogFactory.create(
             denied=True,
             action="user.old_denial",
             created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=30),
         ),
-        "sick_a": McpServerFactory(tenant=tenant_a, unhealthy=True, name="sick-a"),
-        "sick_b": McpServerFactory(tenant=tenant_b, unhealthy=True, name="sick-b"),
-        "sick_off": McpServerFactory(tenant=tenant_b, unhealthy=True, inactive=True, name="off"),
+        "sick_a": McpServerFactory.create(tenant=tenant_a, unhealthy=True, name="sick-a"),
+        "sick_b": McpServerFactory.create(tenant=tenant_b, unhealthy=True, name="sick-b"),
+        "sick_off": McpServerFactory.create(
+            tenant=tenant_b, unhealthy=True, inactive=True, name="off"
+        ),
     }
 
 

@@ -185,7 +185,7 @@ def test_csv_with_a_bad_window_is_refused_and_not_audited(admin, traffic):
 
 def test_a_formula_in_a_server_name_is_neutralised_in_the_csv(admin, tenant_a):
 
-    server = McpServerFactory(tenant=tenant_a, name='=HYPERLINK("http://evil")')
+    server = McpServerFactory.create(tenant=tenant_a, name='=HYPERLINK("http://evil")')
     add_logs(server, dt.timedelta(minutes=5), [(200, 10)])
     rows = read_csv(admin.client().get(URL + "csv/", {"hours": 1}))
     assert rows[0]["server_name"].startswith("'=")
@@ -193,7 +193,7 @@ def test_a_formula_in_a_server_name_is_neutralised_in_the_csv(admin, tenant_a):
 
 def test_a_server_name_is_text_not_markup(admin, tenant_a):
 
-    server = McpServerFactory(tenant=tenant_a, name="<script>alert(1)</script>")
+    server = McpServerFactory.create(tenant=tenant_a, name="<script>alert(1)</script>")
     add_logs(server, dt.timedelta(minutes=5), [(200, 10)])
     html = admin.client().get(URL, {"hours": 1}).content.decode()
     assert "<script>alert(1)</script>" not in html

@@ -18,12 +18,12 @@ URL = "/analytics/health/"
 
 @pytest.fixture
 def servers(tenant_a, tenant_b):
-    McpServerFactory(tenant=tenant_a, avg_response_time_ms=100, success_rate=1.0)
-    McpServerFactory(tenant=tenant_b, avg_response_time_ms=300, success_rate=0.9, stale=True)
-    McpServerFactory(tenant=tenant_a, degraded=True)
-    McpServerFactory(tenant=tenant_b, unhealthy=True)
-    McpServerFactory(tenant=tenant_a, unknown=True)
-    McpServerFactory(tenant=tenant_a, inactive=True, avg_response_time_ms=9999)
+    McpServerFactory.create(tenant=tenant_a, avg_response_time_ms=100, success_rate=1.0)
+    McpServerFactory.create(tenant=tenant_b, avg_response_time_ms=300, success_rate=0.9, stale=True)
+    McpServerFactory.create(tenant=tenant_a, degraded=True)
+    McpServerFactory.create(tenant=tenant_b, unhealthy=True)
+    McpServerFactory.create(tenant=tenant_a, unknown=True)
+    McpServerFactory.create(tenant=tenant_a, inactive=True, avg_response_time_ms=9999)
 
 
 def test_numbers_on_the_page_are_the_functions_own(auditor, servers):
@@ -36,7 +36,10 @@ def test_numbers_on_the_page_are_the_functions_own(auditor, servers):
         for column in ("server_count", "avg_response_time_ms", "avg_success_rate"):
             shown = as_number(cells.values[(row["health_status"], column)])
             wanted = row[column]
-            assert (shown is None and wanted is None) or math.isclose(shown, wanted)
+            if wanted is None:
+                assert shown is None
+            else:
+                assert shown is not None and math.isclose(shown, wanted)
         stale = as_number(cells.values[(row["health_status"], "stale_check_count")])
         assert stale == row["stale_check_count"]
     healthy = next(row for row in expected if row["health_status"] == "healthy")
@@ -72,7 +75,7 @@ def test_roles_not_platform_wide_are_refused(request, persona, servers):
 
 def test_a_stale_check_is_one_older_than_five_minutes(admin, tenant_a):
     now = dt.datetime.now(dt.UTC)
-    McpServerFactory(tenant=tenant_a, last_health_check_at=now - dt.timedelta(minutes=4))
-    McpServerFactory(tenant=tenant_a, last_health_check_at=now - dt.timedelta(minutes=6))
+    McpServerFactory.create(tenant=tenant_a, last_health_check_at=now - dt.timedelta(minutes=4))
+    McpServerFactory.create(tenant=tenant_a, last_health_check_at=now - dt.timedelta(minutes=6))
     cells = read_cells(admin.client().get(URL).content.decode(), row_attr="data-status")
     assert as_number(cells.values[("healthy", "stale_check_count")]) == 1

@@ -50,8 +50,8 @@ FIELDS = (
 
 @pytest.mark.parametrize("hours", [1, 6, 24, 168])
 def test_numbers_on_the_page_are_the_functions_own(admin, tenant_a, traffic, hours):
-    ApiKeyFactory(tenant=tenant_a)
-    ApiKeyFactory(tenant=tenant_a, revoked=True)
+    ApiKeyFactory.create(tenant=tenant_a)
+    ApiKeyFactory.create(tenant=tenant_a, revoked=True)
     (expected,) = function_rows(
         "SELECT * FROM get_tenant_usage_summary(%s, %s)", [tenant_a.pk, hours]
     )

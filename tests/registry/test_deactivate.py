@@ -34,7 +34,7 @@ def _audit(action: str) -> list[AuditLog]:
 
 
 def test_deactivating_writes_one_audit_row_with_before_and_after(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, name="to-stop")
+    server = McpServerFactory.create(tenant=tenant_a, name="to-stop")
     assert deactivate_server(actor=admin.actor, server_id=server.pk, reason="Leaking data")
     assert not _active(server)
     (entry,) = _audit("server.deactivate")
@@ -47,13 +47,13 @@ def test_deactivating_writes_one_audit_row_with_before_and_after(admin, tenant_a
 
 
 def test_deactivating_an_inactive_server_changes_nothing_and_writes_no_row(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, inactive=True)
+    server = McpServerFactory.create(tenant=tenant_a, inactive=True)
     assert deactivate_server(actor=admin.actor, server_id=server.pk) is False
     assert _audit("server.deactivate") == []
 
 
 def test_reactivating(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, inactive=True)
+    server = McpServerFactory.create(tenant=tenant_a, inactive=True)
     assert reactivate_server(actor=admin.actor, server_id=server.pk)
     assert _active(server)
     assert len(_audit("server.reactivate")) == 1
@@ -61,7 +61,7 @@ def test_reactivating(admin, tenant_a):
 
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "auditor"])
 def test_only_admins_may_change_the_registry(request, persona, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     with pytest.raises(PermissionDenied):
         deactivate_server(actor=request.getfixturevalue(persona).actor, server_id=server.pk)
     assert _active(server)
@@ -69,7 +69,7 @@ def test_only_admins_may_change_the_registry(request, persona, tenant_a):
 
 
 def test_a_missing_server_in_a_bulk_change_changes_none(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     missing = "00000000-0000-0000-0000-000000000000"
     with pytest.raises(McpServer.DoesNotExist):
         deactivate_servers(actor=admin.actor, server_ids=[server.pk, missing])
@@ -79,7 +79,7 @@ def test_a_missing_server_in_a_bulk_change_changes_none(admin, tenant_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_deactivations_write_one_audit_row(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     barrier = threading.Barrier(6)
     errors: list[BaseException] = []
 
@@ -106,7 +106,7 @@ def test_concurrent_identical_deactivations_write_one_audit_row(admin, tenant_a)
 
 
 def test_the_page_asks_first_then_deactivates(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, name="page-server")
+    server = McpServerFactory.create(tenant=tenant_a, name="page-server")
     client = admin.client()
     confirm = client.get(_page(server, "deactivate"))
     assert confirm.status_code == 200
@@ -126,7 +126,7 @@ def test_the_page_asks_first_then_deactivates(admin, tenant_a):
 
 
 def test_a_reason_with_a_nul_byte_is_a_form_error_and_changes_nothing(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     response = admin.client().post(_page(server, "deactivate"), {"reason": "bad\x00reason"})
     assert response.status_code == 400
     assert "Null characters are not allowed." in response.content.decode()
@@ -137,7 +137,7 @@ def test_a_reason_with_a_nul_byte_is_a_form_error_and_changes_nothing(admin, ten
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "auditor"])
 def test_other_roles_get_403_on_the_buttons(request, persona, tenant_a):
     person = request.getfixturevalue(persona)
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     client = person.client()
     assert client.get(_page(server, "deactivate")).status_code == 403
     assert client.post(_page(server, "deactivate")).status_code == 403
@@ -154,9 +154,9 @@ def test_an_unknown_server_is_a_404(admin):
 
 
 def test_the_admin_action_confirms_then_deactivates_the_selection(admin, tenant_a, tenant_b):
-    one = McpServerFactory(tenant=tenant_a, name="one")
-    two = McpServerFactory(tenant=tenant_b, name="two")
-    already = McpServerFactory(tenant=tenant_a, name="already", inactive=True)
+    one = McpServerFactory.create(tenant=tenant_a, name="one")
+    two = McpServerFactory.create(tenant=tenant_b, name="two")
+    already = McpServerFactory.create(tenant=tenant_a, name="already", inactive=True)
     client = admin.client()
     selection = {"action": "deactivate_selected", "_selected_action": [one.pk, two.pk, already.pk]}
 
@@ -173,7 +173,7 @@ def test_the_admin_action_confirms_then_deactivates_the_selection(admin, tenant_
 
 
 def test_an_action_selection_that_is_not_a_uuid_is_a_message(admin, tenant_a):
-    McpServerFactory(tenant=tenant_a)
+    McpServerFactory.create(tenant=tenant_a)
     response = admin.client().post(
         LIST, {"action": "deactivate_selected", "_selected_action": ["not-a-uuid"]}, follow=True
     )
@@ -184,7 +184,7 @@ def test_an_action_selection_that_is_not_a_uuid_is_a_message(admin, tenant_a):
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a"])
 def test_read_only_roles_cannot_post_the_action(request, persona, tenant_a):
     person = request.getfixturevalue(persona)
-    server = McpServerFactory(tenant=tenant_a)
+    server = McpServerFactory.create(tenant=tenant_a)
     response = person.client().post(
         LIST, {"action": "deactivate_selected", "_selected_action": [server.pk], "post": "yes"}
     )

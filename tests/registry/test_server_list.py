@@ -17,14 +17,16 @@ URL = "/admin/registry/mcpserver/"
 def servers(tenant_a, tenant_b):
     now = dt.datetime.now(dt.UTC)
     return {
-        "fresh": McpServerFactory(tenant=tenant_a, name="alpha-fresh", transport_type="sse"),
-        "stale": McpServerFactory(
+        "fresh": McpServerFactory.create(tenant=tenant_a, name="alpha-fresh", transport_type="sse"),
+        "stale": McpServerFactory.create(
             tenant=tenant_a, name="alpha-stale", last_health_check_at=now - dt.timedelta(minutes=7)
         ),
-        "missing": McpServerFactory(tenant=tenant_a, name="alpha-never", unknown=True),
-        "off": McpServerFactory(tenant=tenant_a, name="alpha-off", inactive=True),
-        "sick": McpServerFactory(tenant=tenant_a, name="alpha-sick", unhealthy=True),
-        "other": McpServerFactory(tenant=tenant_b, name="bravo-hidden", transport_type="sse"),
+        "missing": McpServerFactory.create(tenant=tenant_a, name="alpha-never", unknown=True),
+        "off": McpServerFactory.create(tenant=tenant_a, name="alpha-off", inactive=True),
+        "sick": McpServerFactory.create(tenant=tenant_a, name="alpha-sick", unhealthy=True),
+        "other": McpServerFactory.create(
+            tenant=tenant_b, name="bravo-hidden", transport_type="sse"
+        ),
     }
 
 

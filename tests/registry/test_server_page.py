@@ -22,21 +22,21 @@ def _url(server) -> str:
 
 @pytest.fixture
 def server(tenant_a):
-    server = McpServerFactory(tenant=tenant_a, name="docs-server")
+    server = McpServerFactory.create(tenant=tenant_a, name="docs-server")
     now = dt.datetime.now(dt.UTC)
     for minutes, trait in ((30, {}), (20, {"degraded": True}), (10, {"unhealthy": True})):
-        ServerHealthCheckFactory(
+        ServerHealthCheckFactory.create(
             server=server, checked_at=now - dt.timedelta(minutes=minutes), **trait
         )
-    McpToolFactory(
+    McpToolFactory.create(
         server=server,
         name="search_docs",
         call_count=1200,
         error_count=12,
         avg_execution_time_ms=84.5,
     )
-    McpToolFactory(server=server, name="rarely_used", call_count=3)
-    McpResourceFactory(server=server, uri="docs://handbook", access_count=77)
+    McpToolFactory.create(server=server, name="rarely_used", call_count=3)
+    McpResourceFactory.create(server=server, uri="docs://handbook", access_count=77)
     return server
 
 
@@ -74,7 +74,7 @@ def test_a_malformed_or_unknown_id_is_a_404(admin, object_id):
 
 
 def test_a_server_never_checked_says_so(admin, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, unknown=True)
+    server = McpServerFactory.create(tenant=tenant_a, unknown=True)
     html = admin.client().get(_url(server)).content.decode()
     assert "never been health-checked" in html
     assert "No health check recorded yet." in html
