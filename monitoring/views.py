@@ -207,7 +207,7 @@ PERFORMANCE_COLUMNS = (
 )
 
 
-def _sort_links(request: HttpRequest, hours: int, sort: str) -> list[dict[str, Any]]:
+def _sort_links(hours: int, sort: str) -> list[dict[str, Any]]:
     current = sort.removeprefix("-")
     descending = sort.startswith("-")
     links = []
@@ -277,7 +277,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         window_label=WINDOW_LABELS[hours],
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
         sort=sort,
-        columns=_sort_links(request, hours, sort),
+        columns=_sort_links(hours, sort),
         p95_chart=p95_chart,
         error_chart=error_chart,
         slow_ms=selectors.SLOW_P95_MS,
