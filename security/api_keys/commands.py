@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Actor
+from backoffice.roles import Actor, Capability
+from backoffice.staff_audit import record_denied
 from security.api_keys import selectors, services
 from security.models import ApiKey
 from security.staff import command_actor
@@ -38,6 +39,14 @@ class ApiKeyCommand(BaseCommand):
             actor = command_actor(options["as_staff"])
         except (LookupError, PermissionError) as problem:
             raise CommandError(str(problem)) from problem
+        if not actor.can(Capability.MANAGE_API_KEYS):
+            record_denied(
+                actor=actor,
+                action=AuditAction.STAFF_ACCESS,
+                resource_type="api_key",
+                details={"command": self.__module__.rsplit(".", 1)[-1]},
+            )
+            raise CommandError("Refused: your role does not allow managing API keys.")
         try:
             self.act(actor, **options)
         except PermissionDenied as denied:

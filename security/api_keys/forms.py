@@ -48,6 +48,20 @@ class ScopesField(forms.MultipleChoiceField):
         )
 
 
+class TenantField(forms.ModelChoiceField):
+    """A tenant among the actor's; anything else (a malformed id too) is "not one of these"."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) == "invalid_choice":
+                raise
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class ExpiryMixin(forms.Form):
     """The expiry choice shared by creating, editing and rotating a key."""
 
@@ -116,7 +130,7 @@ class CreateKeyForm(ExpiryMixin, OnceOnlyForm):
         super().__init__(*args, **kwargs)
         if tenants is not None:
             # Only for staff who manage every tenant: the choices are the actor's scoped tenants.
-            self.fields["tenant"] = forms.ModelChoiceField(
+            self.fields["tenant"] = TenantField(
                 queryset=tenants,
                 empty_label="Choose a tenant",
                 help_text="The tenant whose key this is.",

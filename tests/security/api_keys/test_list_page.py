@@ -1,0 +1,148 @@
+"""The API key list: who sees which keys, its filters and search, and what it never shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditLog
+from security.factories import ApiKeyFactory
+from tests.conftest import make_persona
+from tests.security.api_keys.conftest import now
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("admin:security_apikey_changelist")
+
+
+def names_on(response) -> set[str]:
+    return {key.name for key in response.context["cl"].result_list}
+
+
+def test_a_tenant_admin_sees_only_their_tenants_keys(tenant_admin_a, key_a, key_b):
+    response = tenant_admin_a.client().get(LIST_URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert key_a.name in html and key_a.key_prefix in html
+    assert key_b.name not in html and key_b.key_prefix not in html
+    assert "Tenant B" not in html  # neither in the rows nor in a filter's choices
+
+
+def test_the_list_shows_what_people_need_and_never_a_hash(tenant_admin_a, key_a):
+    html = tenant_admin_a.client().get(LIST_URL).content.decode()
+    for column in ("Name", "Key prefix", "Scopes", "Status", "Expires at", "Last used at"):
+        assert column in html
+    assert "Usage count" in html and "Created by" in html and "Created at" in html
+    assert "servers:read, tools:call" in html
+    assert tenant_admin_a.gateway_user.email in html
+    assert key_a.key_hash not in html
+    assert "Create API key" in html
+
+
+def test_an_admin_sees_every_tenants_keys_and_a_tenant_filter(admin, key_a, key_b):
+    response = admin.client().get(LIST_URL)
+    assert names_on(response) == {key_a.name, key_b.name}
+    html = response.content.decode()
+    assert "By tenant" in html and "Tenant A" in html and "Tenant B" in html
+
+    filtered = admin.client().get(LIST_URL, {"tenant": str(key_b.tenant_id)})
+    assert names_on(filtered) == {key_b.name}
+
+
+def test_a_tenant_admin_without_a_tenant_sees_no_keys(key_a, key_b):
+    orphan = make_persona("tenant_admin")
+    response = orphan.client().get(LIST_URL)
+    assert response.status_code == 200
+    assert names_on(response) == set()
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("active", {"fresh", "forever"}),
+        ("expiring", {"soon"}),
+        ("expired", {"gone"}),
+        ("revoked", {"pulled", "switched off"}),
+    ],
+)
+def test_the_status_filter_works_in_the_database(tenant_admin_a, tenant_a, status, expected):
+    ApiKeyFactory(tenant=tenant_a, name="fresh")
+    ApiKeyFactory(tenant=tenant_a, name="forever", never_expires=True)
+    ApiKeyFactory(tenant=tenant_a, name="soon", expires_at=now() + dt.timedelta(days=6))
+    ApiKeyFactory(tenant=tenant_a, name="gone", expired=True)
+    ApiKeyFactory(tenant=tenant_a, name="pulled", revoked=True)
+    ApiKeyFactory(tenant=tenant_a, name="switched off", is_active=False)
+    response = tenant_admin_a.client().get(LIST_URL, {"status": status})
+    assert names_on(response) == expected
+
+
+def test_the_status_column_names_each_status(tenant_admin_a, tenant_a):
+    ApiKeyFactory(tenant=tenant_a, name="soon", expiring=True)
+    ApiKeyFactory(tenant=tenant_a, name="pulled", revoked=True)
+    html = tenant_admin_a.client().get(LIST_URL).content.decode()
+    assert "expiring within 7 days" in html and "revoked" in html
+
+
+def test_the_scope_filter_and_the_search(tenant_admin_a, tenant_a):
+    reader = ApiKeyFactory(tenant=tenant_a, name="Audit reader", scopes=["audit:read"])
+    caller = ApiKeyFactory(tenant=tenant_a, name="Tool caller", scopes=["tools:call"])
+    client = tenant_admin_a.client()
+    assert names_on(client.get(LIST_URL, {"scope": "audit:read"})) == {reader.name}
+    assert names_on(client.get(LIST_URL, {"q": "tool"})) == {caller.name}
+    assert names_on(client.get(LIST_URL, {"q": reader.key_prefix})) == {reader.name}
+
+
+def test_search_never_reaches_another_tenants_keys(tenant_admin_a, key_a, key_b):
+    response = tenant_admin_a.client().get(LIST_URL, {"q": key_b.key_prefix})
+    assert names_on(response) == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "nonsense"},
+        {"scope": "root:all"},
+        {"scope": "\x00"},
+        {"q": "a\x00b"},
+        {"p": "99999999999999999999"},
+        {"o": "x.y.z"},
+        {"tenant": "not-a-uuid"},
+    ],
+)
+def test_odd_filter_values_give_a_page_never_an_error(admin, key_a, params):
+    response = admin.client().get(LIST_URL, params, follow=True)
+    assert response.status_code == 200
+
+
+def test_a_lookup_on_the_key_hash_is_refused(admin, key_a):
+    """A URL filter on the hash would let someone guess it one character at a time."""
+    client = admin.client()
+    first = key_a.key_hash[0]
+    other = "A" if first != "A" else "B"
+    answers = []
+    for guess in (first, other):
+        response = client.get(LIST_URL, {"key_hash__startswith": guess}, follow=True)
+        assert response.status_code == 200
+        assert "Ignored filters this page does not have: key_hash__startswith" in (
+            response.content.decode()
+        )
+        answers.append(names_on(response))
+    assert answers[0] == answers[1]  # the guess changes nothing: no oracle
+
+
+@pytest.mark.parametrize("role", ["support", "auditor"])
+def test_roles_without_the_capability_get_403_and_are_recorded(role, key_a):
+    persona = make_persona(role)
+    response = persona.client().get(LIST_URL)
+    assert response.status_code == 403
+    assert AuditLog.unscoped.filter(
+        actor_id=persona.gateway_user.id, outcome="denied", action="staff.access"
+    ).exists()
+
+
+def test_a_plain_user_and_anonymous_are_sent_to_sign_in(plain_user, client):
+    for c in (plain_user.client(), client):
+        response = c.get(LIST_URL)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
