@@ -1,0 +1,340 @@
+"""The filters of the audit and request log explorers (django-filter), validated before any query.
+
+Every value is checked by a form field first: a malformed date, id, enum value, number or IP, a
+NUL byte or an unknown parameter becomes a form error shown on the page, never a query. Each
+filter maps onto a contract index (see ``audit.selectors``); filters that no index covers
+(request id, IP, resource id, a user on request logs) are only accepted beside one that does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audit.models import ActorType, AuditLog, AuditOutcome, RequestLog
+from audit.selectors import actor_id_for
+
+PLATFORM = "platform"  # the tenant choice for platform events (tenant_id IS NULL)
+
+PERIODS = {
+    "1h": dt.timedelta(hours=1),
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+    "30d": dt.timedelta(days=30),
+}
+PERIOD_CHOICES = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+]
+STATUS_CLASSES = {"2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500), "5xx": (500, 600)}
+INT_MAX = 2**31 - 1  # duration_ms is a PostgreSQL integer
+# Parameters of the pages that are not filters.
+PAGE_PARAMETERS = frozenset({"cursor", "page"})
+
+
+class NaiveDateTimeField(forms.DateTimeField):
+    """A date and time as typed, without a zone: the form applies the zone the viewer chose."""
+
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"})
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        for fmt in self.input_formats:
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        raise forms.ValidationError(
+            "Enter a date and time such as 2025-01-31 14:30.", code="invalid"
+        )
+
+
+def in_zone(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """``value`` (a wall-clock time in ``zone``) as an aware UTC datetime, refusing DST gaps."""
+    aware = value.replace(tzinfo=zone)
+    try:
+        utc = aware.astimezone(dt.UTC)
+        round_trip = utc.astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError) as exc:
+        raise forms.ValidationError("This date is out of range.", code="out_of_range") from exc
+    if round_trip != value:
+        raise forms.ValidationError(
+            f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key} (a clock change).",
+            code="imaginary",
+        )
+    return utc
+
+
+class LogFilterForm(forms.Form):
+    """Cross-field checks shared by both explorers: time bounds, zone, unindexed filters."""
+
+    # Set by the filter set: parameter names in the URL that are neither filters nor paging.
+    unknown_parameters: list[str] = []
+    # Filters that no contract index covers, and the filters that make them affordable.
+    unindexed: tuple[str, ...] = ()
+    narrowing: tuple[str, ...] = ()
+
+    def clean_tz(self) -> zoneinfo.ZoneInfo:
+        name = (self.cleaned_data.get("tz") or "").strip() or settings.TIME_ZONE
+        if name not in _zone_names():
+            raise forms.ValidationError(
+                "Unknown time zone: use a name such as UTC or Europe/Paris.", code="invalid"
+            )
+        return zoneinfo.ZoneInfo(name)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.unknown_parameters:
+            names = ", ".join(sorted(name[:40] for name in self.unknown_parameters)[:5])
+            self.add_error(None, f"Unknown filter: {names}. Use the form's fields.")
+        zone = cleaned.get("tz")
+        if isinstance(zone, zoneinfo.ZoneInfo):
+            for name in ("since", "until"):
+                value = cleaned.get(name)
+                if isinstance(value, dt.datetime):
+                    try:
+                        cleaned[name] = in_zone(value, zone)
+                    except forms.ValidationError as error:
+                        self.add_error(name, error)
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if isinstance(since, dt.datetime) and isinstance(until, dt.datetime) and since >= until:
+            self.add_error("until", "The end must be after the start.")
+        if cleaned.get("period") and (since or until):
+            self.add_error("period", "Choose a period or start and end times, not both.")
+        given_unindexed = [name for name in self.unindexed if cleaned.get(name)]
+        if given_unindexed and not any(cleaned.get(name) for name in self.narrowing):
+            labels = ", ".join(str(self.fields[name].label) for name in given_unindexed)
+            wanted = ", ".join(str(self.fields[name].label).lower() for name in self.narrowing)
+            self.add_error(
+                None,
+                f"{labels}: no index covers this alone, so add one of: {wanted}.",
+            )
+        return cleaned
+
+
+def resolved_actor(value: str | None) -> str | None:
+    """An actor typed as an id or an email, as the id the logs record."""
+    if not value:
+        return None
+    actor_id = actor_id_for(value)
+    if actor_id is None:
+        raise forms.ValidationError("No gateway user has this email.", code="unknown_email")
+    return actor_id
+
+
+class AuditLogFilterForm(LogFilterForm):
+    # Resource id is covered by idx_audit_logs_action_resource only after an action.
+    unindexed = ("ip", "request_id", "resource_id")
+    narrowing = ("tenant", "actor", "action", "period", "since")
+
+    def clean_actor(self) -> str | None:
+        return resolved_actor(self.cleaned_data.get("actor"))
+
+
+class RequestLogFilterForm(LogFilterForm):
+    # request_logs.user_id has no index of its own.
+    unindexed = ("user",)
+    narrowing = ("tenant", "server", "api_key", "period", "since")
+
+    def clean_user(self) -> str | None:
+        return resolved_actor(self.cleaned_data.get("user"))
+
+
+def _zone_names() -> set[str]:
+    if not hasattr(_zone_names, "cache"):
+        _zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]
+    return _zone_names.cache  # type: ignore[attr-defined]
+
+
+class WallClockFilter(django_filters.Filter):
+    field_class = NaiveDateTimeField
+
+
+class IPAddressFilter(django_filters.Filter):
+    # Only a valid address reaches the inet column (any other text is a database error there).
+    field_class = forms.GenericIPAddressField
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+def actor_filter(label: str, column: str) -> django_filters.CharFilter:
+    """An actor by id or email; the form resolves an email to the gateway user's id."""
+    return django_filters.CharFilter(label=label, field_name=column, max_length=320)
+
+
+class LogFilterSet(django_filters.FilterSet):
+    """Shared shape: choices for tenants come from the caller, already scoped to the viewer."""
+
+    tenant = django_filters.ChoiceFilter(label="Tenant", method="filter_tenant", empty_label="All")
+    period = django_filters.ChoiceFilter(
+        label="Period", choices=PERIOD_CHOICES, method="filter_period", empty_label="Any time"
+    )
+    since = WallClockFilter(label="From", method="filter_since")
+    until = WallClockFilter(label="To", method="filter_until")
+    tz = django_filters.CharFilter(label="Time zone", method="filter_nothing", max_length=64)
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet | None = None,
+        *,
+        tenant_choices: Iterable[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, queryset, **kwargs)
+        self.filters["tenant"].extra["choices"] = [
+            (PLATFORM, "Platform (no tenant)"),
+            *tenant_choices,
+        ]
+        known = set(self.filters) | PAGE_PARAMETERS
+        self.unknown_parameters = sorted(set(data or ()) - known)
+
+    def get_form_class(self) -> type[forms.Form]:
+        form_class = super().get_form_class()
+        unknown = self.unknown_parameters
+        return type(form_class.__name__, (form_class,), {"unknown_parameters": unknown})
+
+    @property
+    def cleaned(self) -> dict[str, Any]:
+        """The valid, non-empty filter values (call ``is_valid()`` first)."""
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "", [])}
+
+    def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        """For values applied elsewhere (the zone is applied by the form)."""
+        return queryset
+
+    def filter_tenant(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Uses index: idx_*_tenant_time (tenant_id, created_at DESC); NULLs are in btrees too.
+        if value == PLATFORM:
+            return queryset.filter(tenant_id__isnull=True)
+        return queryset.filter(tenant_id=uuid.UUID(value))
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(created_at__gte=timezone.now() - PERIODS[value])
+
+    def filter_since(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+        return queryset.filter(created_at__gte=value)
+
+    def filter_until(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+        return queryset.filter(created_at__lt=value)
+
+
+def action_range(prefix: str) -> tuple[str, str] | None:
+    """Bounds [prefix, next) that a plain btree can scan in a code-point collation, or None."""
+    last = ord(prefix[-1])
+    if last + 1 > 0x10FFFF or 0xD7FF <= last < 0xE000:
+        return None
+    return prefix, prefix[:-1] + chr(last + 1)
+
+
+class AuditLogFilter(LogFilterSet):
+    # Uses index: idx_audit_logs_actor_time (actor_id, created_at DESC)
+    actor = actor_filter("Actor (id or email)", "actor_id")
+    actor_type = django_filters.ChoiceFilter(
+        label="Actor type", choices=ActorType.choices, empty_label="Any"
+    )
+    action = django_filters.CharFilter(
+        label="Action (exact, or a prefix such as user.)", method="filter_action", max_length=200
+    )
+    resource_type = django_filters.CharFilter(label="Resource type", max_length=100)
+    resource_id = django_filters.CharFilter(label="Resource id", max_length=200)
+    outcome = django_filters.ChoiceFilter(
+        label="Outcome", choices=AuditOutcome.choices, empty_label="Any"
+    )
+    ip = IPAddressFilter(label="IP address", field_name="ip_address")
+    request_id = django_filters.UUIDFilter(label="Request id")
+
+    class Meta:
+        model = AuditLog
+        fields: list[str] = []
+        form = AuditLogFilterForm
+
+    def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        prefix = value[:-1] if value.endswith("*") else value if value.endswith(".") else None
+        if not prefix:
+            # Uses index: idx_audit_logs_action_resource (action, resource_type, resource_id)
+            return queryset.filter(action=value.rstrip("*"))
+        bounds = action_range(prefix)
+        # LIKE 'user.%' uses a btree only in the "C" collation; the range uses it in any, and
+        # startswith keeps the match exact whatever the range lets through.
+        # Uses index: idx_audit_logs_action_resource
+        if bounds is not None:
+            queryset = queryset.filter(action__gte=bounds[0], action__lt=bounds[1])
+        return queryset.filter(action__startswith=prefix)
+
+
+class RequestLogFilter(LogFilterSet):
+    server = django_filters.ChoiceFilter(label="Server", method="filter_server", empty_label="All")
+    user = actor_filter("User (id or email)", "user_id")
+    api_key = django_filters.UUIDFilter(label="API key id", field_name="api_key_id")
+    tool = django_filters.CharFilter(label="Tool", field_name="tool_name", max_length=200)
+    method = django_filters.CharFilter(label="Method", field_name="method", max_length=100)
+    status = django_filters.ChoiceFilter(
+        label="Status",
+        choices=[(name, name) for name in STATUS_CLASSES],
+        method="filter_status",
+        empty_label="Any",
+    )
+    min_duration = WholeNumberFilter(
+        label="Minimum duration (ms)",
+        field_name="duration_ms",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=INT_MAX,
+    )
+
+    class Meta:
+        model = RequestLog
+        fields: list[str] = []
+        form = RequestLogFilterForm
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet | None = None,
+        *,
+        server_choices: Iterable[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, queryset, **kwargs)
+        self.filters["server"].extra["choices"] = list(server_choices)
+
+    def filter_server(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Uses index: idx_request_logs_server_time (server_id, created_at DESC), or
+        # idx_tenant_utilization_composite (tenant_id, server_id, created_at DESC) with a tenant.
+        return queryset.filter(server_id=uuid.UUID(value))
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Uses index: idx_request_logs_errors (created_at DESC) WHERE status_code >= 400
+        low, high = STATUS_CLASSES[value]
+        return queryset.filter(status_code__gte=low, status_code__lt=high)
+
+
+def describe(cleaned: dict[str, Any]) -> dict[str, str]:
+    """The filter as plain text, for an export's audit row."""
+    described = {}
+    for name, value in cleaned.items():
+        if isinstance(value, dt.datetime):
+            described[name] = value.isoformat()
+        elif isinstance(value, zoneinfo.ZoneInfo):
+            described[name] = value.key
+        else:
+            described[name] = str(value)
+    return described

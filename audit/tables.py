@@ -1,0 +1,117 @@
+"""The explorers' tables: columns declared with django-tables2, rows rendered by a plain loop.
+
+django-tables2's own row rendering (a bound row and bound cell per value, through its template)
+took 58 ms for 100 rows here, ten times a plain template loop. So the tables declare their
+columns, headers and (fixed, keyset) order with django-tables2, and ``lean_rows`` turns each row
+into display strings in one pass for ``templates/audit/log_table.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import django_tables2 as tables
+
+Record = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LeanRow:
+    url: str
+    first: str
+    rest: list[str]
+
+
+class LeanTable(tables.Table):
+    """A table whose rows are plain strings: ``cell_<column>`` methods format one value each."""
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        zone: zoneinfo.ZoneInfo,
+        detail_prefix: str,
+        tenant_names: Mapping[str, str],
+        server_names: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(rows, orderable=False, template_name="audit/log_table.html")
+        self.zone = zone
+        self.detail_prefix = detail_prefix
+        self.tenant_names = tenant_names
+        self.server_names = server_names or {}
+
+    def lean_rows(self) -> list[LeanRow]:
+        formatters: list[Callable[[Record], str]] = [
+            getattr(self, f"cell_{column.name}", _plain(column.accessor)) for column in self.columns
+        ]
+        first, rest = formatters[0], formatters[1:]
+        prefix = self.detail_prefix
+        return [
+            LeanRow(f"{prefix}{record['id']}/", first(record), [cell(record) for cell in rest])
+            for record in self.data.data
+        ]
+
+    def cell_created_at(self, record: Record) -> str:
+        return local_time(record["created_at"], self.zone)
+
+    def cell_tenant_id(self, record: Record) -> str:
+        tenant_id = record["tenant_id"]
+        if tenant_id is None:
+            return "platform"
+        return self.tenant_names.get(str(tenant_id)) or str(tenant_id)
+
+
+def local_time(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _plain(accessor: Any) -> Callable[[Record], str]:
+    name = str(accessor)
+
+    def cell(record: Record) -> str:
+        value = record.get(name)
+        return "" if value is None else str(value)
+
+    return cell
+
+
+class AuditLogTable(LeanTable):
+    created_at = tables.Column(verbose_name="Time")
+    tenant_id = tables.Column(verbose_name="Tenant")
+    actor = tables.Column(verbose_name="Actor", empty_values=())
+    action = tables.Column(verbose_name="Action")
+    resource = tables.Column(verbose_name="Resource", empty_values=())
+    outcome = tables.Column(verbose_name="Outcome")
+    ip_address = tables.Column(verbose_name="IP")
+
+    def cell_actor(self, record: Record) -> str:
+        return f"{record['actor_type']} {record['actor_id'] or ''}".rstrip()
+
+    def cell_resource(self, record: Record) -> str:
+        return f"{record['resource_type'] or ''} {record['resource_id'] or ''}".strip()
+
+
+class RequestLogTable(LeanTable):
+    created_at = tables.Column(verbose_name="Time")
+    tenant_id = tables.Column(verbose_name="Tenant")
+    server_id = tables.Column(verbose_name="Server")
+    method = tables.Column(verbose_name="Method")
+    tool_name = tables.Column(verbose_name="Tool")
+    status_code = tables.Column(verbose_name="Status")
+    duration_ms = tables.Column(verbose_name="Duration (ms)")
+    caller = tables.Column(verbose_name="User or API key", empty_values=())
+
+    def cell_server_id(self, record: Record) -> str:
+        server_id = record["server_id"]
+        if server_id is None:
+            return ""
+        return self.server_names.get(str(server_id)) or str(server_id)
+
+    def cell_caller(self, record: Record) -> str:
+        if record["api_key_id"] is not None:
+            return f"key {record['api_key_id']}"
+        return record["user_id"] or ""

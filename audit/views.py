@@ -1,0 +1,367 @@
+"""The audit and request log explorers: list, detail and export pages (read-only for everyone).
+
+Views parse the filter and the page cursor, call the selectors and render. Bad input of any kind
+is answered with the form's message and status 400, never a query built from it.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.db import models
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+
+from audit import selectors
+from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
+from audit.filters import AuditLogFilter, LogFilterSet, RequestLogFilter
+from audit.models import ActorType, AuditLog, RequestLog
+from audit.selectors import InvalidCursor, LogOrder, PageCursor
+from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
+from backoffice.access import staff_view
+from backoffice.roles import Capability
+from registry.models import McpServer
+from security.models import ApiKey, GatewaySession, GatewayUser
+from tenants.models import Tenant
+
+MAX_PAGE_NUMBER = 10**9
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """Everything that differs between the audit log and the request log explorers."""
+
+    name: str  # URL name prefix: audit_log or request_log
+    title: str
+    kind: LogKind
+    filter_class: type[LogFilterSet]
+    table_class: type[LeanTable]
+    list_fields: tuple[str, ...]
+    visible: Callable[..., models.QuerySet]
+    order: Callable[[dict[str, Any]], LogOrder]
+    lists_servers: bool = False
+
+
+AUDIT_LOG_EXPLORER = Explorer(
+    name="audit_log",
+    title="Audit log",
+    kind=AUDIT_LOGS,
+    filter_class=AuditLogFilter,
+    table_class=AuditLogTable,
+    list_fields=selectors.AUDIT_LOG_LIST_FIELDS,
+    visible=selectors.audit_logs_visible_to,
+    order=selectors.audit_log_order,
+)
+REQUEST_LOG_EXPLORER = Explorer(
+    name="request_log",
+    title="Request log",
+    kind=REQUEST_LOGS,
+    filter_class=RequestLogFilter,
+    table_class=RequestLogTable,
+    list_fields=selectors.REQUEST_LOG_LIST_FIELDS,
+    visible=selectors.request_logs_visible_to,
+    order=selectors.request_log_order,
+    lists_servers=True,
+)
+
+
+# --- the pages -----------------------------------------------------------------------------
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def audit_log_list(request: HttpRequest) -> HttpResponse:
+    return explorer_page(request, AUDIT_LOG_EXPLORER)
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def request_log_list(request: HttpRequest) -> HttpResponse:
+    return explorer_page(request, REQUEST_LOG_EXPLORER)
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def audit_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return audit_log_page(request, pk)
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def request_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return request_log_page(request, pk)
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    return export_response(request, AUDIT_LOG_EXPLORER, file_format)
+
+
+@staff_view(Capability.VIEW_AUDIT_LOGS)
+def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    return export_response(request, REQUEST_LOG_EXPLORER, file_format)
+
+
+# --- list ----------------------------------------------------------------------------------
+
+
+def bound_filter(request: HttpRequest, explorer: Explorer) -> tuple[LogFilterSet, dict[str, str]]:
+    """The explorer's filter set bound to the query string, with scoped choices."""
+    actor = request.actor  # type: ignore[attr-defined]
+    tenants = selectors.tenant_choices(actor)
+    kwargs: dict[str, Any] = {"tenant_choices": tenants}
+    names = dict(tenants)
+    if explorer.lists_servers:
+        servers = selectors.server_choices(actor)
+        kwargs["server_choices"] = servers
+        names.update(servers)
+    filterset = explorer.filter_class(request.GET, queryset=explorer.visible(actor), **kwargs)
+    return filterset, names
+
+
+def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
+    """The list page: filter form, one keyset page of rows, an estimate, paging and exports."""
+    filterset, names = bound_filter(request, explorer)
+    errors: list[str] = []
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    rows: list[dict[str, Any]] = []
+    next_url = None
+    total = None
+    page_number = 1
+    cursor = None
+    if filterset.is_valid():
+        zone = filterset.form.cleaned_data["tz"]
+        try:
+            cursor, page_number = page_position(request)
+        except InvalidCursor as error:
+            errors.append(f"{error} Start again from the newest entries.")
+    if filterset.is_valid() and not errors:
+        filters = filterset.cleaned
+        page = selectors.log_page(
+            filterset.qs,
+            fields=explorer.list_fields,
+            order=explorer.order(filters),
+            cursor=cursor,
+        )
+        rows = page.rows
+        total = total_text(selectors.estimated_rows(filterset.qs), rows, cursor, page.next_cursor)
+        if page.next_cursor is not None:
+            next_url = "?" + paging_query(request, page.next_cursor, page_number + 1)
+    list_url = reverse(f"audit:{explorer.name}_list")
+    table = explorer.table_class(
+        rows,
+        zone=zone,
+        detail_prefix=list_url,
+        tenant_names=names,
+        server_names=names,
+    )
+    filter_query = filter_query_string(request)
+    other = REQUEST_LOG_EXPLORER if explorer is AUDIT_LOG_EXPLORER else AUDIT_LOG_EXPLORER
+    context = {
+        **admin.site.each_context(request),
+        "title": explorer.title,
+        "explorer": explorer,
+        "filter": filterset,
+        "form": filterset.form,
+        "errors": errors,
+        "table": table,
+        "rows": table.lean_rows(),
+        "total": total,
+        "page_number": page_number,
+        "next_url": next_url,
+        "newest_url": f"{list_url}?{filter_query}" if filter_query else list_url,
+        "list_url": list_url,
+        "other_explorer": other,
+        "other_list_url": reverse(f"audit:{other.name}_list"),
+        "export_links": [
+            (
+                label,
+                reverse(f"audit:{explorer.name}_{name}")
+                + (f"?{filter_query}" if filter_query else ""),
+            )
+            for name, label in (("csv", "CSV"), ("jsonl", "JSON Lines"))
+        ],
+        "zone_name": zone.key,
+    }
+    status = 400 if filterset.errors or errors else 200
+    return TemplateResponse(request, "audit/log_list.html", context, status=status)
+
+
+def page_position(request: HttpRequest) -> tuple[PageCursor | None, int]:
+    """The cursor and page number from the URL; a page number only labels the page."""
+    token = request.GET.get("cursor", "")
+    number = request.GET.get("page", "1") or "1"
+    if not number.isdigit() or not 1 <= int(number[:12]) <= MAX_PAGE_NUMBER:
+        raise InvalidCursor("This page number is not valid.")
+    if not token:
+        return None, 1
+    return PageCursor.parse(token), int(number)
+
+
+def total_text(
+    estimate: int, rows: list[dict], cursor: PageCursor | None, next_cursor: PageCursor | None
+) -> str:
+    if cursor is None and next_cursor is None:
+        return f"{len(rows):,} entr{'y' if len(rows) == 1 else 'ies'}"
+    return f"about {max(estimate, len(rows)):,} entries (estimate)"
+
+
+def filter_query_string(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for name in ("cursor", "page"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def paging_query(request: HttpRequest, cursor: PageCursor, page_number: int) -> str:
+    query = request.GET.copy()
+    query["cursor"] = cursor.token
+    query["page"] = str(page_number)
+    return query.urlencode()
+
+
+# --- detail --------------------------------------------------------------------------------
+
+# What a resource_type names, for the link to its admin page.
+RESOURCE_MODELS: dict[str, type[models.Model]] = {
+    "user": GatewayUser,
+    "api_key": ApiKey,
+    "session": GatewaySession,
+    "tenant": Tenant,
+    "server": McpServer,
+    "mcp_server": McpServer,
+}
+
+
+def admin_url(request: HttpRequest, model: type[models.Model], pk: object) -> str | None:
+    """The admin page of one object when the viewer may open it (and it is registered yet)."""
+    model_admin = admin.site._registry.get(model)
+    if pk in (None, "") or model_admin is None or not model_admin.has_view_permission(request):
+        return None
+    opts = model._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(str(pk))])
+    except NoReverseMatch:
+        return None
+
+
+def explorer_url(explorer: Explorer, **filters: object) -> str:
+    from urllib.parse import urlencode
+
+    return reverse(f"audit:{explorer.name}_list") + "?" + urlencode(filters)
+
+
+def detail_page(
+    request: HttpRequest,
+    explorer: Explorer,
+    entry: models.Model,
+    links: list[tuple[str, str, str | None]],
+) -> HttpResponse:
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    fields = []
+    for field in entry._meta.concrete_fields:
+        value = getattr(entry, field.attname)
+        if field.name == "created_at":
+            value = f"{local_time(value, zone)} ({zone.key})"
+        elif field.name == "details":
+            continue
+        fields.append((field.verbose_name, "" if value is None else str(value)))
+    details = getattr(entry, "details", None)
+    context = {
+        **admin.site.each_context(request),
+        "title": f"{explorer.title} entry #{entry.pk}",
+        "explorer": explorer,
+        "list_url": reverse(f"audit:{explorer.name}_list"),
+        "entry": entry,
+        "fields": fields,
+        "details": None if details is None else json.dumps(details, indent=2, sort_keys=True),
+        "links": [(label, text, url) for label, text, url in links if text],
+    }
+    return TemplateResponse(request, "audit/log_detail.html", context)
+
+
+def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
+    """One audit log row in full, with links to its actor, resource and tenant."""
+    actor = request.actor  # type: ignore[attr-defined]
+    entry: AuditLog = selectors.access_audit_log(actor, pk)
+    tenant_name = (
+        selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
+    )
+    people = (ActorType.USER, ActorType.STAFF)
+    actor_link = (
+        admin_url(request, GatewayUser, entry.actor_id) if entry.actor_type in people else None
+    )
+    resource_model = RESOURCE_MODELS.get(entry.resource_type or "")
+    links = [
+        ("Actor", f"{entry.actor_type} {entry.actor_id or ''}".strip(), actor_link),
+        (
+            "Everything by this actor",
+            entry.actor_id or "",
+            explorer_url(AUDIT_LOG_EXPLORER, actor=entry.actor_id) if entry.actor_id else None,
+        ),
+        (
+            "Resource",
+            f"{entry.resource_type or ''} {entry.resource_id or ''}".strip(),
+            admin_url(request, resource_model, entry.resource_id) if resource_model else None,
+        ),
+        (
+            "Tenant",
+            tenant_name or (str(entry.tenant_id) if entry.tenant_id else ""),
+            admin_url(request, Tenant, entry.tenant_id),
+        ),
+    ]
+    return detail_page(request, AUDIT_LOG_EXPLORER, entry, links)
+
+
+def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
+    """One request log row in full, with links to its tenant, server, user and API key."""
+    actor = request.actor  # type: ignore[attr-defined]
+    entry: RequestLog = selectors.access_request_log(actor, pk)
+    tenant_name = (
+        selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
+    )
+    links = [
+        (
+            "Tenant",
+            tenant_name or (str(entry.tenant_id) if entry.tenant_id else ""),
+            admin_url(request, Tenant, entry.tenant_id),
+        ),
+        ("Server", str(entry.server_id or ""), admin_url(request, McpServer, entry.server_id)),
+        ("User", entry.user_id or "", admin_url(request, GatewayUser, entry.user_id)),
+        ("API key", str(entry.api_key_id or ""), admin_url(request, ApiKey, entry.api_key_id)),
+    ]
+    return detail_page(request, REQUEST_LOG_EXPLORER, entry, links)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_response(request: HttpRequest, explorer: Explorer, file_format: str) -> HttpResponse:
+    """Stream exactly the rows the list's filter matches; a bad filter shows the list's errors."""
+    filterset, _names = bound_filter(request, explorer)
+    if request.GET.get("cursor") or request.GET.get("page"):
+        # An export covers the whole filter, never one page of it.
+        query = filter_query_string(request)
+        return HttpResponse(status=302, headers={"Location": f"{request.path}?{query}"})
+    if not filterset.is_valid():
+        return explorer_page(request, explorer)
+    fmt = FORMATS[file_format]
+    filters = filterset.cleaned
+    stream = export_logs(
+        actor=request.actor,  # type: ignore[attr-defined]
+        kind=explorer.kind,
+        queryset=filterset.qs,
+        order=explorer.order(filters),
+        filters=filters,
+        file_format=fmt,
+    )
+    response = StreamingHttpResponse(stream, content_type=fmt.content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export_filename(explorer.kind, fmt)}"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
