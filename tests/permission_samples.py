@@ -124,3 +124,59 @@ def _register_registry_and_analytics_samples() -> None:
 
 
 _register_registry_and_analytics_samples()
+
+
+# --- security.api_keys: a tenant's API keys -------------------------------------------------
+
+
+def _api_key(tenant: Tenant) -> models.Model:
+    from security.factories import ApiKeyFactory
+
+    return ApiKeyFactory(tenant=tenant)
+
+
+def _register_api_key_samples() -> None:
+    from security.models import ApiKey
+
+    SAMPLE_OBJECTS[ApiKey] = _api_key
+    key = kwargs_for(ApiKey, key_id="pk")
+    SAMPLE_URL_KWARGS.update(
+        {
+            "security:api_key_edit": key,
+            "security:api_key_revoke": key,
+            "security:api_key_rotate": key,
+        }
+    )
+
+
+_register_api_key_samples()
+
+
+# --- audit: the audit and request logs (read-only, platform-wide) ---------------------------
+
+
+def _audit_log(tenant: Tenant) -> models.Model:
+    from audit.factories import AuditLogFactory
+
+    return AuditLogFactory(tenant_id=tenant.pk)
+
+
+def _request_log(tenant: Tenant) -> models.Model:
+    from audit.factories import RequestLogFactory
+
+    return RequestLogFactory(server__tenant=tenant)
+
+
+def _register_audit_samples() -> None:
+    from audit.models import AuditLog, RequestLog
+
+    SAMPLE_OBJECTS.update({AuditLog: _audit_log, RequestLog: _request_log})
+    SAMPLE_URL_KWARGS.update(
+        {
+            "audit:audit_log_detail": kwargs_for(AuditLog, pk="pk"),
+            "audit:request_log_detail": kwargs_for(RequestLog, pk="pk"),
+        }
+    )
+
+
+_register_audit_samples()
