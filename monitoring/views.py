@@ -87,13 +87,13 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Your role does not allow the back office.")
     board = dashboard_for(actor)
     links = {
-        "banned_users": _admin_link("admin:security_gatewayuser_changelist", "banned__exact=1"),
+        "banned_users": _admin_link("admin:security_gatewayuser_changelist", "ban=active"),
         "users": _admin_link("admin:security_gatewayuser_changelist"),
         "impersonations": _admin_link(
-            "admin:security_gatewaysession_changelist", "impersonated_by__isnull=0"
+            "admin:security_impersonationrecord_changelist", "status=active"
         ),
         "api_keys": _admin_link("admin:security_apikey_changelist"),
-        "denied_actions": _admin_link("admin:audit_auditlog_changelist", "outcome__exact=denied"),
+        "denied_actions": _admin_link("admin:audit_auditlog_changelist", "outcome=denied"),
         "audit_log": _admin_link("admin:audit_auditlog_changelist"),
         "unhealthy_servers": _admin_link(
             "admin:registry_mcpserver_changelist",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -90,6 +91,18 @@ def test_links_onward_to_the_admin_pages(admin, world):
     html = _home(admin)
     assert f'href="/admin/registry/mcpserver/{world["sick_a"].pk}/change/"' in html
     assert "/analytics/performance/" in html and "/monitoring/metrics/" in html
+
+
+def test_every_onward_link_opens(admin, world):
+    client = admin.client()
+    html = client.get("/").content.decode()
+    links = set(re.findall(r'<a(?: class="[^"]*")?(?: id="[^"]*")? href="(/[^"#]+)"', html))
+    assert any("ban=active" in link for link in links)
+    assert any("outcome=denied" in link for link in links)
+    for link in sorted(links):
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        assert "e=1" not in response.get("Location", ""), link
 
 
 def test_anonymous_and_plain_users_are_sent_to_sign_in(client, plain_user):
