@@ -75,7 +75,7 @@ class ExpiryMixin(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("expiry") == "date":
             day = cleaned.get("expires_on")
             today = timezone.now().date()
@@ -152,19 +152,22 @@ class EditKeyForm(ExpiryMixin, forms.Form):
 
     field_order = ["name", "scopes", "expiry", "expires_on", "rate_limit_per_minute"]
 
-    def __init__(self, *args: Any, key: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, key: Any) -> None:
         initial = {
             "name": key.name,
             "scopes": list(key.scopes),
             "expiry": "keep",
             "rate_limit_per_minute": key.rate_limit_per_minute,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         self.fields["scopes"] = ScopesField(extra=scope_catalog.unknown_scopes(key.scopes))
         current = key.expires_at.strftime("%Y-%m-%d %H:%M UTC") if key.expires_at else "never"
-        self.fields["expiry"].choices = [("keep", f"Keep the current expiry ({current})")] + [
-            (value, label) for value, label in EXPIRY_CHOICES
-        ]
+        self.fields["expiry"] = forms.ChoiceField(
+            label="Expiry",
+            choices=[("keep", f"Keep the current expiry ({current})"), *EXPIRY_CHOICES],
+            initial="keep",
+            widget=forms.RadioSelect,
+        )
         self.order_fields(self.field_order)
 
 

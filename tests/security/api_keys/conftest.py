@@ -13,7 +13,7 @@ from security.models import ApiKey
 
 @pytest.fixture
 def key_a(tenant_a, tenant_admin_a) -> ApiKey:
-    return ApiKeyFactory(
+    return ApiKeyFactory.create(
         tenant=tenant_a,
         created_by=tenant_admin_a.gateway_user,
         name="Billing service",
@@ -23,7 +23,7 @@ def key_a(tenant_a, tenant_admin_a) -> ApiKey:
 
 @pytest.fixture
 def key_b(tenant_b, tenant_admin_b) -> ApiKey:
-    return ApiKeyFactory(
+    return ApiKeyFactory.create(
         tenant=tenant_b,
         created_by=tenant_admin_b.gateway_user,
         name="Other tenant's secret pipeline",
@@ -41,3 +41,10 @@ def reload(key: ApiKey) -> ApiKey:
 
 def audit_rows(action: str, **filters) -> list[AuditLog]:
     return list(AuditLog.unscoped.filter(action=action, **filters).order_by("id"))
+
+
+def expiry_of(key: ApiKey) -> dt.datetime:
+    """A key's stored expiry, which the test expects to be set."""
+    expires_at = reload(key).expires_at
+    assert expires_at is not None
+    return expires_at

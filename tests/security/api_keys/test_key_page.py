@@ -28,14 +28,14 @@ def test_the_page_shows_the_key_but_not_its_hash(tenant_admin_a, key_a):
 
 
 def test_a_revoked_key_offers_no_actions(tenant_admin_a, tenant_a):
-    revoked = ApiKeyFactory(tenant=tenant_a, revoked=True, revoked_by=None)
+    revoked = ApiKeyFactory.create(tenant=tenant_a, revoked=True, revoked_by=None)
     html = tenant_admin_a.client().get(key_url(revoked)).content.decode()
     assert reverse("security:api_key_revoke", args=[revoked.pk]) not in html
     assert "Revoked" in html
 
 
 def test_platform_staff_stay_unnamed_to_a_tenant_admin(tenant_admin_a, admin, tenant_a):
-    key = ApiKeyFactory(
+    key = ApiKeyFactory.create(
         tenant=tenant_a,
         created_by=admin.gateway_user,
         revoked=True,

@@ -68,26 +68,26 @@ def test_a_tenant_admin_without_a_tenant_sees_no_keys(key_a, key_b):
     ],
 )
 def test_the_status_filter_works_in_the_database(tenant_admin_a, tenant_a, status, expected):
-    ApiKeyFactory(tenant=tenant_a, name="fresh")
-    ApiKeyFactory(tenant=tenant_a, name="forever", never_expires=True)
-    ApiKeyFactory(tenant=tenant_a, name="soon", expires_at=now() + dt.timedelta(days=6))
-    ApiKeyFactory(tenant=tenant_a, name="gone", expired=True)
-    ApiKeyFactory(tenant=tenant_a, name="pulled", revoked=True)
-    ApiKeyFactory(tenant=tenant_a, name="switched off", is_active=False)
+    ApiKeyFactory.create(tenant=tenant_a, name="fresh")
+    ApiKeyFactory.create(tenant=tenant_a, name="forever", never_expires=True)
+    ApiKeyFactory.create(tenant=tenant_a, name="soon", expires_at=now() + dt.timedelta(days=6))
+    ApiKeyFactory.create(tenant=tenant_a, name="gone", expired=True)
+    ApiKeyFactory.create(tenant=tenant_a, name="pulled", revoked=True)
+    ApiKeyFactory.create(tenant=tenant_a, name="switched off", is_active=False)
     response = tenant_admin_a.client().get(LIST_URL, {"status": status})
     assert names_on(response) == expected
 
 
 def test_the_status_column_names_each_status(tenant_admin_a, tenant_a):
-    ApiKeyFactory(tenant=tenant_a, name="soon", expiring=True)
-    ApiKeyFactory(tenant=tenant_a, name="pulled", revoked=True)
+    ApiKeyFactory.create(tenant=tenant_a, name="soon", expiring=True)
+    ApiKeyFactory.create(tenant=tenant_a, name="pulled", revoked=True)
     html = tenant_admin_a.client().get(LIST_URL).content.decode()
     assert "expiring within 7 days" in html and "revoked" in html
 
 
 def test_the_scope_filter_and_the_search(tenant_admin_a, tenant_a):
-    reader = ApiKeyFactory(tenant=tenant_a, name="Audit reader", scopes=["audit:read"])
-    caller = ApiKeyFactory(tenant=tenant_a, name="Tool caller", scopes=["tools:call"])
+    reader = ApiKeyFactory.create(tenant=tenant_a, name="Audit reader", scopes=["audit:read"])
+    caller = ApiKeyFactory.create(tenant=tenant_a, name="Tool caller", scopes=["tools:call"])
     client = tenant_admin_a.client()
     assert names_on(client.get(LIST_URL, {"scope": "audit:read"})) == {reader.name}
     assert names_on(client.get(LIST_URL, {"q": "tool"})) == {caller.name}

@@ -21,12 +21,12 @@ KNOWN_HASH = "NK1tehEsqz1poT4ohaaxOciRY9dKVqHNI1DSHjfeTD4"
 
 
 def test_a_known_vector_stored_by_the_gateway_verifies(tenant_a):
-    key = ApiKeyFactory(tenant=tenant_a, key_prefix="mcpgw_abcd1234", key_hash=KNOWN_HASH)
+    key = ApiKeyFactory.create(tenant=tenant_a, key_prefix="mcpgw_abcd1234", key_hash=KNOWN_HASH)
     assert verify_api_key(KNOWN_KEY) == key
 
 
 def test_one_changed_character_fails(tenant_a):
-    ApiKeyFactory(tenant=tenant_a, key_prefix="mcpgw_abcd1234", key_hash=KNOWN_HASH)
+    ApiKeyFactory.create(tenant=tenant_a, key_prefix="mcpgw_abcd1234", key_hash=KNOWN_HASH)
     assert verify_api_key(KNOWN_KEY[:-1] + "c") is None
 
 
@@ -49,7 +49,9 @@ def test_revoked_expired_and_inactive_keys_fail(tenant_a):
         (expired, {"expired": True}),
         (inactive, {"is_active": False}),
     ):
-        ApiKeyFactory(tenant=tenant_a, key_prefix=material.prefix, key_hash=material.hash, **extra)
+        ApiKeyFactory.create(
+            tenant=tenant_a, key_prefix=material.prefix, key_hash=material.hash, **extra
+        )
     assert verify_api_key(revoked.plaintext) is None
     assert verify_api_key(expired.plaintext) is None
     assert verify_api_key(inactive.plaintext) is None
@@ -57,8 +59,8 @@ def test_revoked_expired_and_inactive_keys_fail(tenant_a):
 
 def test_a_key_expiring_soon_and_one_without_expiry_still_verify(tenant_a):
     soon, forever = generate_api_key(), generate_api_key()
-    ApiKeyFactory(tenant=tenant_a, key_prefix=soon.prefix, key_hash=soon.hash, expiring=True)
-    ApiKeyFactory(
+    ApiKeyFactory.create(tenant=tenant_a, key_prefix=soon.prefix, key_hash=soon.hash, expiring=True)
+    ApiKeyFactory.create(
         tenant=tenant_a, key_prefix=forever.prefix, key_hash=forever.hash, never_expires=True
     )
     assert verify_api_key(soon.plaintext) is not None
@@ -67,7 +69,7 @@ def test_a_key_expiring_soon_and_one_without_expiry_still_verify(tenant_a):
 
 def test_an_unknown_key_with_a_stored_prefix_fails(tenant_a):
     stored = generate_api_key()
-    ApiKeyFactory(tenant=tenant_a, key_prefix=stored.prefix, key_hash=stored.hash)
+    ApiKeyFactory.create(tenant=tenant_a, key_prefix=stored.prefix, key_hash=stored.hash)
     forged = stored.prefix + "_" + "x" * 43
     assert verify_api_key(forged) is None
 
