@@ -8,14 +8,25 @@ superusers included, can add, change or delete a log row here (``ScopedModelAdmi
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from audit import views
 from audit.models import AuditLog, RequestLog
 from backoffice.admin_base import ScopedModelAdmin
 from backoffice.roles import Capability
+
+# Stock changelist lookups other pages link with (e.g. the dashboard's denied actions), as the
+# explorer's filters.
+STOCK_LOOKUPS = {
+    "outcome__exact": "outcome",
+    "action__exact": "action",
+    "actor_id__exact": "actor",
+    "tenant_id__exact": "tenant",
+}
 
 
 class LogAdmin(ScopedModelAdmin):
@@ -25,6 +36,10 @@ class LogAdmin(ScopedModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if not self._can(request):
             raise self.deny(request, "list")
+        if any(name in request.GET for name in STOCK_LOOKUPS):
+            query = {STOCK_LOOKUPS.get(name, name): value for name, value in request.GET.items()}
+            url = reverse(f"audit:{self.explorer.name}_list")
+            return HttpResponseRedirect(f"{url}?{urlencode(query)}")
         return views.explorer_page(request, self.explorer)
 
     def change_view(

@@ -1,0 +1,89 @@
+"""One log row in full: every column, details pretty-printed, links onward; denials."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.factories import AuditLogFactory, RequestLogFactory
+from registry.factories import McpServerFactory
+
+
+@pytest.mark.django_db
+def test_audit_entry_shows_the_whole_row_and_links(auditor, admin, tenant_a, support):
+    entry = AuditLogFactory(
+        tenant_id=tenant_a.id,
+        actor_id=support.gateway_user.id,
+        action="user.ban",
+        resource_type="user",
+        resource_id="target-1",
+        ip_address="203.0.113.7",
+        user_agent="Mozilla/5.0 probe",
+        session_id="sess-1",
+        details={"reason": "Spam", "before": {"banned": False}},
+    )
+    page = admin.client().get(f"/audit/logs/{entry.id}/").content.decode()
+    for value in ("user.ban", "target-1", "203.0.113.7", "Mozilla/5.0 probe", "sess-1", "Tenant A"):
+        assert value in page
+    assert "&quot;before&quot;: {\n    &quot;banned&quot;: false\n  }" in page  # indented JSON
+    assert "Everything by this actor" in page
+    assert f"/audit/logs/?actor={support.gateway_user.id}" in page
+    # Links to admin pages appear only where the page exists and the viewer may open it.
+    assert f"/admin/tenants/tenant/{tenant_a.id}/change/" in page
+
+
+@pytest.mark.django_db
+def test_request_entry_shows_error_and_server(auditor, tenant_a):
+    server = McpServerFactory(tenant=tenant_a)
+    entry = RequestLogFactory(server=server, server_error=True)
+    response = auditor.client().get(f"/audit/requests/{entry.id}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Upstream MCP server unreachable" in page
+    assert str(server.id) in page
+    assert "502" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["support", "tenant_admin_a"])
+def test_other_roles_cannot_open_an_entry(persona, request, tenant_a):
+    entry = AuditLogFactory(tenant_id=tenant_a.id)
+    client = request.getfixturevalue(persona).client()
+    assert client.get(f"/audit/logs/{entry.id}/").status_code == 403
+    assert client.get(f"/admin/audit/auditlog/{entry.id}/change/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_pages_are_the_explorer(auditor):
+    entry = AuditLogFactory(action="user.ban")
+    client = auditor.client()
+    listing = client.get("/admin/audit/auditlog/")
+    assert listing.status_code == 200
+    assert f'href="/audit/logs/{entry.id}/"'.encode() in listing.content
+    detail = client.get(f"/admin/audit/auditlog/{entry.id}/change/")
+    assert detail.status_code == 200
+    assert b"user.ban" in detail.content
+
+
+@pytest.mark.django_db
+def test_stock_admin_lookups_lead_to_the_explorers_filter(auditor):
+    denied = AuditLogFactory(denied=True)
+    AuditLogFactory()
+    client = auditor.client()
+    response = client.get("/admin/audit/auditlog/", {"outcome__exact": "denied"})
+    assert response.status_code == 302
+    assert response["Location"] == "/audit/logs/?outcome=denied"
+    assert f'href="/audit/logs/{denied.id}/"'.encode() in client.get(response["Location"]).content
+
+
+@pytest.mark.django_db
+def test_nobody_adds_changes_or_deletes_log_rows_not_even_a_superuser(client, django_user_model):
+    entry = AuditLogFactory()
+    superuser = django_user_model.objects.create_superuser("root", "root@example.com", "pw-x-1!")
+    client.force_login(superuser)
+    assert client.get("/admin/audit/auditlog/add/").status_code == 403
+    assert client.post(f"/admin/audit/auditlog/{entry.id}/delete/").status_code == 403
+    response = client.post(
+        "/admin/audit/auditlog/", {"action": "delete_selected", "_selected_action": [entry.id]}
+    )
+    assert response.status_code in (200, 400, 403)
+    assert type(entry)._default_manager.model.unscoped.filter(pk=entry.pk).exists()
