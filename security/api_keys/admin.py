@@ -8,12 +8,14 @@ never stored.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
@@ -33,11 +35,11 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
         "key_prefix",
         "scopes_list",
         "status_label",
-        "expires_at",
-        "last_used_at",
-        "usage_count",
+        "expires",
+        "last_used",
+        "uses",
         "creator",
-        "created_at",
+        "created",
     )
     list_select_related = ("tenant",)
     list_filter = (TENANT_FILTER, filters.StatusFilter, filters.ScopeFilter)
@@ -104,7 +106,11 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        context = {**(extra_context or {}), "create_url": reverse("security:api_key_create")}
+        context = {
+            "title": "API keys",
+            **(extra_context or {}),
+            "create_url": reverse("security:api_key_create"),
+        }
         return super().changelist_view(request, context)
 
     # --- columns ------------------------------------------------------------------------------
@@ -122,6 +128,22 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
     def status_label(self, key: ApiKey) -> str:
         return selectors.ApiKeyStatus(key.status).label  # type: ignore[attr-defined]
 
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, key: ApiKey) -> str:
+        return _short_time(key.expires_at, "never")
+
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used(self, key: ApiKey) -> str:
+        return _short_time(key.last_used_at, "never")
+
+    @admin.display(description="uses", ordering="usage_count")
+    def uses(self, key: ApiKey) -> int:
+        return key.usage_count
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, key: ApiKey) -> str:
+        return _short_time(key.created_at, "—")
+
     @admin.display(description="created by", ordering="creator_label")
     def creator(self, key: ApiKey) -> str:
         return key.creator_label  # type: ignore[attr-defined]
@@ -133,3 +155,8 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
     def _platform_wide(self, request: HttpRequest) -> bool:
         actor = actor_of(request)
         return actor is not None and actor.is_platform_wide(self.capability)
+
+
+def _short_time(moment: dt.datetime | None, missing: str) -> str:
+    """A compact date for a list column (the key's page has the full time)."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else missing
