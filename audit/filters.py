@@ -187,7 +187,14 @@ class LogFilterSet(django_filters.FilterSet):
     )
     since = WallClockFilter(label="From", method="filter_since")
     until = WallClockFilter(label="To", method="filter_until")
-    tz = django_filters.CharFilter(label="Time zone", method="filter_nothing", max_length=64)
+    tz = django_filters.CharFilter(
+        label="Time zone",
+        method="filter_nothing",
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"placeholder": f"{settings.TIME_ZONE} (or e.g. Europe/Paris)"}
+        ),
+    )
 
     def __init__(
         self,
