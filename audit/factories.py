@@ -15,7 +15,7 @@ from registry.factories import McpServerFactory
 from tenants.factories import ContractModelFactory, utc_now
 
 
-class AuditLogFactory(ContractModelFactory):
+class AuditLogFactory(ContractModelFactory[AuditLog]):
     """A successful ``user.ban`` by a user, on a platform (tenant-less) event.
 
     Traits: ``failure``, ``denied``; ``by_staff``, ``by_system``.
@@ -48,7 +48,7 @@ class AuditLogFactory(ContractModelFactory):
     created_at = factory.LazyFunction(utc_now)
 
 
-class RequestLogFactory(ContractModelFactory):
+class RequestLogFactory(ContractModelFactory[RequestLog]):
     """A successful ``tools/call`` to a new server, logged in that server's tenant.
 
     Traits: ``client_error`` (429), ``server_error`` (502 with a message).

@@ -18,7 +18,7 @@ def _ago(**delta: float) -> Any:
     return factory.LazyFunction(lambda: utc_now() - dt.timedelta(**delta))
 
 
-class McpServerFactory(ContractModelFactory):
+class McpServerFactory(ContractModelFactory[McpServer]):
     """An active, healthy streamable-HTTP server checked 30 seconds ago.
 
     Health traits: ``degraded``, ``unhealthy``, ``unknown`` (never checked); ``stale`` (healthy
@@ -71,7 +71,7 @@ class McpServerFactory(ContractModelFactory):
     updated_at = factory.SelfAttribute("created_at")
 
 
-class ServerHealthCheckFactory(ContractModelFactory):
+class ServerHealthCheckFactory(ContractModelFactory[ServerHealthCheck]):
     """A passed health check, just now. Traits: ``degraded`` (slow), ``unhealthy`` (failed)."""
 
     class Meta:
@@ -96,7 +96,7 @@ class ServerHealthCheckFactory(ContractModelFactory):
     error_message = None
 
 
-class McpToolFactory(ContractModelFactory):
+class McpToolFactory(ContractModelFactory[McpTool]):
     """An enabled tool never called yet. Trait: ``disabled``."""
 
     class Meta:
@@ -124,7 +124,7 @@ class McpToolFactory(ContractModelFactory):
     updated_at = factory.SelfAttribute("created_at")
 
 
-class McpResourceFactory(ContractModelFactory):
+class McpResourceFactory(ContractModelFactory[McpResource]):
     """A Markdown document a server exposes, never read yet."""
 
     class Meta:

@@ -52,7 +52,7 @@ def _from_now(**delta: float) -> Any:
     return factory.LazyFunction(lambda: utc_now() + dt.timedelta(**delta))
 
 
-class GatewayUserFactory(ContractModelFactory):
+class GatewayUserFactory(ContractModelFactory[GatewayUser]):
     """A verified gateway user with role ``user`` in a new tenant.
 
     Traits: ``admin``, ``support``, ``auditor`` (platform roles, no tenant), ``tenant_admin``;
@@ -96,7 +96,7 @@ class GatewayUserFactory(ContractModelFactory):
     updated_at = factory.SelfAttribute("created_at")
 
 
-class GatewaySessionFactory(ContractModelFactory):
+class GatewaySessionFactory(ContractModelFactory[GatewaySession]):
     """A live seven-day session of a new user. Traits: ``expired``, ``signed_out``."""
 
     class Meta:
@@ -118,7 +118,6 @@ class GatewaySessionFactory(ContractModelFactory):
     expires_at = factory.LazyAttribute(lambda o: o.created_at + SESSION_LIFETIME)
     ip_address = factory.Faker("ipv4_public")
     user_agent = factory.Faker("user_agent")
-    impersonated_by = None
     session_data = None
     is_active = True
     last_activity_at = factory.SelfAttribute("created_at")
@@ -155,28 +154,34 @@ class ImpersonationSessionFactory(GatewaySessionFactory):
     expires_at = factory.LazyAttribute(lambda o: o.created_at + IMPERSONATION_LIFETIME)
 
 
-class AccountFactory(ContractModelFactory):
-    """A GitHub (OAuth) sign-in of a new user; ``CredentialAccountFactory`` for passwords."""
+class _AccountFieldsFactory(ContractModelFactory[Account]):
+    """What every account has; the two factories below differ in the sign-in method."""
 
     class Meta:
         model = Account
+        abstract = True
 
     id = factory.LazyFunction(better_auth_id)
-    account_id = factory.Sequence(lambda n: str(1_000_000 + n))
-    provider_id = "github"
-    user = factory.SubFactory(GatewayUserFactory, auth_provider="github")
-    access_token = factory.LazyFunction(lambda: f"gho_{secrets.token_urlsafe(27)}")
     refresh_token = None
     id_token = None
     access_token_expires_at = None
     refresh_token_expires_at = None
-    scope = "read:user,user:email"
-    password = None
     created_at = factory.LazyFunction(utc_now)
     updated_at = factory.SelfAttribute("created_at")
 
 
-class CredentialAccountFactory(AccountFactory):
+class AccountFactory(_AccountFieldsFactory):
+    """A GitHub (OAuth) sign-in of a new user; ``CredentialAccountFactory`` for passwords."""
+
+    account_id = factory.Sequence(lambda n: str(1_000_000 + n))
+    provider_id = "github"
+    user = factory.SubFactory(GatewayUserFactory, auth_provider="github")
+    access_token = factory.LazyFunction(lambda: f"gho_{secrets.token_urlsafe(27)}")
+    scope = "read:user,user:email"
+    password = None
+
+
+class CredentialAccountFactory(_AccountFieldsFactory):
     """An email-and-password account whose ``password`` Better-Auth would accept.
 
     The hash is scrypt and costs ~0.1 s; pass ``raw_password`` to choose the password, or
@@ -194,7 +199,7 @@ class CredentialAccountFactory(AccountFactory):
     password = factory.LazyAttribute(lambda o: hash_password(o.raw_password))
 
 
-class VerificationFactory(ContractModelFactory):
+class VerificationFactory(ContractModelFactory[Verification]):
     """A pending password-reset token, as Better-Auth stores it (identifier, user id as value)."""
 
     class Meta:
@@ -208,7 +213,7 @@ class VerificationFactory(ContractModelFactory):
     expires_at = factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(hours=1))
 
 
-class ApiKeyFactory(ContractModelFactory):
+class ApiKeyFactory(ContractModelFactory[ApiKey]):
     """An active key with 90 days left, made by a tenant admin of its tenant.
 
     Only the prefix and the hash are stored; the plaintext is dropped. A test that needs it passes
