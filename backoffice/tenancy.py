@@ -23,11 +23,15 @@ M = TypeVar("M", bound=models.Model)
 class TenantScopedManager(models.Manager, Generic[M]):
     """Default manager of a tenant-owned model: empty until scoped to an actor."""
 
-    def __init__(self, tenant_field: str) -> None:
+    def __init__(self, tenant_field: str = "") -> None:
         super().__init__()
         self.tenant_field = tenant_field
 
     def get_queryset(self) -> models.QuerySet[M]:
+        if hasattr(self, "instance"):
+            # A reverse relation (``server.tools``) built by Django from this class: it is
+            # filtered by its parent, which the caller could only hold after scoping it.
+            return super().get_queryset()
         return super().get_queryset().none()
 
     def visible_to(self, actor: Actor | None, capability: Capability) -> models.QuerySet[M]:

@@ -103,3 +103,14 @@ def test_access_with_a_malformed_id_is_a_404(bad, tenant_a):
     admin = Actor("adm", frozenset({Role.ADMIN}), gateway_user_id="x")
     with pytest.raises(Http404):
         access(ApiKey.objects, admin, Capability.MANAGE_API_KEYS, bad)
+
+
+def test_reverse_relations_follow_their_scoped_parent(tenant_a, tenant_b):
+    server = McpServer.unscoped.create(tenant=tenant_a, name="s", endpoint_url="https://s")
+    McpServer.unscoped.create(tenant=tenant_b, name="t", endpoint_url="https://t")
+    _key(tenant_a, "a1")
+    admin = Actor("ta", frozenset({Role.TENANT_ADMIN}), tenant_id=tenant_a.id, gateway_user_id="x")
+    tenant = Tenant.objects.visible_to(admin, Capability.VIEW_TENANTS).get()
+    assert tenant.api_keys.count() == 1
+    assert list(tenant.servers.all()) == [server]
+    assert server.tools.count() == 0
