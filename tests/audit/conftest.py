@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ FROM generate_series(1, %(rows)s) AS g
 def bulk_audit_logs(
     rows: int,
     *,
-    tenant_id: object = None,
+    tenant_id: uuid.UUID | None = None,
     actor_id: str = "bulk-actor",
     action: str = "tool.call",
     newest: dt.datetime | None = None,

@@ -30,7 +30,7 @@ def shown_ids(response) -> list[int]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["auditor", "admin"])
 def test_auditors_and_admins_open_the_explorer(role):
-    entry = AuditLogFactory(action="user.ban")
+    entry = AuditLogFactory.create(action="user.ban")
     response = make_persona(role).client().get(URL)
     assert response.status_code == 200
     assert shown_ids(response) == [entry.id]
@@ -41,7 +41,7 @@ def test_auditors_and_admins_open_the_explorer(role):
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a"])
 def test_other_roles_are_refused_and_the_refusal_is_recorded(persona, request):
     person = request.getfixturevalue(persona)
-    AuditLogFactory(action="user.ban")
+    AuditLogFactory.create(action="user.ban")
     response = person.client().get(URL)
     assert response.status_code == 403
     denied = AuditLog.unscoped.get(actor_id=person.gateway_user.id, action=AuditAction.STAFF_ACCESS)
@@ -68,16 +68,16 @@ def test_the_tenant_choices_are_the_tenants_the_viewer_may_see(auditor, tenant_a
 
 @pytest.mark.django_db
 def test_newest_first(auditor, now):
-    older = AuditLogFactory(created_at=now - dt.timedelta(hours=2))
-    newer = AuditLogFactory(created_at=now - dt.timedelta(hours=1))
+    older = AuditLogFactory.create(created_at=now - dt.timedelta(hours=2))
+    newer = AuditLogFactory.create(created_at=now - dt.timedelta(hours=1))
     assert shown_ids(auditor.client().get(URL)) == [newer.id, older.id]
 
 
 @pytest.mark.django_db
 def test_filter_by_tenant_and_platform_events(auditor, tenant_a, tenant_b):
-    in_a = AuditLogFactory(tenant_id=tenant_a.id)
-    AuditLogFactory(tenant_id=tenant_b.id)
-    platform = AuditLogFactory(tenant_id=None)
+    in_a = AuditLogFactory.create(tenant_id=tenant_a.id)
+    AuditLogFactory.create(tenant_id=tenant_b.id)
+    platform = AuditLogFactory.create(tenant_id=None)
     client = auditor.client()
     assert shown_ids(client.get(URL, {"tenant": str(tenant_a.id)})) == [in_a.id]
     assert shown_ids(client.get(URL, {"tenant": "platform"})) == [platform.id]
@@ -85,8 +85,8 @@ def test_filter_by_tenant_and_platform_events(auditor, tenant_a, tenant_b):
 
 @pytest.mark.django_db
 def test_filter_by_actor_id_or_email(auditor, support):
-    by_support = AuditLogFactory(actor_id=support.gateway_user.id)
-    AuditLogFactory(actor_id="someone-else")
+    by_support = AuditLogFactory.create(actor_id=support.gateway_user.id)
+    AuditLogFactory.create(actor_id="someone-else")
     client = auditor.client()
     assert shown_ids(client.get(URL, {"actor": support.gateway_user.id})) == [by_support.id]
     email = support.gateway_user.email.upper()
@@ -102,10 +102,10 @@ def test_an_unknown_email_is_a_form_error(auditor):
 
 @pytest.mark.django_db
 def test_filter_by_exact_action_and_by_prefix(auditor):
-    ban = AuditLogFactory(action="user.ban")
-    unban = AuditLogFactory(action="user.unban")
-    AuditLogFactory(action="users.export")  # shares "user" but not "user."
-    AuditLogFactory(action="api_key.revoke")
+    ban = AuditLogFactory.create(action="user.ban")
+    unban = AuditLogFactory.create(action="user.unban")
+    AuditLogFactory.create(action="users.export")  # shares "user" but not "user."
+    AuditLogFactory.create(action="api_key.revoke")
     client = auditor.client()
     assert shown_ids(client.get(URL, {"action": "user.ban"})) == [ban.id]
     assert shown_ids(client.get(URL, {"action": "user."})) == [unban.id, ban.id]
@@ -114,10 +114,10 @@ def test_filter_by_exact_action_and_by_prefix(auditor):
 
 @pytest.mark.django_db
 def test_filter_by_actor_type_outcome_and_resource(auditor):
-    staff_denied = AuditLogFactory(
+    staff_denied = AuditLogFactory.create(
         by_staff=True, denied=True, action="user.ban", resource_type="user", resource_id="u-1"
     )
-    AuditLogFactory(action="user.ban", resource_type="user", resource_id="u-2")
+    AuditLogFactory.create(action="user.ban", resource_type="user", resource_id="u-2")
     client = auditor.client()
     assert shown_ids(client.get(URL, {"actor_type": ActorType.STAFF})) == [staff_denied.id]
     assert shown_ids(client.get(URL, {"outcome": "denied"})) == [staff_denied.id]
@@ -128,8 +128,8 @@ def test_filter_by_actor_type_outcome_and_resource(auditor):
 @pytest.mark.django_db
 def test_filter_by_ip_and_request_id_beside_a_period(auditor):
     request_id = uuid.uuid4()
-    match = AuditLogFactory(ip_address="203.0.113.9", request_id=request_id)
-    AuditLogFactory(ip_address="198.51.100.1")
+    match = AuditLogFactory.create(ip_address="203.0.113.9", request_id=request_id)
+    AuditLogFactory.create(ip_address="198.51.100.1")
     client = auditor.client()
     assert shown_ids(client.get(URL, {"ip": "203.0.113.9", "period": "24h"})) == [match.id]
     query = {"request_id": str(request_id), "period": "1h"}
@@ -138,7 +138,7 @@ def test_filter_by_ip_and_request_id_beside_a_period(auditor):
 
 @pytest.mark.django_db
 def test_unindexed_filters_alone_ask_for_a_narrowing_filter(auditor):
-    AuditLogFactory(ip_address="203.0.113.9")
+    AuditLogFactory.create(ip_address="203.0.113.9")
     response = auditor.client().get(URL, {"ip": "203.0.113.9"})
     assert response.status_code == 400
     assert b"no index covers this alone" in response.content
@@ -148,10 +148,10 @@ def test_unindexed_filters_alone_ask_for_a_narrowing_filter(auditor):
 @pytest.mark.django_db
 def test_time_presets(auditor, now):
     # Written oldest first, as the gateway appends to its log.
-    AuditLogFactory(created_at=now - dt.timedelta(days=20))
-    last_week = AuditLogFactory(created_at=now - dt.timedelta(days=5))
-    yesterday = AuditLogFactory(created_at=now - dt.timedelta(hours=20))
-    recent = AuditLogFactory(created_at=now - dt.timedelta(minutes=30))
+    AuditLogFactory.create(created_at=now - dt.timedelta(days=20))
+    last_week = AuditLogFactory.create(created_at=now - dt.timedelta(days=5))
+    yesterday = AuditLogFactory.create(created_at=now - dt.timedelta(hours=20))
+    recent = AuditLogFactory.create(created_at=now - dt.timedelta(minutes=30))
     client = auditor.client()
     assert shown_ids(client.get(URL, {"period": "1h"})) == [recent.id]
     assert shown_ids(client.get(URL, {"period": "24h"})) == [recent.id, yesterday.id]
@@ -161,8 +161,8 @@ def test_time_presets(auditor, now):
 @pytest.mark.django_db
 def test_absolute_bounds_are_read_in_the_chosen_time_zone(auditor):
     # 09:30 in Paris on 15 January is 08:30 UTC.
-    inside = AuditLogFactory(created_at=dt.datetime(2025, 1, 15, 8, 30, tzinfo=dt.UTC))
-    later = AuditLogFactory(created_at=dt.datetime(2025, 1, 15, 9, 30, tzinfo=dt.UTC))
+    inside = AuditLogFactory.create(created_at=dt.datetime(2025, 1, 15, 8, 30, tzinfo=dt.UTC))
+    later = AuditLogFactory.create(created_at=dt.datetime(2025, 1, 15, 9, 30, tzinfo=dt.UTC))
     query = {"since": "2025-01-15T09:00", "until": "2025-01-15T10:00", "tz": "Europe/Paris"}
     response = auditor.client().get(URL, query)
     assert shown_ids(response) == [inside.id]
@@ -188,7 +188,7 @@ def follow_pages(client, query: dict) -> tuple[list[int], list[int]]:
     """Every id over every page, and the number of queries each page sent."""
     ids: list[int] = []
     query_counts: list[int] = []
-    url = URL + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    url: str | None = URL + "?" + "&".join(f"{k}={v}" for k, v in query.items())
     while url:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
@@ -208,7 +208,7 @@ def test_pages_cover_every_row_once_in_order_at_a_fixed_cost(auditor, tenant_a, 
     bulk_audit_logs(230, tenant_id=tenant_a.id)
     # Rows sharing one created_at must not be skipped or repeated at a page boundary.
     for _ in range(5):
-        AuditLogFactory(tenant_id=tenant_a.id, created_at=same_second)
+        AuditLogFactory.create(tenant_id=tenant_a.id, created_at=same_second)
     expected = list(
         AuditLog.unscoped.filter(tenant_id=tenant_a.id)
         .order_by("-created_at", "-id")
@@ -226,7 +226,7 @@ def test_pages_cover_every_row_once_in_order_at_a_fixed_cost(auditor, tenant_a, 
 def test_the_number_of_queries_does_not_grow_with_rows(auditor):
     client = auditor.client()
     client.get(URL)  # the session and the actor are read the same way on every request
-    AuditLogFactory()
+    AuditLogFactory.create()
     with CaptureQueriesContext(connection) as one_row:
         client.get(URL)
     bulk_audit_logs(500)
@@ -237,7 +237,7 @@ def test_the_number_of_queries_does_not_grow_with_rows(auditor):
 
 @pytest.mark.django_db
 def test_a_malformed_cursor_is_a_clear_message(auditor):
-    AuditLogFactory()
+    AuditLogFactory.create()
     response = auditor.client().get(URL, {"cursor": "not-a-cursor"})
     assert response.status_code == 400
     assert b"This page link is malformed." in response.content

@@ -59,7 +59,7 @@ BAD_REQUEST_FILTERS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("query", "message"), BAD_AUDIT_FILTERS)
 def test_bad_audit_log_filters_are_form_errors(auditor, query, message):
-    AuditLogFactory()
+    AuditLogFactory.create()
     response = auditor.client().get(AUDIT_URL, query)
     if message is None:  # accepted: the far future converts without overflowing
         assert response.status_code == 200
@@ -72,7 +72,7 @@ def test_bad_audit_log_filters_are_form_errors(auditor, query, message):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("query", "message"), BAD_REQUEST_FILTERS)
 def test_bad_request_log_filters_are_form_errors(auditor, query, message):
-    RequestLogFactory()
+    RequestLogFactory.create()
     response = auditor.client().get(REQUEST_URL, query)
     assert response.status_code == 400
     assert message in response.content.decode()

@@ -19,7 +19,7 @@ from tests.audit.conftest import bulk_audit_logs
 
 def body(response) -> str:
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content).decode()
+    return b"".join(response.streaming_content).decode()  # type: ignore[arg-type]
 
 
 def export_rows(auditor) -> list[AuditLog]:
@@ -31,14 +31,16 @@ def export_rows(auditor) -> list[AuditLog]:
 @pytest.mark.django_db
 def test_csv_holds_exactly_the_filtered_rows(auditor, tenant_a, tenant_b, now):
     bans = [
-        AuditLogFactory(
+        AuditLogFactory.create(
             tenant_id=tenant_a.id, action="user.ban", created_at=now - dt.timedelta(days=d)
         )
         for d in (3, 2, 1)
     ]
-    AuditLogFactory(tenant_id=tenant_a.id, action="user.ban", created_at=now - dt.timedelta(days=9))
-    AuditLogFactory(tenant_id=tenant_b.id, action="user.ban")
-    AuditLogFactory(tenant_id=tenant_a.id, action="user.unban")
+    AuditLogFactory.create(
+        tenant_id=tenant_a.id, action="user.ban", created_at=now - dt.timedelta(days=9)
+    )
+    AuditLogFactory.create(tenant_id=tenant_b.id, action="user.ban")
+    AuditLogFactory.create(tenant_id=tenant_a.id, action="user.unban")
     query = {"tenant": str(tenant_a.id), "action": "user.ban", "period": "7d"}
     response = auditor.client().get("/audit/logs/export.csv", query)
     assert response.status_code == 200
@@ -54,7 +56,7 @@ def test_csv_holds_exactly_the_filtered_rows(auditor, tenant_a, tenant_b, now):
 
 @pytest.mark.django_db
 def test_each_export_is_audited_with_its_filter(auditor, tenant_a):
-    AuditLogFactory(tenant_id=tenant_a.id)
+    AuditLogFactory.create(tenant_id=tenant_a.id)
     body(auditor.client().get("/audit/logs/export.jsonl", {"tenant": str(tenant_a.id)}))
     (record,) = export_rows(auditor)
     assert record.action == AuditAction.AUDIT_LOG_EXPORT
@@ -76,7 +78,7 @@ def test_json_lines_are_one_exact_json_object_per_row(auditor):
         "tab": "\t",
         "é": "ü",
     }
-    entry = AuditLogFactory(action="user.ban", details=tricky)
+    entry = AuditLogFactory.create(action="user.ban", details=tricky)
     lines = body(
         auditor.client().get("/audit/logs/export.jsonl", {"action": "user.ban"})
     ).splitlines()
@@ -91,7 +93,7 @@ def test_json_lines_are_one_exact_json_object_per_row(auditor):
 
 @pytest.mark.django_db
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(auditor):
-    entry = AuditLogFactory(
+    entry = AuditLogFactory.create(
         action='=HYPERLINK("http://evil")', resource_id="+1-555", actor_id="@cmd"
     )
     response = auditor.client().get("/audit/logs/export.csv")
@@ -103,10 +105,10 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(auditor):
 
 @pytest.mark.django_db
 def test_request_log_export_filters_by_server_and_status(auditor, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
-    failed = RequestLogFactory(server=server, server_error=True)
-    RequestLogFactory(server=server)
-    RequestLogFactory(server_error=True)
+    server = McpServerFactory.create(tenant=tenant_a)
+    failed = RequestLogFactory.create(server=server, server_error=True)
+    RequestLogFactory.create(server=server)
+    RequestLogFactory.create(server_error=True)
     response = auditor.client().get(
         "/audit/requests/export.csv", {"server": str(server.id), "status": "5xx"}
     )
@@ -128,7 +130,7 @@ def test_an_export_streams_many_rows_in_chunks(auditor):
 
 @pytest.mark.django_db
 def test_an_export_ignores_paging_and_covers_the_whole_filter(auditor):
-    AuditLogFactory()
+    AuditLogFactory.create()
     response = auditor.client().get("/audit/logs/export.csv", {"cursor": "5.5", "page": "2"})
     assert response.status_code == 302
     assert response["Location"] == "/audit/logs/export.csv?"
@@ -139,7 +141,7 @@ def test_an_export_ignores_paging_and_covers_the_whole_filter(auditor):
 @pytest.mark.parametrize("url", ["/audit/logs/export.csv", "/audit/requests/export.jsonl"])
 def test_other_roles_cannot_export_and_nothing_is_exported(persona, url, request):
     person = request.getfixturevalue(persona)
-    AuditLogFactory()
+    AuditLogFactory.create()
     response = person.client().get(url)
     assert response.status_code == 403
     assert not AuditLog.unscoped.filter(action__endswith=".export").exists()

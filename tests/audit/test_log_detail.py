@@ -10,7 +10,7 @@ from registry.factories import McpServerFactory
 
 @pytest.mark.django_db
 def test_audit_entry_shows_the_whole_row_and_links(auditor, admin, tenant_a, support):
-    entry = AuditLogFactory(
+    entry = AuditLogFactory.create(
         tenant_id=tenant_a.id,
         actor_id=support.gateway_user.id,
         action="user.ban",
@@ -33,8 +33,8 @@ def test_audit_entry_shows_the_whole_row_and_links(auditor, admin, tenant_a, sup
 
 @pytest.mark.django_db
 def test_request_entry_shows_error_and_server(auditor, tenant_a):
-    server = McpServerFactory(tenant=tenant_a)
-    entry = RequestLogFactory(server=server, server_error=True)
+    server = McpServerFactory.create(tenant=tenant_a)
+    entry = RequestLogFactory.create(server=server, server_error=True)
     response = auditor.client().get(f"/audit/requests/{entry.id}/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -46,7 +46,7 @@ def test_request_entry_shows_error_and_server(auditor, tenant_a):
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a"])
 def test_other_roles_cannot_open_an_entry(persona, request, tenant_a):
-    entry = AuditLogFactory(tenant_id=tenant_a.id)
+    entry = AuditLogFactory.create(tenant_id=tenant_a.id)
     client = request.getfixturevalue(persona).client()
     assert client.get(f"/audit/logs/{entry.id}/").status_code == 403
     assert client.get(f"/admin/audit/auditlog/{entry.id}/change/").status_code == 403
@@ -54,7 +54,7 @@ def test_other_roles_cannot_open_an_entry(persona, request, tenant_a):
 
 @pytest.mark.django_db
 def test_the_admin_pages_are_the_explorer(auditor):
-    entry = AuditLogFactory(action="user.ban")
+    entry = AuditLogFactory.create(action="user.ban")
     client = auditor.client()
     listing = client.get("/admin/audit/auditlog/")
     assert listing.status_code == 200
@@ -66,8 +66,8 @@ def test_the_admin_pages_are_the_explorer(auditor):
 
 @pytest.mark.django_db
 def test_stock_admin_lookups_lead_to_the_explorers_filter(auditor):
-    denied = AuditLogFactory(denied=True)
-    AuditLogFactory()
+    denied = AuditLogFactory.create(denied=True)
+    AuditLogFactory.create()
     client = auditor.client()
     response = client.get("/admin/audit/auditlog/", {"outcome__exact": "denied"})
     assert response.status_code == 302
@@ -77,7 +77,7 @@ def test_stock_admin_lookups_lead_to_the_explorers_filter(auditor):
 
 @pytest.mark.django_db
 def test_nobody_adds_changes_or_deletes_log_rows_not_even_a_superuser(client, django_user_model):
-    entry = AuditLogFactory()
+    entry = AuditLogFactory.create()
     superuser = django_user_model.objects.create_superuser("root", "root@example.com", "pw-x-1!")
     client.force_login(superuser)
     assert client.get("/admin/audit/auditlog/add/").status_code == 403

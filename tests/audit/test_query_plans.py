@@ -39,8 +39,8 @@ FROM generate_series(1, 60000) AS g
 
 @pytest.fixture
 def big_logs(db) -> dict[str, Any]:
-    tenants = [TenantFactory() for _ in range(40)]
-    servers = [McpServerFactory(tenant=tenants[i % 40]) for i in range(200)]
+    tenants = [TenantFactory.create() for _ in range(40)]
+    servers = [McpServerFactory.create(tenant=tenants[i % 40]) for i in range(200)]
     tenant_ids = [str(t.id) for t in tenants]
     with connection.cursor() as cursor:
         cursor.execute(AUDIT_ROWS_SQL, {"tenants": tenant_ids})

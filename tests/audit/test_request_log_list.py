@@ -21,9 +21,9 @@ def shown_ids(response) -> list[int]:
 
 @pytest.mark.django_db
 def test_auditor_sees_request_logs_newest_first_with_server_names(auditor, tenant_a):
-    server = McpServerFactory(tenant=tenant_a, name="Docs search")
-    first = RequestLogFactory(server=server)
-    second = RequestLogFactory(server=server)
+    server = McpServerFactory.create(tenant=tenant_a, name="Docs search")
+    first = RequestLogFactory.create(server=server)
+    second = RequestLogFactory.create(server=server)
     response = auditor.client().get(URL)
     assert response.status_code == 200
     assert shown_ids(response) == [second.id, first.id]
@@ -34,20 +34,22 @@ def test_auditor_sees_request_logs_newest_first_with_server_names(auditor, tenan
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "tenant_admin_b"])
 def test_other_roles_get_403(persona, request):
-    RequestLogFactory()
+    RequestLogFactory.create()
     assert request.getfixturevalue(persona).client().get(URL).status_code == 403
 
 
 @pytest.mark.django_db
 def test_filters(auditor, tenant_a, tenant_b, support):
-    server_a = McpServerFactory(tenant=tenant_a)
-    server_b = McpServerFactory(tenant=tenant_b)
+    server_a = McpServerFactory.create(tenant=tenant_a)
+    server_b = McpServerFactory.create(tenant=tenant_b)
     key = uuid.uuid4()
-    ok = RequestLogFactory(server=server_a, tool_name="search", duration_ms=40)
-    slow = RequestLogFactory(server=server_a, tool_name="fetch", duration_ms=9000)
-    failed = RequestLogFactory(server=server_b, server_error=True, api_key_id=key)
-    limited = RequestLogFactory(server=server_b, client_error=True, user_id=support.gateway_user.id)
-    listed = RequestLogFactory(server=server_b, method="tools/list", tool_name=None)
+    ok = RequestLogFactory.create(server=server_a, tool_name="search", duration_ms=40)
+    slow = RequestLogFactory.create(server=server_a, tool_name="fetch", duration_ms=9000)
+    failed = RequestLogFactory.create(server=server_b, server_error=True, api_key_id=key)
+    limited = RequestLogFactory.create(
+        server=server_b, client_error=True, user_id=support.gateway_user.id
+    )
+    listed = RequestLogFactory.create(server=server_b, method="tools/list", tool_name=None)
     client = auditor.client()
 
     def ids(**query):
@@ -69,5 +71,5 @@ def test_filters(auditor, tenant_a, tenant_b, support):
 
 @pytest.mark.django_db
 def test_server_choices_name_the_servers(auditor, tenant_a):
-    McpServerFactory(tenant=tenant_a, name="Billing tools")
+    McpServerFactory.create(tenant=tenant_a, name="Billing tools")
     assert b"Billing tools" in auditor.client().get(URL).content

@@ -15,18 +15,22 @@ from tests.conftest import PERSONA_PASSWORD, make_persona
 def test_auditor_filters_opens_an_entry_and_downloads_the_matching_csv(page, tenant_a, tenant_b):
     now = dt.datetime.now(dt.UTC)
     # Written oldest first, as the gateway appends to its log.
-    AuditLogFactory(tenant_id=tenant_a.id, action="user.ban", created_at=now - dt.timedelta(days=9))
-    first_ban = AuditLogFactory(
+    AuditLogFactory.create(
+        tenant_id=tenant_a.id, action="user.ban", created_at=now - dt.timedelta(days=9)
+    )
+    first_ban = AuditLogFactory.create(
         tenant_id=tenant_a.id,
         action="user.ban",
         resource_id="user-41",
         created_at=now - dt.timedelta(days=3),
     )
-    AuditLogFactory(tenant_id=tenant_b.id, action="user.ban", created_at=now - dt.timedelta(days=2))
-    AuditLogFactory(
+    AuditLogFactory.create(
+        tenant_id=tenant_b.id, action="user.ban", created_at=now - dt.timedelta(days=2)
+    )
+    AuditLogFactory.create(
         tenant_id=tenant_a.id, action="user.unban", created_at=now - dt.timedelta(days=1)
     )
-    latest_ban = AuditLogFactory(
+    latest_ban = AuditLogFactory.create(
         tenant_id=tenant_a.id,
         action="user.ban",
         resource_id="user-42",

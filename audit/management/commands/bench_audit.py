@@ -10,6 +10,7 @@ second and peak memory (measured in a subprocess). Timings are printed, never as
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import resource
 import statistics
@@ -30,7 +31,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from audit.models import AuditLog
-from audit.selectors import PAGE_SIZE
+from audit.selectors import PAGE_SIZE, PageCursor
 from backoffice.roles import Actor, parse_roles
 from security.models import Account, GatewayUser, StaffAccount
 
@@ -238,12 +239,8 @@ class Command(BaseCommand):
             deep_page = min(1000, (rows - 1) // PAGE_SIZE + 1)
             cursor.execute(DEEP_CURSOR_SQL, [(deep_page - 1) * PAGE_SIZE - 1])
             row_id, created_at = cursor.fetchone()
-        from django.utils import timezone
-
-        from audit.selectors import PageCursor
-
         cursor_token = PageCursor(created_at=created_at, id=row_id).token
-        since = (timezone.now() - timezone.timedelta(hours=24)).isoformat()
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)).isoformat()
         return [
             ("first page", "/audit/logs/", {}),
             (
@@ -339,7 +336,7 @@ class Command(BaseCommand):
             response = model_admin.changelist_view(request)
             if response.status_code != 200:
                 raise CommandError(f"stock admin answered {response.status_code} for {query}")
-            response.render()
+            response.render()  # type: ignore[attr-defined]
             if i:  # the first run warms caches
                 timing.samples.append(time.perf_counter() - start)
         return timing
@@ -402,7 +399,7 @@ class Command(BaseCommand):
         start = time.perf_counter()
         response = views.export_response(request, views.AUDIT_LOG_EXPLORER, fmt)
         lines = size = 0
-        for chunk in response.streaming_content:  # type: ignore[attr-defined]
+        for chunk in response.streaming_content:  # type: ignore[union-attr]
             size += len(chunk)
             lines += chunk.count(b"\n")
         seconds = time.perf_counter() - start
