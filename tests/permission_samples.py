@@ -132,7 +132,7 @@ _register_registry_and_analytics_samples()
 def _api_key(tenant: Tenant) -> models.Model:
     from security.factories import ApiKeyFactory
 
-    return ApiKeyFactory(tenant=tenant)
+    return ApiKeyFactory.create(tenant=tenant)
 
 
 def _register_api_key_samples() -> None:
