@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import DataError, models, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
@@ -96,9 +96,32 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return PermissionDenied(what or "Your role does not allow this.")
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The list, refusing unoffered actions and turning bad filter values into a message."""
         if not self._can(request):
             raise self.deny(request, "list")
-        return super().changelist_view(request, extra_context)
+        posted_action = request.POST.get("action", "") if request.method == "POST" else ""
+        if posted_action and posted_action not in self.get_actions(request):
+            # Django ignores an action it does not offer; we refuse it and record the attempt.
+            raise self.deny(request, f"action {posted_action[:100]}")
+        garbled = [
+            key
+            for key, values in request.GET.lists()
+            if "\x00" in key or any("\x00" in value for value in values)
+        ]
+        if garbled:
+            messages.warning(request, "A filter held a NUL character, which no text has: removed.")
+            return _redirect_without(request, garbled)
+        try:
+            # A savepoint, so a value the column rejects leaves the request's transaction usable.
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except DataError:
+            messages.error(
+                request,
+                "A filter value is not valid for its column (an unknown status, a malformed "
+                "address or number), so the filters were cleared.",
+            )
+            return HttpResponseRedirect(request.path)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -136,6 +159,14 @@ class ScopedModelAdmin(admin.ModelAdmin):
         if "\x00" in search_term:
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
+
+
+def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRedirect:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    query = params.urlencode()
+    return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
 
 
 class TenantListFilter(admin.SimpleListFilter):
