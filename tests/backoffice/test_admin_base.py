@@ -38,8 +38,17 @@ def test_posting_an_action_nobody_is_offered_is_refused_and_recorded(admin):
     assert denied.details["what"] == "action delete_selected"
 
 
-def test_lookups_on_secret_columns_are_refused(admin):
-    response = admin.client().get(
-        "/admin/security/gatewayuser/", {"accounts__password__startswith": "a"}
-    )
-    assert response.status_code == 400
+@pytest.mark.parametrize(
+    ("url", "lookup"),
+    [
+        ("/admin/security/gatewayuser/", "accounts__password__startswith"),
+        ("/admin/security/gatewayuser/", "sessions__token__startswith"),
+        ("/admin/security/apikey/", "key_hash__startswith"),
+    ],
+)
+def test_lookups_on_secret_columns_are_refused(admin, url, lookup):
+    # An oracle: a URL filter on a hash would reveal it one character at a time.
+    response = admin.client().get(url, {lookup: "a"})
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert lookup not in response["Location"]
