@@ -18,6 +18,17 @@ from tests.conftest import PERSONA_PASSWORD, make_persona
 KEY_PATTERN = re.compile(r"mcpgw_[a-z0-9]{8}_[A-Za-z0-9_-]{43}")
 
 
+def settled_content(page) -> str:
+    """The page's HTML once a navigation (or Chromium's own error page) has finished loading."""
+    for _attempt in range(10):
+        page.wait_for_load_state("load")
+        try:
+            return page.content()
+        except PlaywrightError:
+            page.wait_for_timeout(200)
+    raise AssertionError("the page never settled")
+
+
 def test_a_tenant_admin_creates_copies_and_revokes_a_key(page, tenant_a, tenant_b):
     make_persona("tenant_admin", tenant=tenant_a, email="ada@tenant-a.example")
     other_key = ApiKeyFactory.create(tenant=tenant_b, name="Tenant B deploy bot")
@@ -64,13 +75,13 @@ def test_a_tenant_admin_creates_copies_and_revokes_a_key(page, tenant_a, tenant_
         page.go_back()
     except PlaywrightError as error:
         assert "ERR_CACHE_MISS" in str(error)
-    assert shown not in page.content()
+    assert shown not in settled_content(page)
     page.goto(f"/admin/security/apikey/{key.pk}/change/")
     page.reload()
-    assert shown not in page.content()
+    assert shown not in settled_content(page)
     page.get_by_role("link", name="API keys").last.click()
     expect(page.locator("#result_list")).to_contain_text(key.key_prefix)
-    assert shown not in page.content()
+    assert shown not in settled_content(page)
     assert ApiKey.unscoped.count() == 2  # going back sent nothing twice
 
     # Revoke it with a reason.
@@ -91,6 +102,6 @@ def test_a_tenant_admin_creates_copies_and_revokes_a_key(page, tenant_a, tenant_
     ):
         response = page.goto(path)
         assert response is not None and response.status == 404
-        assert "Tenant B deploy bot" not in page.content()
+        assert "Tenant B deploy bot" not in settled_content(page)
     assert ApiKey.unscoped.get(pk=other_key.pk).is_active
     assert csp_violations == []
