@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -106,6 +106,10 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if TENANT_FILTER.parameter_name in request.GET and not self._platform_wide(request):
+            # A tenant admin has no tenant filter; left in, the admin would treat it as a lookup.
+            messages.warning(request, "Ignored filters this page does not have: tenant.")
+            return self._redirect_without(request, [TENANT_FILTER.parameter_name])
         context = {
             "title": "API keys",
             **(extra_context or {}),

@@ -141,6 +141,15 @@ def test_bad_input_is_a_message_and_writes_nothing(tenant_admin_a, overrides, me
     assert not AuditLog.unscoped.filter(action="api_key.create").exists()
 
 
+def test_a_form_without_its_token_says_so(tenant_admin_a):
+    data = form_data()
+    del data["form_token"]
+    response = tenant_admin_a.client().post(CREATE_URL, data)
+    assert response.status_code == 400
+    assert "The form arrived incomplete" in response.content.decode()
+    assert not ApiKey.unscoped.exists()
+
+
 def test_an_admin_must_choose_among_every_tenant(admin, tenant_a, tenant_b):
     client = admin.client()
     html = client.get(CREATE_URL).content.decode()

@@ -116,6 +116,16 @@ def test_odd_filter_values_give_a_page_never_an_error(admin, key_a, params):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("value", ["not-a-uuid", "other tenant"])
+def test_a_tenant_admin_cannot_widen_the_list_with_a_tenant_parameter(
+    tenant_admin_a, key_a, key_b, value
+):
+    tenant = str(key_b.tenant_id) if value == "other tenant" else value
+    response = tenant_admin_a.client().get(LIST_URL, {"tenant": tenant}, follow=True)
+    assert response.status_code == 200
+    assert key_b.name not in response.content.decode()
+
+
 def test_a_lookup_on_the_key_hash_is_refused(admin, key_a):
     """A URL filter on the hash would let someone guess it one character at a time."""
     client = admin.client()
