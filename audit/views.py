@@ -7,6 +7,7 @@ is answered with the form's message and status 400, never a query built from it.
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,15 +143,13 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         except InvalidCursor as error:
             errors.append(f"{error} Start again from the newest entries.")
     if filterset.is_valid() and not errors:
-        filters = filterset.cleaned
+        order = explorer.order(filterset.cleaned)
         page = selectors.log_page(
-            filterset.qs,
-            fields=explorer.list_fields,
-            order=explorer.order(filters),
-            cursor=cursor,
+            filterset.qs, fields=explorer.list_fields, order=order, cursor=cursor
         )
         rows = page.rows
-        total = total_text(selectors.estimated_rows(filterset.qs), rows, cursor, page.next_cursor)
+        estimate = selectors.estimated_rows(filterset.qs, order)
+        total = total_text(estimate, rows, cursor, page.next_cursor)
         if page.next_cursor is not None:
             next_url = "?" + paging_query(request, page.next_cursor, page_number + 1)
     list_url = reverse(f"audit:{explorer.name}_list")
@@ -197,7 +196,7 @@ def page_position(request: HttpRequest) -> tuple[PageCursor | None, int]:
     """The cursor and page number from the URL; a page number only labels the page."""
     token = request.GET.get("cursor", "")
     number = request.GET.get("page", "1") or "1"
-    if not number.isdigit() or not 1 <= int(number[:12]) <= MAX_PAGE_NUMBER:
+    if not re.fullmatch(r"[0-9]{1,10}", number) or not 1 <= int(number) <= MAX_PAGE_NUMBER:
         raise InvalidCursor("This page number is not valid.")
     if not token:
         return None, 1

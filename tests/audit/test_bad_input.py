@@ -41,6 +41,9 @@ BAD_AUDIT_FILTERS = [
     ({"cursor": "1.1", "page": "-3"}, "This page number is not valid"),
     ({"cursor": "1.1", "page": "1e9999"}, "This page number is not valid"),
     ({"cursor": "1.1", "page": "99999999999999999999"}, "This page number is not valid"),
+    ({"cursor": "1.1", "page": "\u00b2"}, "This page number is not valid"),
+    ({"cursor": "\u0663.\u0663"}, "This page link is malformed"),
+    ({"cursor": "5.5\n"}, "This page link is malformed"),
 ]
 
 BAD_REQUEST_FILTERS = [
