@@ -81,7 +81,11 @@ def page_plan(client, url: str, query: dict[str, str], table: str) -> Any:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, query)
     assert response.status_code == 200, response.content[:2000]
-    (sql,) = [q["sql"] for q in captured if f'FROM "{table}"' in q["sql"] and "LIMIT" in q["sql"]]
+    (sql,) = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"] and "LIMIT" in q["sql"]
+    ]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0]
