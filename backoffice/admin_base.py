@@ -169,6 +169,43 @@ def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRed
     return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
 
 
+# Query parameters every changelist understands besides its filters.
+CHANGELIST_PARAMS = frozenset({"q", "o", "p"})
+
+
+class GuardedChangelist:
+    """Mixin for lists whose filters are all filter classes: other URL parameters become a message.
+
+    Django sends an unknown parameter or an impossible page to ``?e=1`` and loses the query;
+    this names what was ignored and keeps the rest.
+    """
+
+    @staticmethod
+    def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRedirect:
+        return _redirect_without(request, names)
+
+    def filter_parameters(self) -> set[str]:
+        names: set[str] = set()
+        for list_filter in getattr(self, "list_filter", ()):
+            names.update(getattr(list_filter, "parameter_names", ()) or ())
+            names.add(list_filter.parameter_name)
+        return names
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method == "GET":
+            allowed = CHANGELIST_PARAMS | self.filter_parameters()
+            unknown = [name for name in request.GET if name not in allowed]
+            if unknown:
+                shown = ", ".join(name.replace("\x00", "")[:40] for name in unknown)
+                messages.warning(request, f"Ignored filters this page does not have: {shown}.")
+                return self._redirect_without(request, unknown)
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
+            messages.warning(request, "There is no such page of results: showing the first one.")
+            return self._redirect_without(request, ["p"])
+        return response
+
+
 class TenantListFilter(admin.SimpleListFilter):
     """Filter by tenant, offering only the tenants the actor may see (never other tenants')."""
 

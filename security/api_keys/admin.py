@@ -17,12 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.admin_base import GuardedChangelist, ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability
 from security.api_keys import filters, selectors
 from security.models import ApiKey
-from security.moderation.admin import GuardedChangelist
 
 TENANT_FILTER = tenant_filter("tenant_id")
 

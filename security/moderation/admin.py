@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from audit.models import AuditLog, RequestLog
 from backoffice.access import staff_action
-from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.admin_base import GuardedChangelist, ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability, parse_roles
 from registry.models import McpServer
@@ -28,51 +28,6 @@ from security.moderation import filters, selectors, services, views
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
 from tenants.models import Tenant
-
-# Query parameters every changelist understands besides its filters.
-CHANGELIST_PARAMS = frozenset({"q", "o", "p"})
-
-
-class GuardedChangelist:
-    """Turns unknown filters, impossible pages and the admin's ``?e=1`` into a message."""
-
-    def filter_parameters(self) -> set[str]:
-        names: set[str] = set()
-        for list_filter in getattr(self, "list_filter", ()):
-            names.update(getattr(list_filter, "parameter_names", ()) or ())
-            names.add(list_filter.parameter_name)
-        return names
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        if request.method == "GET":
-            allowed = CHANGELIST_PARAMS | self.filter_parameters()
-            unknown = [name for name in request.GET if name not in allowed]
-            if unknown:
-                shown = ", ".join(name.replace("\x00", "")[:40] for name in unknown)
-                messages.warning(request, f"Ignored filters this page does not have: {shown}.")
-                return self._redirect_without(request, unknown)
-            garbled = [name for name, value in request.GET.items() if "\x00" in value]
-            if garbled:
-                messages.warning(
-                    request,
-                    f"Ignored {', '.join(garbled)}: it held a NUL character, which no text has.",
-                )
-                return self._redirect_without(request, garbled)
-        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
-        if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
-            # The admin found no such page (or could not apply a filter) and lost the query.
-            messages.warning(request, "There is no such page of results: showing the first one.")
-            return self._redirect_without(request, ["p"])
-        return response
-
-    @staticmethod
-    def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRedirect:
-        params = request.GET.copy()
-        for name in names:
-            params.pop(name, None)
-        query = params.urlencode()
-        return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
-
 
 # --- Gateway users ----------------------------------------------------------------------------
 
