@@ -9,53 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied
 from security.api_keys import selectors, services
 from security.models import ApiKey
-from security.staff import command_actor
+from security.staff_command import StaffCommand
 
 
-class ApiKeyCommand(BaseCommand):
-    """A command run by a staff member who manages API keys; subclasses implement ``act``."""
+class ApiKeyCommand(StaffCommand):
+    """A command run by a staff member who manages API keys."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--as",
-            dest="as_staff",
-            required=True,
-            metavar="STAFF_EMAIL",
-            help="Email or username of the gateway staff member on whose behalf this runs.",
-        )
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            actor = command_actor(options["as_staff"])
-        except (LookupError, PermissionError) as problem:
-            raise CommandError(str(problem)) from problem
-        if not actor.can(Capability.MANAGE_API_KEYS):
-            record_denied(
-                actor=actor,
-                action=AuditAction.STAFF_ACCESS,
-                resource_type="api_key",
-                details={"command": self.__module__.rsplit(".", 1)[-1]},
-            )
-            raise CommandError("Refused: your role does not allow managing API keys.")
-        try:
-            self.act(actor, **options)
-        except PermissionDenied as denied:
-            raise CommandError(f"Refused: {denied or 'your role does not allow this.'}") from denied
-        except (services.NotFound, services.ApiKeyRefused) as problem:
-            raise CommandError(str(problem)) from problem
-
-    def act(self, actor: Actor, **options: Any) -> None:
-        raise NotImplementedError
+    capability = Capability.MANAGE_API_KEYS
+    resource_type = "api_key"
+    refusals = (services.ApiKeyRefused,)
+    problems = (services.NotFound,)
 
     def key(self, actor: Actor, prefix_or_id: str) -> ApiKey:
         key = selectors.find_api_key(actor, prefix_or_id)

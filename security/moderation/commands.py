@@ -6,45 +6,19 @@ person, and it calls the same service as the page does.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
 from backoffice.roles import Actor
 from security.models import GatewayUser
 from security.moderation import selectors, services
-from security.staff import command_actor
+from security.staff_command import StaffCommand
 
 
-class ModerationCommand(BaseCommand):
-    """A command run by a staff member; subclasses implement ``act``."""
+class ModerationCommand(StaffCommand):
+    """A moderation command; the services check who may do what to whom."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--as",
-            dest="as_staff",
-            required=True,
-            metavar="STAFF_EMAIL",
-            help="Email or username of the gateway staff member on whose behalf this runs.",
-        )
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            actor = command_actor(options["as_staff"])
-        except (LookupError, PermissionError) as problem:
-            raise CommandError(str(problem)) from problem
-        try:
-            self.act(actor, **options)
-        except services.ModerationRefused as refused:
-            raise CommandError(f"Refused: {refused}") from refused
-        except PermissionDenied as denied:
-            raise CommandError(f"Refused: {denied or 'your role does not allow this.'}") from denied
-        except (services.NotFound, ValueError) as problem:
-            raise CommandError(str(problem)) from problem
-
-    def act(self, actor: Actor, **options: Any) -> None:
-        raise NotImplementedError
+    refusals = (services.ModerationRefused,)
+    problems = (services.NotFound, ValueError)
 
     def user(self, actor: Actor, who: str) -> GatewayUser:
         user = selectors.find_user(actor, who)
