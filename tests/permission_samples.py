@@ -42,13 +42,13 @@ SAMPLE_URL_KWARGS: dict[str, Callable[[dict], dict[str, Any]]] = {}
 def _gateway_user(tenant: Tenant) -> models.Model:
     from security.factories import GatewayUserFactory
 
-    return GatewayUserFactory(tenant=tenant)
+    return GatewayUserFactory.create(tenant=tenant)
 
 
 def _gateway_session(tenant: Tenant) -> models.Model:
     from security.factories import GatewaySessionFactory
 
-    return GatewaySessionFactory(user__tenant=tenant)
+    return GatewaySessionFactory.create(user__tenant=tenant)
 
 
 def _impersonation_record(tenant: Tenant) -> models.Model:
@@ -104,7 +104,7 @@ _register_moderation_samples()
 def _mcp_server(tenant: Tenant) -> models.Model:
     from registry.factories import McpServerFactory
 
-    return McpServerFactory(tenant=tenant)
+    return McpServerFactory.create(tenant=tenant)
 
 
 def _register_registry_and_analytics_samples() -> None:
@@ -158,13 +158,13 @@ _register_api_key_samples()
 def _audit_log(tenant: Tenant) -> models.Model:
     from audit.factories import AuditLogFactory
 
-    return AuditLogFactory(tenant_id=tenant.pk)
+    return AuditLogFactory.create(tenant_id=tenant.pk)
 
 
 def _request_log(tenant: Tenant) -> models.Model:
     from audit.factories import RequestLogFactory
 
-    return RequestLogFactory(server__tenant=tenant)
+    return RequestLogFactory.create(server__tenant=tenant)
 
 
 def _register_audit_samples() -> None:

@@ -20,10 +20,10 @@ from tests.conftest import PERSONA_PASSWORD, make_persona
 def test_support_bans_a_user_for_seven_days_and_reviews_an_impersonation(page, tenant_a):
     make_persona("support", email="support@example.com")
     admin = make_persona("admin", email="root@example.com")
-    member = GatewayUserFactory(tenant=tenant_a, email="mia@example.com", name="Mia Member")
+    member = GatewayUserFactory.create(tenant=tenant_a, email="mia@example.com", name="Mia Member")
     GatewaySessionFactory.create_batch(2, user=member)
-    other = GatewayUserFactory(tenant=tenant_a, email="carol@example.com")
-    ImpersonationSessionFactory(user=other, impersonated_by=admin.gateway_user.id)
+    other = GatewayUserFactory.create(tenant=tenant_a, email="carol@example.com")
+    ImpersonationSessionFactory.create(user=other, impersonated_by=admin.gateway_user.id)
 
     sign_in(page, "support@example.com", PERSONA_PASSWORD)
 

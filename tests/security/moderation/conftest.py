@@ -15,14 +15,14 @@ from security.models import GatewayUser
 
 @pytest.fixture
 def member(tenant_a) -> GatewayUser:
-    return GatewayUserFactory(
+    return GatewayUserFactory.create(
         tenant=tenant_a, email="mia@example.com", name="Mia Member", username="mia"
     )
 
 
 @pytest.fixture
 def member_b(tenant_b) -> GatewayUser:
-    return GatewayUserFactory(
+    return GatewayUserFactory.create(
         tenant=tenant_b, email="bo@example.com", name="Bo Other", username="bo"
     )
 
@@ -35,7 +35,7 @@ def member_sessions(member):
 @pytest.fixture
 def impersonation(admin, member):
     """The admin persona impersonating the member right now."""
-    return ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id)
+    return ImpersonationSessionFactory.create(user=member, impersonated_by=admin.gateway_user.id)
 
 
 def audit_rows(action: str, **filters) -> list[AuditLog]:

@@ -135,7 +135,7 @@ def test_banning_a_banned_user_again_changes_nothing(support, member):
 
 
 def test_a_user_whose_ban_expired_can_be_banned_again(support, tenant_a):
-    user = GatewayUserFactory(tenant=tenant_a, banned_expired=True)
+    user = GatewayUserFactory.create(tenant=tenant_a, banned_expired=True)
     services.ban_user(actor=support.actor, user_id=user.pk, reason="Again", expires_at=None)
     assert reload(user).ban_reason == "Again" and reload(user).ban_expires is None
 

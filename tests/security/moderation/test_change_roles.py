@@ -14,7 +14,7 @@ from tests.security.moderation.conftest import audit_rows
 pytestmark = pytest.mark.django_db
 
 
-def role_of(user) -> str:
+def role_of(user) -> str | None:
     return GatewayUser.unscoped.get(pk=user.pk).role
 
 

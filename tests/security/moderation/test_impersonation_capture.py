@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_capture_records_impersonations_only_and_never_the_token(admin, member, impersonation):
-    GatewaySessionFactory(user=member)  # an ordinary session: not an impersonation
+    GatewaySessionFactory.create(user=member)  # an ordinary session: not an impersonation
     result = services.capture_impersonations()
     assert (result.seen, result.recorded, result.ended) == (1, 1, 0)
     record = ImpersonationRecord.unscoped.get()
@@ -45,7 +45,9 @@ def test_history_survives_better_auth_deleting_the_row(impersonation):
 
 
 def test_an_impersonation_past_its_expiry_shows_expired(admin, member):
-    ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id, expired=True)
+    ImpersonationSessionFactory.create(
+        user=member, impersonated_by=admin.gateway_user.id, expired=True
+    )
     services.capture_impersonations()
     GatewaySession.unscoped.all().delete()  # Better-Auth's clean-up of expired sessions
     services.capture_impersonations()

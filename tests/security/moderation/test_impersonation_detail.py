@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def record(admin, member) -> ImpersonationRecord:
     """An impersonation that started half an hour ago and is still running."""
-    ImpersonationSessionFactory(
+    ImpersonationSessionFactory.create(
         user=member,
         impersonated_by=admin.gateway_user.id,
         created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30),
@@ -35,11 +35,15 @@ def page_of(record) -> str:
 def test_the_page_shows_activity_inside_the_window_only(support, member, record, tenant_a):
     inside = record.started_at + dt.timedelta(minutes=5)
     before = record.started_at - dt.timedelta(hours=2)
-    AuditLogFactory(actor_id=member.pk, action="tools.call", created_at=inside)
-    AuditLogFactory(actor_id=member.pk, action="profile.update", created_at=before)
-    server = McpServerFactory(tenant=tenant_a, name="Docs server")
-    RequestLogFactory(server=server, user_id=member.pk, tool_name="search_docs", created_at=inside)
-    RequestLogFactory(server=server, user_id=member.pk, tool_name="old_tool", created_at=before)
+    AuditLogFactory.create(actor_id=member.pk, action="tools.call", created_at=inside)
+    AuditLogFactory.create(actor_id=member.pk, action="profile.update", created_at=before)
+    server = McpServerFactory.create(tenant=tenant_a, name="Docs server")
+    RequestLogFactory.create(
+        server=server, user_id=member.pk, tool_name="search_docs", created_at=inside
+    )
+    RequestLogFactory.create(
+        server=server, user_id=member.pk, tool_name="old_tool", created_at=before
+    )
     response = support.client().get(page_of(record))
     assert response.status_code == 200
     page = response.content.decode()

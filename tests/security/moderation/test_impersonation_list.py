@@ -22,10 +22,12 @@ def listed(response) -> list[str]:
 @pytest.fixture
 def three(admin, member, member_b, tenant_a):
     """Active (member), ended (member_b), expired-and-reviewed (carol)."""
-    ImpersonationSessionFactory(user=member, impersonated_by=admin.gateway_user.id)
-    gone = ImpersonationSessionFactory(user=member_b, impersonated_by=admin.gateway_user.id)
-    carol = GatewayUserFactory(tenant=tenant_a, email="carol@example.com")
-    ImpersonationSessionFactory(user=carol, impersonated_by=admin.gateway_user.id, expired=True)
+    ImpersonationSessionFactory.create(user=member, impersonated_by=admin.gateway_user.id)
+    gone = ImpersonationSessionFactory.create(user=member_b, impersonated_by=admin.gateway_user.id)
+    carol = GatewayUserFactory.create(tenant=tenant_a, email="carol@example.com")
+    ImpersonationSessionFactory.create(
+        user=carol, impersonated_by=admin.gateway_user.id, expired=True
+    )
     admin.client().get(LIST)  # capture all three
     gone.delete()
     ImpersonationRecord.unscoped.filter(impersonated_email="carol@example.com").update(
@@ -98,9 +100,9 @@ def test_malformed_filters_never_fail(support, three, params):
 
 
 def test_impersonation_events_from_the_audit_log_are_shown(support, member):
-    AuditLogFactory(action="impersonation.start", resource_id=member.pk)
-    AuditLogFactory(action="impersonation.stop", resource_id=member.pk)
-    AuditLogFactory(action="user.ban")
+    AuditLogFactory.create(action="impersonation.start", resource_id=member.pk)
+    AuditLogFactory.create(action="impersonation.stop", resource_id=member.pk)
+    AuditLogFactory.create(action="user.ban")
     page = support.client().get(LIST).content.decode()
     assert "impersonation.start" in page and "impersonation.stop" in page
     events = page[page.index("Impersonation events in the audit log") :]

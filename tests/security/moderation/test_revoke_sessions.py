@@ -35,7 +35,7 @@ def test_revoking_a_session_that_is_gone_says_so(support, member, member_session
 
 
 def test_revoke_all_sessions(support, member, member_sessions, member_b):
-    GatewaySessionFactory(user=member_b)
+    GatewaySessionFactory.create(user=member_b)
     outcome = services.revoke_all_sessions(actor=support.actor, user_id=member.pk)
     assert outcome.sessions_deleted == 2
     assert sessions_of(member) == 0 and sessions_of(member_b) == 1
@@ -61,7 +61,7 @@ def test_the_one_session_page_describes_the_device_then_revokes(support, member,
 
 
 def test_a_session_of_another_user_is_404_on_this_users_url(support, member, member_b):
-    other = GatewaySessionFactory(user=member_b)
+    other = GatewaySessionFactory.create(user=member_b)
     url = reverse("security:session_revoke", args=[member.pk, other.pk])
     assert support.client().post(url).status_code == 404
     assert sessions_of(member_b) == 1
@@ -83,7 +83,7 @@ def test_the_all_sessions_page_then_post(support, member, member_sessions):
 
 
 def test_bulk_revoke_from_the_list(support, member, member_sessions, member_b):
-    GatewaySessionFactory(user=member_b)
+    GatewaySessionFactory.create(user=member_b)
     support.client().post(
         "/admin/security/gatewayuser/",
         {

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def banned(tenant_a) -> GatewayUser:
-    return GatewayUserFactory(tenant=tenant_a, banned_expiring=True, email="ban@example.com")
+    return GatewayUserFactory.create(tenant=tenant_a, banned_expiring=True, email="ban@example.com")
 
 
 def reload(user):
@@ -49,7 +49,7 @@ def test_the_page_confirms_then_unbans(support, banned):
 
 
 def test_bulk_unban(support, banned, tenant_a):
-    other = GatewayUserFactory(tenant=tenant_a, banned_permanent=True)
+    other = GatewayUserFactory.create(tenant=tenant_a, banned_permanent=True)
     support.client().post(
         "/admin/security/gatewayuser/",
         {"action": "unban_selected", "_selected_action": [banned.pk, other.pk], "post": "yes"},

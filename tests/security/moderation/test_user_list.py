@@ -36,10 +36,10 @@ def test_signed_out_and_plain_users_go_to_sign_in(client, plain_user):
 
 
 def test_newest_users_come_first(support, tenant_a):
-    old = GatewayUserFactory(tenant=tenant_a, email="old@example.com")
+    old = GatewayUserFactory.create(tenant=tenant_a, email="old@example.com")
     old.created_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     old.save(update_fields=["created_at"])
-    GatewayUserFactory(tenant=tenant_a, email="new@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, email="new@example.com")
     listed = emails(support.client().get(LIST))
     assert listed.index("new@example.com") < listed.index("old@example.com")
 
@@ -66,15 +66,15 @@ def test_columns_answer_the_usual_questions(support, member, tenant_a):
 
 
 def test_an_expired_ban_shows_as_expired(support, tenant_a):
-    GatewayUserFactory(tenant=tenant_a, banned_expired=True, email="was@example.com")
-    GatewayUserFactory(tenant=tenant_a, banned_expiring=True, email="is@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, banned_expired=True, email="was@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, banned_expiring=True, email="is@example.com")
     page = support.client().get(LIST).content.decode()
     assert "Ban expired" in page and "Banned until" in page
 
 
 def test_ban_filter_tells_active_from_expired(support, tenant_a, member):
-    GatewayUserFactory(tenant=tenant_a, banned_expired=True, email="was@example.com")
-    GatewayUserFactory(tenant=tenant_a, banned_permanent=True, email="is@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, banned_expired=True, email="was@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, banned_permanent=True, email="is@example.com")
     client = support.client()
     assert emails(client.get(LIST, {"ban": "active"})) == ["is@example.com"]
     assert emails(client.get(LIST, {"ban": "expired"})) == ["was@example.com"]
@@ -82,15 +82,15 @@ def test_ban_filter_tells_active_from_expired(support, tenant_a, member):
 
 
 def test_role_filter_matches_one_role_in_comma_separated_text(support, tenant_a, member):
-    GatewayUserFactory(tenant=tenant_a, role="auditor, support", email="two@example.com")
-    GatewayUserFactory(tenant=tenant_a, role="superadmin", email="fake@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, role="auditor, support", email="two@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, role="superadmin", email="fake@example.com")
     listed = emails(support.client().get(LIST, {"role": "auditor"}))
     assert "two@example.com" in listed and "fake@example.com" not in listed
     assert "mia@example.com" not in listed
 
 
 def test_tenant_provider_verified_active_and_created_filters(support, tenant_a, member, member_b):
-    GatewayUserFactory(
+    GatewayUserFactory.create(
         tenant=tenant_a,
         email="gh@example.com",
         auth_provider="github",

@@ -46,8 +46,8 @@ def test_impersonated_sessions_say_by_whom_and_link_to_the_review(
 
 
 def test_sign_in_methods_show_the_provider_only(support, member):
-    CredentialAccountFactory(user=member, password="abcd" * 8 + ":" + "ef" * 64)
-    AccountFactory(user=member)
+    CredentialAccountFactory.create(user=member, password="abcd" * 8 + ":" + "ef" * 64)
+    AccountFactory.create(user=member)
     page = support.client().get(page_of(member)).content.decode()
     assert "credential" in page and "github" in page
     for account in Account.unscoped.filter(user_id=member.pk):
@@ -57,7 +57,7 @@ def test_sign_in_methods_show_the_provider_only(support, member):
 
 
 def test_api_keys_show_their_prefix_never_their_hash(support, member, tenant_a):
-    ApiKeyFactory(tenant=tenant_a, created_by=member, name="CI key")
+    ApiKeyFactory.create(tenant=tenant_a, created_by=member, name="CI key")
     key = ApiKey.unscoped.get(created_by=member)
     page = support.client().get(page_of(member)).content.decode()
     assert "CI key" in page and key.key_prefix in page
@@ -65,9 +65,9 @@ def test_api_keys_show_their_prefix_never_their_hash(support, member, tenant_a):
 
 
 def test_recent_audit_entries_by_and_about_the_user(support, member, tenant_a):
-    AuditLogFactory(actor_id=member.pk, action="tools.call_denied", tenant_id=tenant_a.pk)
-    AuditLogFactory(resource_type="user", resource_id=member.pk, action="user.update")
-    AuditLogFactory(actor_id="someone-else", action="unrelated.thing")
+    AuditLogFactory.create(actor_id=member.pk, action="tools.call_denied", tenant_id=tenant_a.pk)
+    AuditLogFactory.create(resource_type="user", resource_id=member.pk, action="user.update")
+    AuditLogFactory.create(actor_id="someone-else", action="unrelated.thing")
     page = support.client().get(page_of(member)).content.decode()
     assert "tools.call_denied" in page and "user.update" in page
     assert "unrelated.thing" not in page
@@ -83,7 +83,7 @@ def test_actions_are_offered_with_refusals_explained(support, admin):
 
 def test_a_dangling_tenant_id_does_not_break_the_page(support):
     """Some gateway databases have no foreign key on user.tenant_id: an id may dangle."""
-    user = GatewayUserFactory(tenant=None)
+    user = GatewayUserFactory.create(tenant=None)
     with connection.cursor() as cursor:
         cursor.execute('ALTER TABLE "user" DROP CONSTRAINT user_tenant_id_tenants_id_fk')
     GatewayUser.unscoped.filter(pk=user.pk).update(tenant_id=uuid.uuid4())
