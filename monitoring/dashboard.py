@@ -15,7 +15,7 @@ from audit.models import AuditLog, AuditOutcome
 from backoffice.roles import Actor, Capability
 from monitoring import selectors
 from registry.models import McpServer, ServerHealth
-from security.models import ApiKey, GatewaySession, GatewayUser
+from security.models import ApiKey, GatewaySession, GatewayUser, ban_in_force
 from tenants.models import Tenant
 
 PANEL_SIZE = 10
@@ -45,7 +45,7 @@ def dashboard_for(actor: Actor) -> Dashboard:
     if actor.can(Capability.MODERATE_USERS):
         # Uses index: idx_users_banned
         banned = GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS).filter(
-            banned=True
+            ban_in_force(now)
         )
         board.counts["banned_users"] = banned.count()
         board.banned_users = list(banned.order_by("-updated_at")[:PANEL_SIZE])

@@ -17,7 +17,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 
 from audit.models import ActorType, AuditLog, AuditOutcome
 from backoffice.audit_actions import AuditAction
@@ -42,7 +41,7 @@ class Refusal(enum.StrEnum):
 
 def refusal_for(user: GatewayUser) -> Refusal | None:
     """The reason ``user`` may not use the back office now, or None. Used at every request."""
-    if user.banned and (user.ban_expires is None or user.ban_expires > timezone.now()):
+    if user.ban_in_force():
         return Refusal.BANNED
     if not user.is_active:
         return Refusal.INACTIVE

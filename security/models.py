@@ -7,16 +7,27 @@ whoever inserts or updates a row sets ``created_at``/``updated_at`` itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from backoffice.model_fields import UTCDateTimeField
 from backoffice.tenancy import TenantScopedManager
 from tenants.models import Tenant
+
+
+def ban_in_force(now: dt.datetime) -> Q:
+    """Users whose ban still holds at ``now``.
+
+    Better-Auth lifts a ban whose ``ban_expires`` has passed at the user's next sign-in, so until
+    then the row still says ``banned``: such a ban is expired, not active.
+    """
+    return Q(banned=True) & (Q(ban_expires__isnull=True) | Q(ban_expires__gt=now))
 
 
 class GatewayUser(models.Model):
@@ -61,6 +72,12 @@ class GatewayUser(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+    def ban_in_force(self, now: dt.datetime | None = None) -> bool:
+        """True while the ban holds (see the module-level ``ban_in_force``)."""
+        if not self.banned:
+            return False
+        return self.ban_expires is None or self.ban_expires > (now or timezone.now())
 
 
 class GatewaySession(models.Model):

@@ -299,7 +299,7 @@ def _report(request: HttpRequest, outcome: services.Outcome, done: str, already:
 def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     """The actions offered on a user page, each saying why not when it is refused."""
     links: list[dict[str, Any]] = []
-    if services.ban_is_active(user):
+    if user.ban_in_force():
         links.append(
             {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
         )

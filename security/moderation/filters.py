@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from backoffice.admin_base import actor_of
 from backoffice.roles import Capability, Role
-from security.models import GatewayUser
+from security.models import GatewayUser, ban_in_force
 from security.moderation.selectors import impersonations_visible_to
 
 # Sidebar lists of people stay short; search finds the rest.
@@ -69,9 +69,7 @@ class BanFilter(ChoiceFilter):
         # Uses index: idx_users_banned (partial, where banned)
         match self.chosen():
             case "active":
-                return queryset.filter(banned=True).filter(
-                    Q(ban_expires__isnull=True) | Q(ban_expires__gt=now)
-                )
+                return queryset.filter(ban_in_force(now))
             case "expired":
                 return queryset.filter(banned=True, ban_expires__lte=now)
             case "none":

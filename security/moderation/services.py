@@ -72,13 +72,6 @@ def roles_refusal(actor: Actor, user: GatewayUser, new_roles: frozenset[Role]) -
     return refusal
 
 
-def ban_is_active(user: GatewayUser, now: dt.datetime | None = None) -> bool:
-    """Better-Auth lifts a ban whose expiry has passed at the next sign-in: it no longer counts."""
-    if not user.banned:
-        return False
-    return user.ban_expires is None or user.ban_expires > (now or timezone.now())
-
-
 # --- User moderation --------------------------------------------------------------------------
 
 
@@ -106,7 +99,7 @@ def ban_users(
         refused = _refusals(actor, users, AuditAction.USER_BAN)
         if not refused:
             for user in users:
-                if ban_is_active(user, now):
+                if user.ban_in_force(now):
                     # Already banned (a double click, or two people at once): no second row.
                     outcome.unchanged.append(user.email)
                     continue

@@ -337,7 +337,7 @@ def confirmation_page(
 
 
 def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
-    already = [user.email for user in users if services.ban_is_active(user)]
+    already = [user.email for user in users if user.ban_in_force()]
     lines = [
         "Each user below is banned from the gateway: they cannot sign in until the ban ends.",
         "All of their sessions are deleted, impersonations of them included: "

@@ -20,6 +20,9 @@ def world(tenant_a, tenant_b):
         "banned": GatewayUserFactory.create(
             tenant=tenant_a, banned_permanent=True, email="bad@a.test"
         ),
+        "ban_lapsed": GatewayUserFactory.create(
+            tenant=tenant_a, banned_expired=True, email="lapsed@a.test"
+        ),
         "impersonated": ImpersonationSessionFactory.create(
             user__tenant=tenant_a, user__email="imp@a.test"
         ),
@@ -54,6 +57,13 @@ def test_support_sees_banned_users_and_active_impersonations(support, world):
     assert 'id="active-impersonations"' in html and "imp@a.test" in html
     assert 'id="denied-actions"' not in html
     assert 'id="keys-expiring"' not in html
+
+
+def test_an_expired_ban_is_not_counted_or_listed_as_banned(support, world):
+    html = _home(support)
+    assert "lapsed@a.test" not in html
+    card = re.search(r'id="card-banned-users".*?card-value">(\d+)<', html, re.S)
+    assert card is not None and card.group(1) == "1"
 
 
 def test_tenant_admin_sees_their_keys_expiring_soon_and_usage(tenant_admin_a, world):
