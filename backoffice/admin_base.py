@@ -12,13 +12,16 @@ import uuid
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_denied
+from backoffice.tenancy import record_out_of_scope_attempt
 
 # Lookups on these fields would let a URL probe a secret one character at a time.
 SECRET_FIELDS = frozenset(
@@ -32,8 +35,9 @@ def actor_of(request: HttpRequest) -> Actor | None:
 
 class ScopedModelAdmin(admin.ModelAdmin):
     capability: Capability
-    # Counting tens of millions of rows costs seconds; never count the whole table.
+    # Counting tens of millions of rows costs seconds; never count the whole table, nor facets.
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = self.model.objects.visible_to(actor_of(request), self.capability)
@@ -95,6 +99,9 @@ class ScopedModelAdmin(admin.ModelAdmin):
             )
         return PermissionDenied(what or "Your role does not allow this.")
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return OfferedFiltersChangeList
+
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         """The list, refusing unoffered actions and turning bad filter values into a message."""
         if not self._can(request):
@@ -114,14 +121,23 @@ class ScopedModelAdmin(admin.ModelAdmin):
         try:
             # A savepoint, so a value the column rejects leaves the request's transaction usable.
             with transaction.atomic():
-                return super().changelist_view(request, extra_context)
-        except DataError:
+                response = super().changelist_view(request, extra_context)
+        except UnofferedFilters as refused:
+            shown = ", ".join(name[:40] for name in refused.names)
+            messages.warning(request, f"Ignored filters this page does not have: {shown}.")
+            return _redirect_without(request, refused.names)
+        except (DataError, ValueError, OverflowError):
             messages.error(
                 request,
                 "A filter value is not valid for its column (an unknown status, a malformed "
                 "address or number), so the filters were cleared.",
             )
             return HttpResponseRedirect(request.path)
+        if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
+            # Django's answer to an impossible page loses the whole query: keep the filters.
+            messages.warning(request, "There is no such page of results: showing the first one.")
+            return _redirect_without(request, [PAGE_VAR])
+        return response
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -144,6 +160,13 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return super().get_object(request, object_id, from_field)
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):  # type: ignore[no-untyped-def]
+        """Django's answer when the object page finds nothing: a 404, and a probe is recorded."""
+        try:
+            pk = self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            pk = None
+        if pk is not None and "\x00" not in str(pk):
+            record_out_of_scope_attempt(self.model.objects, actor_of(request), self.capability, pk)
         raise Http404(f"No {opts.verbose_name} with this id.")
 
     # --- lookups and search that cannot leak or crash ---------------------------------------
@@ -169,41 +192,38 @@ def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRed
     return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
 
 
-# Query parameters every changelist understands besides its filters.
-CHANGELIST_PARAMS = frozenset({"q", "o", "p"})
+class UnofferedFilters(Exception):
+    """The URL filters on something the page offers no filter for."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
 
 
-class GuardedChangelist:
-    """Mixin for lists whose filters are all filter classes: other URL parameters become a message.
+class OfferedFiltersChangeList(ChangeList):
+    """A changelist that filters only through the filters its page shows.
 
-    Django sends an unknown parameter or an impossible page to ``?e=1`` and loses the query;
-    this names what was ignored and keeps the rest.
+    Django applies any other ``field__lookup=value`` in the URL to the query: a back door past
+    the filters' own validation, and a source of server errors (``created_at__year=99999``,
+    ``name__trigram_similar=x``). Those parameters are refused here, whatever the page.
     """
 
-    @staticmethod
-    def _redirect_without(request: HttpRequest, names: list[str]) -> HttpResponseRedirect:
-        return _redirect_without(request, names)
-
-    def filter_parameters(self) -> set[str]:
-        names: set[str] = set()
-        for list_filter in getattr(self, "list_filter", ()):
-            names.update(getattr(list_filter, "parameter_names", ()) or ())
-            names.add(list_filter.parameter_name)
-        return names
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        if request.method == "GET":
-            allowed = CHANGELIST_PARAMS | self.filter_parameters()
-            unknown = [name for name in request.GET if name not in allowed]
-            if unknown:
-                shown = ", ".join(name.replace("\x00", "")[:40] for name in unknown)
-                messages.warning(request, f"Ignored filters this page does not have: {shown}.")
-                return self._redirect_without(request, unknown)
-        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
-        if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
-            messages.warning(request, "There is no such page of results: showing the first one.")
-            return self._redirect_without(request, ["p"])
-        return response
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            filters = super().get_filters(request)
+        except DisallowedModelAdminLookup:
+            # A lookup ``lookup_allowed`` refuses (a secret, a relation): the same answer.
+            params = self.get_filters_params()
+            refused = [
+                name
+                for name, values in params.items()
+                if not all(self.model_admin.lookup_allowed(name, v, request) for v in values)
+            ]
+            raise UnofferedFilters(sorted(refused)) from None
+        remaining = filters[2]
+        if remaining:
+            raise UnofferedFilters(sorted(remaining))
+        return filters
 
 
 class TenantListFilter(admin.SimpleListFilter):

@@ -6,6 +6,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver
+
+REMOVED_URL_NAMES = frozenset({"view_on_site"})
 
 
 class StaffLoginForm(AdminAuthenticationForm):
@@ -32,3 +35,16 @@ class BackofficeAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         actor = getattr(request, "actor", None)
         return actor is not None and actor.has_backoffice_role()
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """Django's URLs less the ones this back office must not have.
+
+        ``view_on_site`` (``/admin/r/<type>/<id>/``) reads any model through its unscoped manager,
+        so it would tell a tenant admin which of another tenant's ids exist; no model here has a
+        public page to send anyone to.
+        """
+        return [
+            pattern
+            for pattern in super().get_urls()
+            if getattr(pattern, "name", None) not in REMOVED_URL_NAMES
+        ]

@@ -121,6 +121,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Count failures per person, not per spelling: sign-in ignores case and surrounding spaces.
+AXES_USERNAME_CALLABLE = "security.authentication.throttling_username"
 # Lockouts are cleared with `manage.py axes_reset`; the admin shows gateway data only.
 AXES_ENABLE_ADMIN = False
 

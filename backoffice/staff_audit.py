@@ -95,20 +95,27 @@ def _write(
         actor_id=actor.actor_id,
         actor_type=ActorType.STAFF,
         action=str(AuditAction(action)),
-        resource_type=resource_type or None,
-        resource_id=None if resource_id is None else str(resource_id),
+        resource_type=_text(resource_type) or None,
+        resource_id=None if resource_id is None else _text(str(resource_id)),
         outcome=outcome,
         ip_address=actor.ip_address,
-        user_agent=(actor.user_agent or "")[:500] or None,
+        user_agent=_text(actor.user_agent or "")[:500] or None,
         request_id=actor.request_id,
         session_id=actor.session_ref,
         details=_without_secrets(json.loads(json.dumps(payload, cls=DjangoJSONEncoder))),
     )
 
 
+def _text(value: str) -> str:
+    """PostgreSQL text and jsonb cannot hold NUL: a hostile path or header must not lose its row."""
+    return value.replace("\x00", "")
+
+
 def _without_secrets(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
+        return {_text(k): _without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
     if isinstance(value, list):
         return [_without_secrets(v) for v in value]
+    if isinstance(value, str):
+        return _text(value)
     return value

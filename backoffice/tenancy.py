@@ -51,9 +51,43 @@ def access(
     manager: TenantScopedManager[M], actor: Actor | None, capability: Capability, pk: object
 ) -> M:
     """One object the actor may see, or 404: another tenant's object does not exist for them."""
+    not_found = Http404(f"No {manager.model._meta.verbose_name} matches the given query.")
     try:
         if isinstance(pk, str) and "\x00" in pk:
             raise ValueError("NUL byte in an id")
         return manager.visible_to(actor, capability).get(pk=pk)
-    except (manager.model.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise Http404(f"No {manager.model._meta.verbose_name} matches the given query.") from exc
+    except manager.model.DoesNotExist as exc:
+        record_out_of_scope_attempt(manager, actor, capability, pk)
+        raise not_found from exc
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise not_found from exc
+
+
+def record_out_of_scope_attempt(
+    manager: TenantScopedManager[M], actor: Actor | None, capability: Capability, pk: object
+) -> None:
+    """Record a denied attempt when ``pk`` exists but lies outside ``actor``'s tenant.
+
+    The person gets the same 404 either way; only the audit trail tells a probe of another
+    tenant's object from a mistyped id. Call it with an id already known to be well formed.
+    """
+    if actor is None or not actor.can(capability):
+        return  # the page itself refused them, and recorded it
+    # Unscoped on purpose, and nothing of the row reaches the actor: only whether it exists.
+    found = list(
+        manager.model._base_manager.filter(pk=pk).values_list(manager.tenant_field, flat=True)[:1]
+    )
+    if not found:
+        return
+    # Imported here: the audit trail's own model is built on this module's manager.
+    from backoffice.audit_actions import AuditAction
+    from backoffice.staff_audit import record_denied
+
+    record_denied(
+        actor=actor,
+        action=AuditAction.STAFF_ACCESS,
+        resource_type=manager.model._meta.label_lower,
+        resource_id=pk,
+        tenant_id=found[0],
+        details={"refused": "the object belongs to a tenant outside the actor's scope"},
+    )

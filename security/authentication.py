@@ -50,6 +50,17 @@ def refusal_for(user: GatewayUser) -> Refusal | None:
     return None
 
 
+def throttling_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """What django-axes counts failures against: the identifier as sign-in matches it.
+
+    Sign-in finds the gateway user by email or username ignoring case and surrounding spaces,
+    so ``T@example.com`` and ``t@example.com`` are the same person and share one lockout.
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    identifier = source.get("username") if source else None
+    return identifier.strip().lower() if isinstance(identifier, str) else identifier
+
+
 class BetterAuthBackend(BaseBackend):
     """Authenticate against the gateway's Better-Auth credential accounts."""
 
@@ -140,6 +151,18 @@ def _audit_sign_in(
         outcome=outcome,
         ip_address=meta.get("REMOTE_ADDR") or None,
         user_agent=(meta.get("HTTP_USER_AGENT") or "")[:500] or None,
-        request_id=None,
+        request_id=getattr(request, "request_id", None),
         details={"reason": reason} if reason else {},
     )
+
+
+def audit_forced_sign_out(request: HttpRequest, refusal: Refusal) -> None:
+    """Record that a signed-in staff member was signed out because the gateway took access away."""
+    gateway_user_id = (
+        StaffAccount.objects.filter(django_user_id=request.user.pk)
+        .values_list("gateway_user_id", flat=True)
+        .first()
+    )
+    user = GatewayUser.unscoped.filter(pk=gateway_user_id).first() if gateway_user_id else None
+    if user is not None:
+        _audit_sign_in(request, user, AuditOutcome.DENIED, f"signed out: {refusal.name.lower()}")

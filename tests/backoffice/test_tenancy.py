@@ -114,3 +114,27 @@ def test_reverse_relations_follow_their_scoped_parent(tenant_a, tenant_b):
     assert tenant.api_keys.count() == 1
     assert list(tenant.servers.all()) == [server]
     assert server.tools.count() == 0
+
+
+def test_another_tenants_object_is_a_404_and_a_recorded_probe(tenant_a, tenant_b):
+    from audit.models import AuditLog
+    from registry.factories import McpServerFactory
+    from tests.conftest import make_persona
+
+    server = McpServerFactory.create(tenant=tenant_a)
+    outsider = make_persona("tenant_admin", tenant=tenant_b)
+    client = outsider.client()
+    for url in (
+        f"/admin/registry/mcpserver/{server.pk}/change/",
+        f"/analytics/usage/{tenant_a.pk}/",
+    ):
+        assert client.get(url).status_code == 404
+    probes = AuditLog.unscoped.filter(actor_id=outsider.gateway_user.id, outcome="denied")
+    assert sorted(probes.values_list("resource_type", "tenant_id")) == [
+        ("registry.mcpserver", tenant_a.pk),
+        ("tenants.tenant", tenant_a.pk),
+    ]
+    # A mistyped id is only a 404: nothing to record.
+    assert client.get(f"/admin/registry/mcpserver/{uuid.uuid4()}/change/").status_code == 404
+    assert client.get(f"/analytics/usage/{uuid.uuid4()}/").status_code == 404
+    assert probes.count() == 2

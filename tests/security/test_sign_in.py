@@ -168,6 +168,22 @@ def test_ban_in_the_gateway_applies_on_the_next_request():
     assert client.get("/admin/").status_code == 302
 
 
+def test_a_ban_noticed_mid_session_is_audited_with_the_sign_out():
+    persona = make_persona("auditor")
+    client = persona.client()
+    assert client.get("/admin/").status_code == 200
+    GatewayUser.unscoped.filter(pk=persona.gateway_user.pk).update(banned=True)
+    assert client.get("/admin/").status_code == 302
+    assert _sign_in_audits(persona.gateway_user.id) == [("denied", "signed out: banned")]
+
+
+def test_sign_in_rows_carry_the_request_id():
+    persona = make_persona("support", email="rid@example.com")
+    _sign_in(Client(), "rid@example.com", PERSONA_PASSWORD)
+    row = AuditLog.unscoped.get(action="staff.sign_in", actor_id=persona.gateway_user.id)
+    assert row.request_id is not None
+
+
 def test_local_superuser_is_break_glass():
     User.objects.create_superuser("root", "root@example.com", "break-glass-password-1")
     client = Client()
@@ -199,3 +215,25 @@ def test_backend_returns_no_user_for_unknown_identifier():
     assert (
         BetterAuthBackend().authenticate(None, username="ghost@example.com", password="x") is None
     )
+
+
+def test_changing_the_emails_capitals_does_not_escape_the_lockout(settings):
+    make_persona("support", email="t@example.com")
+    client = Client()
+    spellings = ["t@example.com", "T@example.com", " t@EXAMPLE.com ", "T@Example.Com"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, spellings[attempt % len(spellings)], "nope")
+    for spelling in spellings:
+        assert _sign_in(client, spelling, PERSONA_PASSWORD).status_code == 429
+
+
+def test_a_nul_in_the_user_agent_is_neither_an_error_nor_a_way_round_the_lockout(settings):
+    persona = make_persona("support", email="nul@example.com")
+    client = Client(HTTP_USER_AGENT="evil\x00agent")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # The form again, then the lockout on the attempt that reaches the limit: never a 500.
+        assert _sign_in(client, "nul@example.com", "nope").status_code in (200, 429)
+    assert _sign_in(client, "nul@example.com", PERSONA_PASSWORD).status_code == 429
+    failures = AuditLog.unscoped.filter(actor_id=persona.gateway_user.id, outcome="failure")
+    assert failures.count() == settings.AXES_FAILURE_LIMIT
+    assert {row.user_agent for row in failures} == {"evilagent"}
