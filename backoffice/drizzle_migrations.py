@@ -56,7 +56,12 @@ def read_migrations(folder: Path | None = None) -> list[Migration]:
     folder = folder or Path(settings.DRIZZLE_MIGRATIONS_DIR)
     journal = json.loads((folder / "meta" / "_journal.json").read_text())
     return [
-        Migration(tag=e["tag"], when=int(e["when"]), sql=(folder / f"{e['tag']}.sql").read_text())
+        # Bytes decoded as they are: drizzle-kit hashes the file's exact text, line endings too.
+        Migration(
+            tag=e["tag"],
+            when=int(e["when"]),
+            sql=(folder / f"{e['tag']}.sql").read_bytes().decode(),
+        )
         for e in journal["entries"]
     ]
 

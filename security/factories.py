@@ -14,10 +14,19 @@ from typing import Any
 
 import factory
 import factory.random
+from django.contrib.auth.hashers import make_password
 
 from backoffice.roles import Role
 from security.api_key_secrets import generate_api_key
-from security.models import Account, ApiKey, GatewaySession, GatewayUser, Verification
+from security.models import (
+    Account,
+    ApiKey,
+    GatewaySession,
+    GatewayUser,
+    ImpersonationRecord,
+    StaffAccount,
+    Verification,
+)
 from security.passwords import hash_password
 from tenants.factories import ContractModelFactory, TenantFactory, utc_now
 
@@ -253,3 +262,47 @@ class ApiKeyFactory(ContractModelFactory[ApiKey]):
     revoked_by = None
     created_at = factory.LazyFunction(utc_now)
     updated_at = factory.SelfAttribute("created_at")
+
+
+# --- The back office's own tables ------------------------------------------------------------
+
+
+class StaffAccountFactory(ContractModelFactory[StaffAccount]):
+    """The link between a back-office (Django) user and the gateway user they sign in as."""
+
+    class Meta:
+        model = StaffAccount
+
+    django_user = factory.SubFactory("security.factories.DjangoUserFactory")
+    gateway_user_id = factory.LazyAttribute(lambda _: GatewayUserFactory.create().id)
+
+
+class DjangoUserFactory(factory.django.DjangoModelFactory):
+    """The back-office user behind a staff account: no usable password (the gateway's counts)."""
+
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"gw-staff-{n}")
+    is_staff = True
+    # ``make_password(None)``: an unusable password, as sign-in's own link gives them.
+    password = factory.LazyFunction(lambda: make_password(None))
+
+
+class ImpersonationRecordFactory(ContractModelFactory[ImpersonationRecord]):
+    """The back office's copy of an impersonation session, as ``capture_impersonations`` keeps."""
+
+    class Meta:
+        model = ImpersonationRecord
+
+    session_id = factory.LazyFunction(better_auth_id)
+    impersonator_id = factory.LazyFunction(better_auth_id)
+    impersonator_email = factory.Sequence(lambda n: f"admin{n}@gateway.example")
+    impersonated_user_id = factory.LazyFunction(better_auth_id)
+    impersonated_email = factory.Sequence(lambda n: f"user{n}@example.com")
+    tenant_id = None
+    started_at = _ago(minutes=10)
+    expires_at = factory.LazyAttribute(lambda r: r.started_at + IMPERSONATION_LIFETIME)
+    last_seen_at = factory.LazyFunction(utc_now)
+    ip_address = "203.0.113.7"
+    user_agent = "Mozilla/5.0"

@@ -6,7 +6,8 @@
 - ``json`` columns (older gateway tables) are handed to ``JSONField`` as text, exactly as Django
   already does for ``jsonb``; otherwise psycopg 3 decodes them first and ``JSONField`` fails.
 - ``timestamp without time zone`` values (Better-Auth's columns, which hold UTC) are read as aware
-  UTC datetimes, so raw SQL and the ORM agree and comparisons with aware values never warn.
+  UTC datetimes, so raw SQL and the ORM agree and comparisons with aware values never warn; and
+  dates, hours and truncations of them are taken in the viewer's time zone like any other column.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import adapt
 from psycopg.types.datetime import TimestampLoader
 from psycopg.types.string import TextLoader
@@ -37,7 +38,24 @@ def _adapters(template: adapt.AdaptersMap) -> adapt.AdaptersMap:
     return adapters
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def _convert_sql_to_tz(self, sql: str, params: Any, tzname: str | None) -> tuple[str, Any]:
+        """``col AT TIME ZONE tz``, read right for both kinds of timestamp column.
+
+        Django writes ``col AT TIME ZONE 'Europe/Paris'`` before taking a date, an hour or a
+        truncation. On a ``timestamp without time zone`` column that reads the stored UTC as
+        Paris time and shifts it the wrong way; cast to ``timestamptz`` first (the connection's
+        time zone is UTC, so the naive value is read as the UTC it is). On a ``timestamptz``
+        column the cast changes nothing.
+        """
+        if tzname and settings.USE_TZ:
+            sql = f"({sql})::timestamptz"
+        return super()._convert_sql_to_tz(sql, params, tzname)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         params["context"] = _adapters(params["context"])

@@ -257,3 +257,117 @@ def test_all_38_contract_indexes_exist():
     expected = contract_index_names()
     assert len(expected) == 38
     assert expected <= names
+
+
+# The contract's 38 indexes as schema-contract.md defines them (table, method and columns, and
+# the partial index's condition), written out here rather than read back from the migrations, so a
+# changed column, order, method or condition fails this test.
+CONTRACT_INDEXES: dict[str, tuple[str, str, str]] = {
+    "idx_accounts_provider": ("account", "btree (provider_id, account_id)", ""),
+    "idx_accounts_user": ("account", "btree (user_id)", ""),
+    "idx_api_keys_expiration": ("api_keys", "btree (expires_at)", "is_active = true"),
+    "idx_api_keys_tenant_active": ("api_keys", "btree (tenant_id, is_active)", ""),
+    "idx_api_keys_usage": (
+        "api_keys",
+        "btree (last_used_at DESC, usage_count)",
+        "is_active = true",
+    ),
+    "idx_api_keys_user": ("api_keys", "btree (user_id)", ""),
+    "idx_audit_logs_action_resource": (
+        "audit_logs",
+        "btree (action, resource_type, resource_id)",
+        "",
+    ),
+    "idx_audit_logs_actor_time": ("audit_logs", "btree (actor_id, created_at DESC)", ""),
+    "idx_audit_logs_created_brin": ("audit_logs", "brin (created_at)", ""),
+    "idx_audit_logs_tenant_time": ("audit_logs", "btree (tenant_id, created_at DESC)", ""),
+    "idx_health_checks_server_time": (
+        "server_health_checks",
+        "btree (server_id, checked_at DESC)",
+        "",
+    ),
+    "idx_mcp_servers_created_by": ("mcp_servers", "btree (created_by)", ""),
+    "idx_mcp_servers_endpoint_transport": (
+        "mcp_servers",
+        "btree (endpoint_url, transport_type)",
+        "",
+    ),
+    "idx_mcp_servers_health_check_time": (
+        "mcp_servers",
+        "btree (last_health_check_at)",
+        "is_active = true",
+    ),
+    "idx_mcp_servers_performance": (
+        "mcp_servers",
+        "btree (avg_response_time_ms, success_rate)",
+        "health_status = 'healthy'::server_health",
+    ),
+    "idx_mcp_servers_tags": ("mcp_servers", "gin (tags)", ""),
+    "idx_mcp_servers_tenant_status": ("mcp_servers", "btree (tenant_id, health_status)", ""),
+    "idx_request_logs_api_key": ("request_logs", "btree (api_key_id, created_at DESC)", ""),
+    "idx_request_logs_errors": ("request_logs", "btree (created_at DESC)", "status_code >= 400"),
+    "idx_request_logs_server_time": ("request_logs", "btree (server_id, created_at DESC)", ""),
+    "idx_request_logs_tenant_time": ("request_logs", "btree (tenant_id, created_at DESC)", ""),
+    "idx_request_routing_composite": (
+        "request_logs",
+        "btree (server_id, tool_name, status_code, created_at DESC)",
+        "",
+    ),
+    "idx_resources_server": ("mcp_resources", "btree (server_id)", ""),
+    "idx_security_access_composite": (
+        "audit_logs",
+        "btree (tenant_id, actor_id, action, created_at DESC)",
+        "",
+    ),
+    "idx_servers_discovery_composite": (
+        "mcp_servers",
+        "btree (tenant_id, is_active, health_status, transport_type)",
+        "",
+    ),
+    "idx_sessions_activity_time": ("session", "btree (last_activity_at DESC)", "is_active = true"),
+    "idx_sessions_expires_at": ("session", "btree (expires_at)", ""),
+    "idx_sessions_impersonated_by": (
+        "session",
+        "btree (impersonated_by, created_at DESC)",
+        "impersonated_by IS NOT NULL",
+    ),
+    "idx_sessions_user_active": ("session", "btree (user_id, is_active, expires_at)", ""),
+    "idx_tenant_utilization_composite": (
+        "request_logs",
+        "btree (tenant_id, server_id, created_at DESC)",
+        "",
+    ),
+    "idx_tools_discovery_performance": (
+        "mcp_tools",
+        "btree (server_id, is_enabled, avg_execution_time_ms)",
+        "",
+    ),
+    "idx_tools_name": ("mcp_tools", "btree (name)", ""),
+    "idx_tools_server": ("mcp_tools", "btree (server_id)", ""),
+    "idx_users_auth_provider": ('"user"', "btree (auth_provider)", "auth_provider IS NOT NULL"),
+    "idx_users_banned": ('"user"', "btree (ban_expires)", "banned = true"),
+    "idx_users_created_at": ('"user"', "btree (created_at DESC)", ""),
+    "idx_users_tenant_role": ('"user"', "btree (tenant_id, role, is_active)", ""),
+    "idx_verification_identifier": ("verification", "btree (identifier)", ""),
+}
+
+
+def test_the_38_indexes_are_defined_as_the_contract_says():
+    live = {
+        r["indexname"]: r["definition"]
+        for r in _rows(
+            "SELECT indexname, regexp_replace(indexdef, '^CREATE INDEX \\S+ ON public\\.', '')"
+            " AS definition FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    }
+    assert len(CONTRACT_INDEXES) == 38
+    expected = {
+        name: f"{table} USING {using}" + (f" WHERE ({where})" if where else "")
+        for name, (table, using, where) in CONTRACT_INDEXES.items()
+    }
+    wrong = {
+        name: live.get(name, "missing")
+        for name, definition in expected.items()
+        if live.get(name) != definition
+    }
+    assert not wrong, wrong

@@ -88,7 +88,7 @@ def test_every_table_django_owns_is_outside_public():
     managed_tables = {m._meta.db_table for m in apps.get_models() if m._meta.managed}
     assert not (public_tables & managed_tables)
     # Everything in public is the contract's (its tables and views).
-    assert public_tables <= contract_tables | {"__drizzle_migrations"}
+    assert public_tables <= contract_tables
 
 
 @pytest.mark.django_db

@@ -27,7 +27,13 @@ def test_applies_each_file_once_recording_its_sha256(scratch_db):
     recorded = scratch_db.sql(
         "SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id"
     )
-    expected = [(hashlib.sha256(m.sql.encode()).hexdigest(), m.when) for m in read_migrations()]
+    # Computed from the files' bytes here, as drizzle-kit does, not through the code under test.
+    folder = settings.DRIZZLE_MIGRATIONS_DIR
+    journal = json.loads((folder / "meta" / "_journal.json").read_text())["entries"]
+    expected = [
+        (hashlib.sha256((folder / f"{e['tag']}.sql").read_bytes()).hexdigest(), e["when"])
+        for e in journal
+    ]
     assert recorded == expected
 
     second = scratch_db.manage("drizzle_migrate")
@@ -72,3 +78,13 @@ def test_only_newer_migrations_are_applied(scratch_db):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("applied ") == 1
     assert "0002_monitoring_views" in result.stdout
+
+
+def test_a_file_is_hashed_byte_for_byte_line_endings_included(tmp_path):
+    (tmp_path / "meta").mkdir()
+    entry = {"idx": 0, "version": "7", "when": 1, "tag": "0000_x", "breakpoints": True}
+    (tmp_path / "meta" / "_journal.json").write_text(json.dumps({"entries": [entry]}))
+    raw = b"CREATE TABLE a (id int);\r\n--> statement-breakpoint\r\nSELECT 1;\r\n"
+    (tmp_path / "0000_x.sql").write_bytes(raw)
+    (migration,) = read_migrations(tmp_path)
+    assert migration.hash == hashlib.sha256(raw).hexdigest()

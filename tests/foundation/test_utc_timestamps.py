@@ -79,3 +79,26 @@ def test_json_column_reads_through_jsonfield():
         "plan": "pro",
         "n": [1, 2],
     }
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"])
+def test_dates_and_hours_of_a_utc_column_are_taken_in_the_viewers_zone(settings, zone):
+    from django.db.models.functions import ExtractHour, TruncDate, TruncHour
+
+    from tenants.models import Tenant
+
+    settings.TIME_ZONE = zone
+    instant = dt.datetime(2026, 1, 15, 23, 30, tzinfo=dt.UTC)
+    local = instant.astimezone(ZoneInfo(zone))
+    _user(created_at=instant)
+    # The same instant in a timestamptz column: both kinds of column must agree.
+    Tenant.unscoped.create(name="Acme", slug="acme", created_at=instant)
+    for model in (GatewayUser, Tenant):
+        row = model.unscoped.annotate(
+            hour=ExtractHour("created_at"),
+            day=TruncDate("created_at"),
+            truncated=TruncHour("created_at"),
+        ).get()
+        assert (row.hour, row.day) == (local.hour, local.date()), model
+        assert row.truncated == local.replace(minute=0), model
+        assert model.unscoped.filter(created_at__date=local.date()).exists(), model
