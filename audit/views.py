@@ -144,10 +144,10 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             errors.append(f"{error} Start again from the newest entries.")
     if filterset.is_valid() and not errors:
         order = explorer.order(filterset.cleaned)
-        page = selectors.log_page(
-            filterset.qs, fields=explorer.list_fields, order=order, cursor=cursor
-        )
+        matching = selectors.within_time_range(filterset.qs, order, *filterset.time_range)
+        page = selectors.log_page(matching, fields=explorer.list_fields, order=order, cursor=cursor)
         rows = page.rows
+        # The estimate needs no id range: the planner reads the time range from created_at.
         estimate = selectors.estimated_rows(filterset.qs, order)
         total = total_text(estimate, rows, cursor, page.next_cursor)
         if page.next_cursor is not None:
@@ -352,11 +352,12 @@ def export_response(
         return explorer_page(request, explorer)
     fmt = FORMATS[file_format]
     filters = filterset.cleaned
+    order = explorer.order(filters)
     stream = export_logs(
         actor=request.actor,  # type: ignore[attr-defined]
         kind=explorer.kind,
-        queryset=filterset.qs,
-        order=explorer.order(filters),
+        queryset=selectors.within_time_range(filterset.qs, order, *filterset.time_range),
+        order=order,
         filters=filters,
         file_format=fmt,
     )
