@@ -46,7 +46,7 @@ class LogAdmin(ScopedModelAdmin):
         if any(name in request.GET for name in STOCK_LOOKUPS):
             url = reverse(f"audit:{self.explorer.name}_list")
             return HttpResponseRedirect(f"{url}?{query.urlencode()}")
-        request.GET = query
+        request.GET = QueryDict(query.urlencode())  # read-only again, as Django hands it over
         return views.explorer_page(request, self.explorer)
 
     def needs_a_time_range(self, query: QueryDict) -> bool:

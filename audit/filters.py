@@ -226,6 +226,12 @@ class RequestLogFilterForm(LogFilterForm):
         return resolved_actor(self.cleaned_data.get("user"))
 
 
+def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
+    """The zone a viewer chose (``tz`` in a link), or the default for an empty or unknown name."""
+    name = (name or "").strip()
+    return zoneinfo.ZoneInfo(name if name in _zone_names() else settings.TIME_ZONE)
+
+
 def _zone_names() -> set[str]:
     if not hasattr(_zone_names, "cache"):
         _zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]

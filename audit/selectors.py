@@ -283,6 +283,11 @@ def estimated_rows(queryset: QuerySet, order: LogOrder) -> int:
     return int(node["Plan Rows"])
 
 
+def server_name(server_id: uuid.UUID) -> str | None:
+    """The name of the server a detail page mentions (unscoped: the row was already scoped)."""
+    return McpServer.unscoped.filter(id=server_id).values_list("name", flat=True).first()
+
+
 def tenant_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Names of the tenants a detail page mentions (unscoped: the row was already scoped)."""
     return dict(Tenant.unscoped.filter(id__in=ids).values_list("id", "name"))

@@ -21,7 +21,10 @@ URL = "/audit/logs/"
 
 def shown_ids(response) -> list[int]:
     """The row ids the page links to, in page order."""
-    return [int(pk) for pk in re.findall(r'href="/audit/logs/(\d+)/"', response.content.decode())]
+    return [
+        int(pk)
+        for pk in re.findall(r'href="/audit/logs/(\d+)/(?:\?[^"]*)?"', response.content.decode())
+    ]
 
 
 # --- access --------------------------------------------------------------------------------
