@@ -9,10 +9,12 @@ filter) is committed before the first byte, so an interrupted download is still 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
@@ -20,7 +22,7 @@ from audit.filters import describe
 from audit.selectors import LogOrder, ordered
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor
-from backoffice.staff_audit import record_staff_action
+from backoffice.staff_audit import SECRET_KEYS, record_staff_action
 
 CHUNK_BYTES = 64 * 1024
 
@@ -65,12 +67,51 @@ CSV_COPY_SQL = "COPY (SELECT {columns} FROM ({query}) AS log) TO STDOUT WITH (FO
 # CSV with quote and delimiter bytes that JSON text never contains (it escapes control
 # characters), so each line is the row's JSON exactly; text format would double backslashes.
 JSONL_COPY_SQL = (
-    "COPY (SELECT row_to_json(log) FROM ({query}) AS log) TO STDOUT "
-    "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+    "COPY (SELECT row_to_json(entry) FROM (SELECT {columns} FROM ({query}) AS log) AS entry) "
+    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 )
 # A cell starting with = + - @ (or a tab or CR) is a formula to Excel: prefix it with a quote.
 CSV_FREE_TEXT_SQL = (
     "CASE WHEN log.{name} ~ '^[-=+@\\t\\r]' THEN '''' || log.{name} ELSE log.{name} END AS {name}"
+)
+# The gateway writes `details` as it likes; keys the staff trail never writes (SECRET_KEYS) are
+# removed at any depth before a row leaves the database. Only rows that hold such a key (a
+# jsonpath test) pay for the walk: it lists every path to one and deletes them one by one
+# (deleting an object key never shifts an array index, so the listed paths stay valid).
+# {keys} and {jsonpath} are built from SECRET_KEYS, checked to be plain names below.
+DETAILS_WITHOUT_SECRETS_SQL = """CASE WHEN jsonb_path_exists(log.details, '{jsonpath}') THEN (
+    WITH RECURSIVE walk(path, value) AS (
+        SELECT ARRAY[]::text[], log.details
+      UNION ALL
+        SELECT walk.path || child.key, child.value
+        FROM walk CROSS JOIN LATERAL (
+            SELECT key, value FROM jsonb_each(
+                CASE WHEN jsonb_typeof(walk.value) = 'object' THEN walk.value END)
+          UNION ALL
+            SELECT (item.n - 1)::text, item.value FROM jsonb_array_elements(
+                CASE WHEN jsonb_typeof(walk.value) = 'array' THEN walk.value END
+            ) WITH ORDINALITY AS item(value, n)
+        ) AS child(key, value)
+    ),
+    secret AS (
+        SELECT path, row_number() OVER () AS n FROM walk
+        WHERE path[cardinality(path)] = ANY(ARRAY[{keys}])
+    ),
+    cleaned(n, doc) AS (
+        SELECT 0::bigint, log.details
+      UNION ALL
+        SELECT secret.n, cleaned.doc #- secret.path
+        FROM cleaned JOIN secret ON secret.n = cleaned.n + 1
+    )
+    SELECT doc FROM cleaned ORDER BY n DESC LIMIT 1
+) ELSE log.details END"""
+if not all(re.fullmatch(r"[a-z_]+", key) for key in SECRET_KEYS):
+    raise ImproperlyConfigured("SECRET_KEYS must be plain names to be written into SQL.")
+DETAILS_WITHOUT_SECRETS = DETAILS_WITHOUT_SECRETS_SQL.format(
+    jsonpath="$.** ? ({})".format(
+        " || ".join(f'exists (@."{key}")' for key in sorted(SECRET_KEYS))
+    ),
+    keys=", ".join(f"'{key}'" for key in sorted(SECRET_KEYS)),
 )
 # A whole-table export takes longer than the pages' statement_timeout; it is still bounded.
 EXPORT_TIMEOUT_SQL = "SET LOCAL statement_timeout = '30min'"
@@ -132,16 +173,17 @@ def export_sql(
     kind: LogKind, queryset: QuerySet, file_format: ExportFormat
 ) -> tuple[str, tuple[Any, ...]]:
     query, params = queryset.values(*kind.fields).query.sql_with_params()
-    if file_format is JSON_LINES:
-        return JSONL_COPY_SQL.format(query=query), tuple(params)
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        CSV_FREE_TEXT_SQL.format(name=quote(name))
-        if name in kind.free_text
-        else f"log.{quote(name)}"
-        for name in kind.fields
-    )
-    return CSV_COPY_SQL.format(columns=columns, query=query), tuple(params)
+    columns = []
+    for name in kind.fields:
+        if name == "details":
+            columns.append(f"{DETAILS_WITHOUT_SECRETS} AS details")
+        elif name in kind.free_text and file_format is CSV:
+            columns.append(CSV_FREE_TEXT_SQL.format(name=quote(name)))
+        else:
+            columns.append(f"log.{quote(name)}")
+    copy_sql = JSONL_COPY_SQL if file_format is JSON_LINES else CSV_COPY_SQL
+    return copy_sql.format(columns=", ".join(columns), query=query), tuple(params)
 
 
 def stream_copy(sql: str, params: tuple[Any, ...]) -> Iterator[bytes]:

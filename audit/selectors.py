@@ -10,12 +10,21 @@ index, and the order follows that index so PostgreSQL can stop after one page of
   idx_request_logs_tenant_time, idx_request_logs_server_time, idx_tenant_utilization_composite,
   idx_request_logs_api_key, idx_request_logs_errors).
 - anything else: newest first by ``id DESC`` (both logs are append-only with identity ids, and
-  the contract has only a BRIN index on ``created_at``), read backwards from the primary key,
-  or from idx_audit_logs_action_resource / the BRIN when the filter is selective.
+  the contract has only a BRIN index on ``audit_logs.created_at`` and none on
+  ``request_logs.created_at``), read backwards from the primary key, or from
+  idx_audit_logs_action_resource when the action is selective.
+
+Both orders are "newest first" by the time the gateway wrote the row. They agree because of the
+one assumption the pk walk rests on: **ids grow with created_at** (identity ids are handed out as
+rows are written, and created_at is the time of writing), up to ``ID_TIME_MARGIN`` of skew between
+a transaction's start (its ``now()``) and its insert. A time range on the pk walk therefore
+becomes an id range, found by bisection over the primary key (``within_time_range``), so the walk
+starts and stops at the range's ends instead of filtering every newer or older row away.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -25,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from audit.models import AuditLog, RequestLog
 from backoffice.roles import Actor, Capability
@@ -34,6 +44,36 @@ from security.models import GatewayUser
 from tenants.models import Tenant
 
 PAGE_SIZE = 100
+
+# How far a row's created_at may trail the order its id was handed out (a transaction's now()
+# is its start; its insert may come later). The id range is widened by this much at each end,
+# so no row of the time range is lost; the created_at predicates keep the result exact.
+ID_TIME_MARGIN = dt.timedelta(minutes=15)
+
+# The first id whose row (or every later row, ids growing with created_at) is at or after %s:
+# a bisection over the primary key, each step one index probe, about log2(ids) steps in all.
+# It is a scalar subquery of the page's (and the export's) own query, so a time range costs no
+# extra round trip and PostgreSQL runs it once, as an InitPlan, before the pk walk it bounds.
+# {table} is the model's db_table, never user input. NULL on an empty table (nothing to read).
+# Uses index: <table>_pkey
+FIRST_ID_AT_SQL = """(
+WITH RECURSIVE search(lo, hi) AS (
+    SELECT (SELECT id FROM {table} ORDER BY id LIMIT 1),
+           (SELECT id FROM {table} ORDER BY id DESC LIMIT 1) + 1
+  UNION ALL
+    SELECT CASE WHEN probe.created_at < %s THEN probe.id + 1 ELSE search.lo END,
+           CASE WHEN probe.created_at < %s THEN search.hi
+                ELSE search.lo + (search.hi - search.lo) / 2 END
+    FROM search
+    CROSS JOIN LATERAL (
+        SELECT id, created_at FROM {table}
+        WHERE id >= search.lo + (search.hi - search.lo) / 2
+        ORDER BY id LIMIT 1
+    ) AS probe
+    WHERE search.lo < search.hi
+)
+SELECT max(lo) FROM search
+)"""
 
 AUDIT_LOG_LIST_FIELDS = (
     "id",
@@ -167,6 +207,37 @@ def request_log_order(filters: dict[str, Any]) -> LogOrder:
     return LogOrder.INSERTION
 
 
+def first_id_at(queryset: QuerySet, moment: dt.datetime) -> RawSQL:
+    """The first id written at or after ``moment`` (ids grow with created_at), as a subquery."""
+    table = queryset.model._meta.db_table
+    # The table name comes from the model; the moment is a bound parameter.
+    return RawSQL(FIRST_ID_AT_SQL.format(table=table), [moment, moment])  # noqa: S611
+
+
+def within_time_range(
+    queryset: QuerySet, order: LogOrder, since: dt.datetime | None, until: dt.datetime | None
+) -> QuerySet:
+    """The filtered rows, with their time range also as an id range when the pk is walked.
+
+    Ordered by time, the time range already bounds the ``(<column>, created_at DESC)`` index scan.
+    Walked by id, a bare ``created_at`` predicate is a filter that the walk applies to every row
+    newer than the range, and to every older one when the range holds under a page of matches;
+    ``id >= first_id_at(since) AND id < first_id_at(until)`` makes both ends index conditions.
+    Each bound is widened by ``ID_TIME_MARGIN`` (see the module docstring).
+    """
+    if order is not LogOrder.INSERTION:
+        return queryset
+    # Near year 1 or 9999 the widened bound does not exist, and is not needed: nothing is older
+    # or newer than it.
+    with contextlib.suppress(OverflowError):
+        if since is not None:
+            queryset = queryset.filter(id__gte=first_id_at(queryset, since - ID_TIME_MARGIN))
+    with contextlib.suppress(OverflowError):
+        if until is not None:
+            queryset = queryset.filter(id__lt=first_id_at(queryset, until + ID_TIME_MARGIN))
+    return queryset
+
+
 def ordered(queryset: QuerySet, order: LogOrder) -> QuerySet:
     return queryset.order_by(*order.value)
 
@@ -210,6 +281,11 @@ def estimated_rows(queryset: QuerySet, order: LogOrder) -> int:
     if node["Node Type"] == "Limit":
         node = node["Plans"][0]
     return int(node["Plan Rows"])
+
+
+def server_name(server_id: uuid.UUID) -> str | None:
+    """The name of the server a detail page mentions (unscoped: the row was already scoped)."""
+    return McpServer.unscoped.filter(id=server_id).values_list("name", flat=True).first()
 
 
 def tenant_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -37,10 +37,12 @@ class LeanTable(tables.Table):
         detail_prefix: str,
         tenant_names: Mapping[str, str],
         server_names: Mapping[str, str] | None = None,
+        detail_query: str = "",
     ) -> None:
         super().__init__(rows, orderable=False, template_name="audit/log_table.html")
         self.zone = zone
         self.detail_prefix = detail_prefix
+        self.detail_query = detail_query  # e.g. "?tz=Europe/Paris": the detail page's zone
         self.tenant_names = tenant_names
         self.server_names = server_names or {}
 
@@ -49,9 +51,11 @@ class LeanTable(tables.Table):
             getattr(self, f"cell_{column.name}", _plain(column.accessor)) for column in self.columns
         ]
         first, rest = formatters[0], formatters[1:]
-        prefix = self.detail_prefix
+        prefix, query = self.detail_prefix, self.detail_query
         return [
-            LeanRow(f"{prefix}{record['id']}/", first(record), [cell(record) for cell in rest])
+            LeanRow(
+                f"{prefix}{record['id']}/{query}", first(record), [cell(record) for cell in rest]
+            )
             for record in self.data.data
         ]
 

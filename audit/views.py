@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ from django.urls import NoReverseMatch, reverse
 
 from audit import selectors
 from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
-from audit.filters import AuditLogFilter, LogFilterSet, RequestLogFilter
+from audit.filters import AuditLogFilter, LogFilterSet, RequestLogFilter, zone_named
 from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
 from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
 from backoffice.access import staff_view
 from backoffice.roles import Capability
+from backoffice.staff_audit import SECRET_KEYS
 from registry.models import McpServer
 from security.models import ApiKey, GatewaySession, GatewayUser
 from tenants.models import Tenant
@@ -144,10 +146,10 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             errors.append(f"{error} Start again from the newest entries.")
     if filterset.is_valid() and not errors:
         order = explorer.order(filterset.cleaned)
-        page = selectors.log_page(
-            filterset.qs, fields=explorer.list_fields, order=order, cursor=cursor
-        )
+        matching = selectors.within_time_range(filterset.qs, order, *filterset.time_range)
+        page = selectors.log_page(matching, fields=explorer.list_fields, order=order, cursor=cursor)
         rows = page.rows
+        # The estimate needs no id range: the planner reads the time range from created_at.
         estimate = selectors.estimated_rows(filterset.qs, order)
         total = total_text(estimate, rows, cursor, page.next_cursor)
         if page.next_cursor is not None:
@@ -159,6 +161,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         detail_prefix=list_url,
         tenant_names=names,
         server_names=names,
+        detail_query="" if zone.key == settings.TIME_ZONE else "?" + urlencode({"tz": zone.key}),
     )
     filter_query = filter_query_string(request)
     other = REQUEST_LOG_EXPLORER if explorer is AUDIT_LOG_EXPLORER else AUDIT_LOG_EXPLORER
@@ -259,12 +262,16 @@ def detail_page(
     explorer: Explorer,
     entry: models.Model,
     links: list[tuple[str, str, str | None]],
+    shown: dict[str, str] | None = None,
 ) -> HttpResponse:
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    """The row's columns (``shown`` overrides how one is written), links, then ``details``."""
+    zone = zone_named(request.GET.get("tz"))
     fields = []
     for field in entry._meta.concrete_fields:
         value = getattr(entry, field.attname)
-        if field.name == "created_at":
+        if shown and field.attname in shown:
+            value = shown[field.attname]
+        elif field.name == "created_at":
             value = f"{local_time(value, zone)} ({zone.key})"
         elif field.name == "details":
             continue
@@ -277,10 +284,31 @@ def detail_page(
         "list_url": reverse(f"audit:{explorer.name}_list"),
         "entry": entry,
         "fields": fields,
-        "details": None if details is None else json.dumps(details, indent=2, sort_keys=True),
+        "details": (
+            None
+            if details is None
+            else json.dumps(without_secrets(details), indent=2, sort_keys=True)
+        ),
         "links": [(label, text, url) for label, text, url in links if text],
     }
     return TemplateResponse(request, "audit/log_detail.html", context)
+
+
+def without_secrets(value: Any) -> Any:
+    """``details`` without the keys the staff trail never writes (the export strips them too)."""
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+def api_key_id(text: str | None) -> uuid.UUID | None:
+    """The API key an ``api_key`` actor id names, when it is one (the logs keep it as text)."""
+    try:
+        return uuid.UUID(text or "")
+    except ValueError:
+        return None
 
 
 def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
@@ -291,9 +319,11 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
     )
     people = (ActorType.USER, ActorType.STAFF)
-    actor_link = (
-        admin_url(request, GatewayUser, entry.actor_id) if entry.actor_type in people else None
-    )
+    actor_link = None
+    if entry.actor_type in people:
+        actor_link = admin_url(request, GatewayUser, entry.actor_id)
+    elif entry.actor_type == ActorType.API_KEY and (key_id := api_key_id(entry.actor_id)):
+        actor_link = admin_url(request, ApiKey, key_id)
     resource_model = RESOURCE_MODELS.get(entry.resource_type or "")
     links = [
         ("Actor", f"{entry.actor_type} {entry.actor_id or ''}".strip(), actor_link),
@@ -323,17 +353,21 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     tenant_name = (
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
     )
+    server = ""
+    if entry.server_id:
+        name = selectors.server_name(entry.server_id)
+        server = f"{name} ({entry.server_id})" if name else str(entry.server_id)
     links = [
         (
             "Tenant",
             tenant_name or (str(entry.tenant_id) if entry.tenant_id else ""),
             admin_url(request, Tenant, entry.tenant_id),
         ),
-        ("Server", str(entry.server_id or ""), admin_url(request, McpServer, entry.server_id)),
+        ("Server", server, admin_url(request, McpServer, entry.server_id)),
         ("User", entry.user_id or "", admin_url(request, GatewayUser, entry.user_id)),
         ("API key", str(entry.api_key_id or ""), admin_url(request, ApiKey, entry.api_key_id)),
     ]
-    return detail_page(request, REQUEST_LOG_EXPLORER, entry, links)
+    return detail_page(request, REQUEST_LOG_EXPLORER, entry, links, {"server_id": server})
 
 
 # --- export --------------------------------------------------------------------------------
@@ -352,11 +386,12 @@ def export_response(
         return explorer_page(request, explorer)
     fmt = FORMATS[file_format]
     filters = filterset.cleaned
+    order = explorer.order(filters)
     stream = export_logs(
         actor=request.actor,  # type: ignore[attr-defined]
         kind=explorer.kind,
-        queryset=filterset.qs,
-        order=explorer.order(filters),
+        queryset=selectors.within_time_range(filterset.qs, order, *filterset.time_range),
+        order=order,
         filters=filters,
         file_format=fmt,
     )

@@ -54,7 +54,7 @@ BAD_REQUEST_FILTERS = [
     ({"status": "6xx"}, "Select a valid choice"),
     ({"server": "not-a-uuid"}, "Select a valid choice"),
     ({"api_key": "key-1"}, "Enter a valid UUID"),
-    ({"user": "someone"}, "no index covers this alone"),
+    ({"user": "someone"}, "no index covers this filter"),
     ({"tool": "\x00"}, "Null characters are not allowed"),
 ]
 

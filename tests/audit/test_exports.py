@@ -145,3 +145,34 @@ def test_other_roles_cannot_export_and_nothing_is_exported(persona, url, request
     response = person.client().get(url)
     assert response.status_code == 403
     assert not AuditLog.unscoped.filter(action__endswith=".export").exists()
+
+
+SECRET_DETAILS = {
+    "reason": "rotated",
+    "token": "tok-1",
+    "before": {"key_hash": "h-1", "name": "ci", "password": "pw-1"},
+    "calls": [{"access_token": "at-1", "tool": "search"}, "plain", [{"refresh_token": "rt-1"}]],
+}
+WITHOUT_SECRETS = {
+    "reason": "rotated",
+    "before": {"name": "ci"},
+    "calls": [{"tool": "search"}, "plain", [{}]],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_exports_strip_secret_keys_from_details_at_any_depth(auditor, file_format):
+    secret = AuditLogFactory.create(action="api_key.rotate", details=SECRET_DETAILS)
+    plain = AuditLogFactory.create(action="api_key.rotate", details={"reason": "token expiry"})
+    response = auditor.client().get(
+        f"/audit/logs/export.{file_format}", {"action": "api_key.rotate"}
+    )
+    text = body(response)
+    if file_format == "csv":
+        rows = {int(r["id"]): json.loads(r["details"]) for r in csv.DictReader(io.StringIO(text))}
+    else:
+        rows = {r["id"]: r["details"] for r in map(json.loads, text.splitlines())}
+    assert rows == {secret.id: WITHOUT_SECRETS, plain.id: {"reason": "token expiry"}}
+    for value in ("tok-1", "h-1", "pw-1", "at-1", "rt-1"):
+        assert value not in text

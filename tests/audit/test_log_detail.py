@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 
 from audit.factories import AuditLogFactory, RequestLogFactory
 from registry.factories import McpServerFactory
+from security.factories import ApiKeyFactory
 
 
 @pytest.mark.django_db
@@ -39,8 +43,42 @@ def test_request_entry_shows_error_and_server(auditor, tenant_a):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Upstream MCP server unreachable" in page
-    assert str(server.id) in page
+    assert f"<td>{server.name} ({server.id})</td>" in page
+    assert f"Server: {server.name} ({server.id})" in page
     assert "502" in page
+
+
+@pytest.mark.django_db
+def test_an_api_key_actor_links_to_its_key(admin, tenant_a):
+    key = ApiKeyFactory.create(tenant=tenant_a)
+    entry = AuditLogFactory.create(actor_type="api_key", actor_id=str(key.id), action="tool.call")
+    page = admin.client().get(f"/audit/logs/{entry.id}/").content.decode()
+    assert f'<a href="/admin/security/apikey/{key.id}/change/">api_key {key.id}</a>' in page
+
+
+@pytest.mark.django_db
+def test_the_detail_page_hides_secret_keys_in_details(auditor):
+    entry = AuditLogFactory.create(
+        details={"reason": "rotated", "token": "tok-1", "after": {"key_hash": "h-1", "n": 2}}
+    )
+    page = auditor.client().get(f"/audit/logs/{entry.id}/").content.decode()
+    assert "rotated" in page and "&quot;n&quot;: 2" in page
+    assert "tok-1" not in page and "h-1" not in page and "key_hash" not in page
+
+
+@pytest.mark.django_db
+def test_row_links_carry_the_viewers_time_zone_to_the_detail_page(auditor):
+    entry = AuditLogFactory.create(created_at=dt.datetime(2025, 1, 15, 8, 30, tzinfo=dt.UTC))
+    client = auditor.client()
+    listing = client.get("/audit/logs/", {"tz": "Asia/Tokyo"}).content.decode()
+    link = f"/audit/logs/{entry.id}/?tz=Asia%2FTokyo"
+    assert f'href="{link}"' in listing
+    page = client.get(link).content.decode()
+    assert "2025-01-15 17:30:00 (Asia/Tokyo)" in page
+    # No zone, or one that does not exist: the default, never an error.
+    assert "2025-01-15 08:30:00 (UTC)" in client.get(f"/audit/logs/{entry.id}/").content.decode()
+    bad = client.get(f"/audit/logs/{entry.id}/", {"tz": "Mars/Base"})
+    assert b"2025-01-15 08:30:00 (UTC)" in bad.content
 
 
 @pytest.mark.django_db
@@ -71,8 +109,21 @@ def test_stock_admin_lookups_lead_to_the_explorers_filter(auditor):
     client = auditor.client()
     response = client.get("/admin/audit/auditlog/", {"outcome__exact": "denied"})
     assert response.status_code == 302
-    assert response["Location"] == "/audit/logs/?outcome=denied"
+    # An outcome needs a bound on the rows read: the link gets the last 24 hours.
+    assert response["Location"] == "/audit/logs/?outcome=denied&period=24h"
     assert f'href="/audit/logs/{denied.id}/"'.encode() in client.get(response["Location"]).content
+
+
+@pytest.mark.django_db
+def test_a_link_to_the_changelist_without_a_time_range_shows_the_last_24_hours(auditor, now):
+    # Written oldest first, as the gateway appends to its log.
+    AuditLogFactory.create(denied=True, created_at=now - dt.timedelta(days=3))
+    recent = AuditLogFactory.create(denied=True, created_at=now - dt.timedelta(hours=2))
+    response = auditor.client().get("/admin/audit/auditlog/", {"outcome": "denied"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert re.findall(r"href=\"/audit/logs/(\d+)/\"", page) == [str(recent.id)]
+    assert '<option value="24h" selected>' in page
 
 
 @pytest.mark.django_db

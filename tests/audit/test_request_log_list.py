@@ -61,12 +61,40 @@ def test_filters(auditor, tenant_a, tenant_b, support):
     assert ids(server=str(server_b.id)) == [listed.id, limited.id, failed.id]
     assert ids(tenant=str(tenant_b.id), server=str(server_b.id), status="5xx") == [failed.id]
     assert ids(status="4xx") == [limited.id]
-    assert ids(status="2xx") == [listed.id, slow.id, ok.id]
-    assert ids(tool="fetch") == [slow.id]
-    assert ids(method="tools/list") == [listed.id]
-    assert ids(min_duration="1000") == [failed.id, slow.id]
+    assert ids(status="2xx", period="24h") == [listed.id, slow.id, ok.id]
+    assert ids(tool="fetch", server=str(server_a.id)) == [slow.id]
+    assert ids(tool="fetch", period="1h") == [slow.id]
+    assert ids(method="tools/list", period="24h") == [listed.id]
+    assert ids(min_duration="1000", period="24h") == [failed.id, slow.id]
+    assert ids(min_duration="1000", api_key=str(key)) == [failed.id]
     assert ids(api_key=str(key)) == [failed.id]
     assert ids(user=support.gateway_user.email, period="24h") == [limited.id]
+
+
+REFUSED_REQUEST_FILTERS = [
+    {"user": "u-1", "period": "30d"},
+    {"tool": "search"},
+    {"tool": "search", "tenant": "TENANT"},
+    {"method": "tools/list", "status": "4xx"},
+    {"method": "tools/list", "since": "1990-01-01T00:00"},
+    {"min_duration": "1000"},
+    {"status": "2xx"},
+    {"status": "3xx", "server": "SERVER", "period": "7d"},
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", REFUSED_REQUEST_FILTERS)
+def test_unindexed_filters_without_a_bound_are_refused(auditor, tenant_a, query):
+    server = McpServerFactory.create(tenant=tenant_a)
+    RequestLogFactory.create(server=server)
+    values = {"TENANT": str(tenant_a.id), "SERVER": str(server.id)}
+    response = auditor.client().get(URL, {k: values.get(v, v) for k, v in query.items()})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "no index covers this filter, so it would read the whole log" in page
+    assert "Add api key id, or a time range of at most 24 hours" in page
+    assert shown_ids(response) == []
 
 
 @pytest.mark.django_db
