@@ -20,7 +20,17 @@ from backoffice.roles import Actor
 
 # Keys that never reach an audit row, whatever a caller passes in before/after/details.
 SECRET_KEYS = frozenset(
-    {"password", "key_hash", "token", "access_token", "refresh_token", "id_token", "plaintext"}
+    {
+        "password",
+        "key_hash",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "plaintext",
+        "secret",
+        "client_secret",
+    }
 )
 
 
