@@ -47,7 +47,7 @@ def test_the_form_documents_the_scope_catalog(tenant_admin_a, key_a):
     for scope in ("servers:read", "servers:write", "tools:call", "resources:read", "audit:read"):
         assert scope in html
     assert "The scope catalog" in html
-    assert "Tenant A uses 1 of its 25 active API keys" in html
+    assert "Tenant A uses 1 of its 25 usable API keys" in html
     assert 'name="tenant"' not in html  # a tenant admin's keys are their tenant's
 
 
@@ -106,12 +106,34 @@ def test_a_chosen_date_and_no_expiry(tenant_admin_a):
     assert ApiKey.unscoped.get(name="forever").expires_at is None
 
 
-def test_the_tenant_limit_is_a_clear_message(tenant_admin_a, tenant_a, key_a):
+def test_the_tenant_limit_is_said_before_the_form_is_filled_in(tenant_admin_a, tenant_a, key_a):
     tenant_a.max_api_keys = 1
     tenant_a.save(update_fields=["max_api_keys"])
-    response = tenant_admin_a.client().post(CREATE_URL, form_data())
+    client = tenant_admin_a.client()
+    page = client.get(CREATE_URL).content.decode()
+    assert "Tenant A already has 1 usable API key (keys still in" in page
+    assert "its limit of 1" in page
+    assert 'name="name"' not in page  # no form to fill in for nothing
+    response = client.post(CREATE_URL, form_data())
     assert response.status_code == 400
-    assert "already has 1 active API keys, its limit of 1" in response.content.decode()
+    assert "already has 1 usable API key (" in response.content.decode()
+    assert ApiKey.unscoped.count() == 1
+
+
+def test_a_limit_of_zero_says_the_tenant_may_hold_no_keys(tenant_admin_a, tenant_a):
+    tenant_a.max_api_keys = 0
+    tenant_a.save(update_fields=["max_api_keys"])
+    page = tenant_admin_a.client().get(CREATE_URL).content.decode()
+    assert "Tenant A may hold no API keys: its limit is 0." in page
+    assert "already has 0" not in page
+
+
+def test_an_admin_at_a_tenants_limit_is_told_on_sending(admin, tenant_a, key_a):
+    tenant_a.max_api_keys = 1
+    tenant_a.save(update_fields=["max_api_keys"])
+    response = admin.client().post(CREATE_URL, form_data(tenant=str(tenant_a.pk)))
+    assert response.status_code == 400
+    assert "Tenant A already has 1 usable API key (" in response.content.decode()
     assert ApiKey.unscoped.count() == 1
 
 
