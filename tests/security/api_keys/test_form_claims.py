@@ -23,7 +23,7 @@ from tests.security.api_keys.conftest import now
 pytestmark = pytest.mark.django_db
 
 CREATE_URL = reverse("security:api_key_create")
-FORM = {
+FORM: dict[str, Any] = {
     "form_token": "double-click",
     "name": "CI pipeline",
     "scopes": ["tools:call"],
