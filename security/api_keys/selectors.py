@@ -1,8 +1,11 @@
 """Reads of API keys that pages, the admin and commands share, already scoped to the actor.
 
-A key's status (active, expiring within 7 days, expired, revoked) is computed in one place, as a
-SQL expression: lists annotate it, filters filter on it in the database, and pages show the
-annotated value, so the list, its filter and a key's page can never disagree.
+A key's status (active, expiring within 7 days, expired, revoked, deactivated) is computed in
+one place, as a SQL expression: lists annotate it, filters filter on it in the database, and
+pages show the annotated value, so the list, its filter and a key's page can never disagree.
+Whether a tenant may get one more usable key (``new_key_refusal``) is decided here too, for pages
+to say up front and for services to check under the tenant's row lock. A key's history is read
+from its own audit rows, within the actor's tenant.
 """
 
 from __future__ import annotations

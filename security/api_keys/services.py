@@ -142,8 +142,9 @@ def update_api_key(
 ) -> bool:
     """Change a key's name, scopes, expiry or rate limit; False when nothing differed.
 
-    A new expiry on an expired key makes it usable again, so it must fit the tenant's status
-    and ``max_api_keys`` as a new key would.
+    A new expiry on an expired key makes it usable again, and a later one keeps a key (one in
+    a rotation's grace period too) for longer: either must fit the tenant's status and
+    ``max_api_keys`` as a new key would.
     """
     _require_capability(actor, AuditAction.API_KEY_UPDATE)
     name = _clean_name(name)
@@ -166,13 +167,15 @@ def update_api_key(
         after = snapshot(key)
         if after == before:
             return False
-        if not was_usable and _is_usable(key):
+        if _is_usable(key) and (not was_usable or _lengthened(before["expires_at"], key)):
+            # Bringing an expired key back, or keeping a key (one in a rotation's grace period
+            # too) for longer, must fit beside the tenant's other usable keys as a new key would.
             refusal = new_key_refusal(tenant, excluding=key.pk)
             if refusal is not None:
-                raise ApiKeyRefused(
-                    f"{key.key_prefix} has expired, and this expiry would make it usable "
-                    f"again: {refusal}"
-                )
+                change = "has expired, and this expiry would make it usable again"
+                if was_usable:
+                    change = "cannot be kept for longer"
+                raise ApiKeyRefused(f"{key.key_prefix} {change}: {refusal}")
         key.updated_at = timezone.now()
         key.save(
             update_fields=["name", "scopes", "expires_at", "rate_limit_per_minute", "updated_at"]
@@ -367,6 +370,13 @@ def _ended(key: ApiKey) -> str:
 def _is_usable(key: ApiKey) -> bool:
     """What ``selectors.usable`` decides in SQL, for a key in hand: the gateway accepts it."""
     return not _is_revoked(key) and (key.expires_at is None or key.expires_at > timezone.now())
+
+
+def _lengthened(expires_at_before: str | None, key: ApiKey) -> bool:
+    """Whether an edit moved the key's expiry later (or removed it)."""
+    if expires_at_before is None:
+        return False
+    return key.expires_at is None or key.expires_at > dt.datetime.fromisoformat(expires_at_before)
 
 
 def _claim_form(actor: Actor, form_token: str | None, *, purpose: str) -> IssuingFormClaim | None:

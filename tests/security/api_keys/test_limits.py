@@ -146,6 +146,31 @@ def test_an_expired_key_may_be_revived_when_there_is_room(tenant_admin_a, tenant
     assert live_key_count(tenant_a.pk) == 1
 
 
+def test_a_key_in_its_grace_period_cannot_be_kept_for_longer_past_the_limit(
+    tenant_admin_a, tenant_a, key_a
+):
+    limit(tenant_a, 1)
+    rotate(tenant_admin_a, key_a)
+    ends = reload(key_a).expires_at
+    with pytest.raises(services.ApiKeyRefused, match="cannot be kept for longer"):
+        services.update_api_key(
+            actor=tenant_admin_a.actor,
+            key_id=key_a.pk,
+            name=key_a.name,
+            scopes=key_a.scopes,
+            expires_at=None,
+        )
+    assert reload(key_a).expires_at == ends
+    # Ending it sooner is always allowed.
+    assert services.update_api_key(
+        actor=tenant_admin_a.actor,
+        key_id=key_a.pk,
+        name=key_a.name,
+        scopes=key_a.scopes,
+        expires_at=now() + dt.timedelta(minutes=5),
+    )
+
+
 def test_extending_a_usable_key_at_the_limit_is_allowed(tenant_admin_a, tenant_a, key_a):
     limit(tenant_a, 1)
     assert services.update_api_key(
