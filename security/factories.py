@@ -8,6 +8,7 @@ timestamp is an aware UTC datetime; ``UTCDateTimeField`` stores it as naive UTC.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import string
 from typing import Any
@@ -24,6 +25,7 @@ from security.models import (
     GatewaySession,
     GatewayUser,
     ImpersonationRecord,
+    IssuingFormClaim,
     StaffAccount,
     Verification,
 )
@@ -306,3 +308,14 @@ class ImpersonationRecordFactory(ContractModelFactory[ImpersonationRecord]):
     last_seen_at = factory.LazyFunction(utc_now)
     ip_address = "203.0.113.7"
     user_agent = "Mozilla/5.0"
+
+
+class IssuingFormClaimFactory(ContractModelFactory[IssuingFormClaim]):
+    """A key-issuing form already sent: only a digest of its one-time token is kept."""
+
+    class Meta:
+        model = IssuingFormClaim
+
+    token_digest = factory.LazyFunction(lambda: hashlib.sha256(secrets.token_bytes(32)).hexdigest())
+    key_id = None
+    claimed_at = factory.LazyFunction(utc_now)

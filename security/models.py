@@ -277,3 +277,25 @@ class ImpersonationRecord(models.Model):
     @property
     def is_reviewed(self) -> bool:
         return self.reviewed_at is not None
+
+
+class IssuingFormClaim(models.Model):
+    """A key-issuing form (create or rotate) already sent, so sending it again issues nothing.
+
+    The create and rotate services insert this row, keyed by a digest of the form's one-time
+    token, inside the transaction that issues the key: a second identical request waits on the
+    primary key until the first commits, then fails on it and is told the key was issued. The
+    token itself is not kept. Lives in the back office's schema; old claims are pruned.
+    """
+
+    token_digest = models.CharField(primary_key=True, max_length=64)
+    # Filled in once the key exists, in the same transaction as the claim.
+    key_id = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "issuing form claim"
+        indexes = [models.Index(fields=["claimed_at"], name="issuing_form_claimed_idx")]
+
+    def __str__(self) -> str:
+        return self.token_digest

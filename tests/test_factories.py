@@ -28,6 +28,7 @@ from security.factories import (
     GatewayUserFactory,
     ImpersonationRecordFactory,
     ImpersonationSessionFactory,
+    IssuingFormClaimFactory,
     StaffAccountFactory,
     VerificationFactory,
 )
@@ -37,6 +38,7 @@ from security.models import (
     GatewaySession,
     GatewayUser,
     ImpersonationRecord,
+    IssuingFormClaim,
     StaffAccount,
     Verification,
 )
@@ -65,6 +67,7 @@ FACTORIES = [
     (RequestLogFactory, RequestLog),
     (StaffAccountFactory, StaffAccount),
     (ImpersonationRecordFactory, ImpersonationRecord),
+    (IssuingFormClaimFactory, IssuingFormClaim),
 ]
 
 # The apps whose every model (contract or back-office) must have a factory here.

@@ -50,7 +50,7 @@ class DatabaseOperations(operations.DatabaseOperations):
         """
         if tzname and settings.USE_TZ:
             sql = f"({sql})::timestamptz"
-        return super()._convert_sql_to_tz(sql, params, tzname)
+        return super()._convert_sql_to_tz(sql, params, tzname)  # type: ignore[misc]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

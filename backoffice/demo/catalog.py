@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Role
 from registry.models import TransportType
+from security.api_keys.scopes import CATALOG as SCOPE_CATALOG
 from tenants.models import TenantStatus
 
 DAY = dt.timedelta(days=1)
@@ -214,7 +215,8 @@ KEY_PLAN = {
     TenantStatus.SUSPENDED: (("revoked", "Production"), ("expired", "Staging")),
     TenantStatus.ARCHIVED: (("revoked", "Production"),),
 }
-KEY_SCOPES = ("tools:call", "tools:list", "resources:read", "resources:list", "prompts:get")
+# The documented scope catalog, so the key list's scope filter finds every demo key.
+KEY_SCOPES = tuple(scope.value for scope in SCOPE_CATALOG)
 
 # Audit actions: (action, resource type, actor type, weight, failure rate, denied rate).
 AUDIT_CATALOGUE = (

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,12 +43,15 @@ class ApiKeyAdmin(ScopedModelAdmin):
     list_select_related = ("tenant",)
     list_filter = (TENANT_FILTER, filters.StatusFilter, filters.ScopeFilter)
     search_fields = ("name", "key_prefix")
-    search_help_text = "Search by key name or prefix (e.g. mcpgw_ab12cd34)."
+    search_help_text = (
+        "Search by key name or prefix (e.g. mcpgw_ab12cd34); a whole key pasted here is "
+        "searched by its prefix."
+    )
     ordering = ("-created_at",)
-    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     change_list_template = "security/api_keys/change_list.html"
     change_form_template = "security/api_keys/change_form.html"
+    object_history_template = "security/api_keys/history.html"
     # key_hash is deliberately absent: no page shows it.
     fields = (
         "name",
@@ -66,6 +70,8 @@ class ApiKeyAdmin(ScopedModelAdmin):
         "revoker",
     )
     readonly_fields = fields
+    # Shown only for a key someone revoked: a key the gateway deactivated has no such moment.
+    REVOCATION_FIELDS = ("revoked_at", "revoker")
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = selectors.api_keys_visible_to(actor_of(request))
@@ -81,6 +87,45 @@ class ApiKeyAdmin(ScopedModelAdmin):
             return self.list_filter
         return (filters.StatusFilter, filters.ScopeFilter)
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.revoked_at is None:
+            return tuple(name for name in self.fields if name not in self.REVOCATION_FIELDS)
+        return self.fields
+
+    def render_change_form(  # type: ignore[override]
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ApiKey | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["key_history"] = selectors.key_history(actor_of(request), obj)
+            context["history_url"] = reverse("admin:security_apikey_history", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """The key's own audit rows, in place of the admin's change log (which nothing writes)."""
+        if not self._can(request):
+            raise self.deny(request, "history")
+        key = self.get_object(request, object_id)
+        if key is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"History of {key.name} ({key.key_prefix})",
+            "key": key,
+            "key_url": reverse("admin:security_apikey_change", args=[key.pk]),
+            "key_history": selectors.key_history(actor_of(request), key),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.object_history_template, context)
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
@@ -95,6 +140,15 @@ class ApiKeyAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        pasted = request.GET.get("q", "")
+        prefix = selectors.prefix_in_pasted_key(pasted)
+        if prefix is not None and pasted != prefix:
+            # The rest of a key is its secret: search by the prefix, and keep the secret out of
+            # the page, its search box and the next URL.
+            messages.info(request, f"Searched by the key's prefix, {prefix}.")
+            params = request.GET.copy()
+            params["q"] = prefix
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         context = {
             "title": "API keys",
             **(extra_context or {}),

@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from backoffice.admin_base import actor_of
 from security.api_keys import scopes as scope_catalog
-from security.api_keys.selectors import ApiKeyStatus
+from security.api_keys.selectors import ApiKeyStatus, scopes_outside_catalog
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -31,18 +32,23 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class ScopeFilter(admin.SimpleListFilter):
-    """Keys holding one scope of the catalog."""
+    """Keys holding one scope: the catalog's, then any other scope the actor's keys hold."""
 
     title = "scope"
     parameter_name = "scope"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(scope.value, scope.value) for scope in scope_catalog.CATALOG]
+        catalog = [(scope.value, scope.value) for scope in scope_catalog.CATALOG]
+        others = [
+            (scope, f"{scope} (not in the catalog)")
+            for scope in scopes_outside_catalog(actor_of(request))
+        ]
+        return catalog + others
 
     def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         value = self.value()
         if not value:
             return queryset
-        if value not in scope_catalog.SCOPE_VALUES:
+        if value not in {choice for choice, _label in self.lookup_choices}:
             return queryset.none()
         return queryset.filter(scopes__contains=[value])

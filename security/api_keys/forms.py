@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from security.api_keys import scopes as scope_catalog
@@ -32,7 +33,54 @@ GRACE_CHOICES = [
 ]
 
 
-class ScopesField(forms.MultipleChoiceField):
+def printable(value: Any) -> str:
+    """A value typed or posted by someone, fit to echo in a message: no NUL, bounded length."""
+    return str(value).replace("\x00", "")[:40]
+
+
+def without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+class PrintableBoundField(BoundField):
+    """A field shown back to the person who sent it, minus any NUL character (which no text
+    holds): the field's error still says it was refused."""
+
+    def value(self) -> Any:
+        return without_nul(super().value())
+
+
+class PrintableForm(forms.Form):
+    bound_field_class = PrintableBoundField
+
+
+class EchoSafeChoices:
+    """For choice fields: "X is not one of the available choices" never echoes a NUL character
+    or a page-long value into the HTML."""
+
+    def validate(self, value: Any) -> None:
+        try:
+            super().validate(value)  # type: ignore[misc]
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) != "invalid_choice":
+                raise
+            params = dict(getattr(error, "params", None) or {})
+            raise forms.ValidationError(
+                error.message,
+                code="invalid_choice",
+                params={"value": printable(params.get("value"))},
+            ) from None
+
+
+class ChoiceField(EchoSafeChoices, forms.ChoiceField):
+    pass
+
+
+class ScopesField(EchoSafeChoices, forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, *, extra: list[str] | tuple[str, ...] = (), **kwargs: Any) -> None:
@@ -62,10 +110,10 @@ class TenantField(forms.ModelChoiceField):
             ) from None
 
 
-class ExpiryMixin(forms.Form):
+class ExpiryMixin(PrintableForm):
     """The expiry choice shared by creating, editing and rotating a key."""
 
-    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", widget=forms.RadioSelect)
+    expiry = ChoiceField(choices=EXPIRY_CHOICES, initial="90", widget=forms.RadioSelect)
     expires_on = forms.DateField(
         required=False,
         label="Expiry date",
@@ -101,7 +149,7 @@ class ExpiryMixin(forms.Form):
         return timezone.now() + dt.timedelta(days=int(choice))
 
 
-class OnceOnlyForm(forms.Form):
+class OnceOnlyForm(PrintableForm):
     """A form that issues a key carries a token, so sending it twice issues one key only."""
 
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -142,7 +190,7 @@ class CreateKeyForm(ExpiryMixin, OnceOnlyForm):
         return self.cleaned_data.get("tenant")
 
 
-class EditKeyForm(ExpiryMixin, forms.Form):
+class EditKeyForm(ExpiryMixin, PrintableForm):
     name = forms.CharField(max_length=services.MAX_NAME_LENGTH)
     rate_limit_per_minute = forms.IntegerField(
         label="Rate limit (requests per minute)",
@@ -162,7 +210,7 @@ class EditKeyForm(ExpiryMixin, forms.Form):
         super().__init__(data, initial=initial)
         self.fields["scopes"] = ScopesField(extra=scope_catalog.unknown_scopes(key.scopes))
         current = key.expires_at.strftime("%Y-%m-%d %H:%M UTC") if key.expires_at else "never"
-        self.fields["expiry"] = forms.ChoiceField(
+        self.fields["expiry"] = ChoiceField(
             label="Expiry",
             choices=[("keep", f"Keep the current expiry ({current})"), *EXPIRY_CHOICES],
             initial="keep",
@@ -171,7 +219,7 @@ class EditKeyForm(ExpiryMixin, forms.Form):
         self.order_fields(self.field_order)
 
 
-class RevokeKeyForm(forms.Form):
+class RevokeKeyForm(PrintableForm):
     reason = forms.CharField(
         max_length=services.MAX_REASON_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -180,7 +228,7 @@ class RevokeKeyForm(forms.Form):
 
 
 class RotateKeyForm(ExpiryMixin, OnceOnlyForm):
-    grace = forms.ChoiceField(
+    grace = ChoiceField(
         label="The old key stops working",
         choices=GRACE_CHOICES,
         initial="24h",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_denied, record_staff_action
 from security.api_key_secrets import generate_api_key
 from security.api_keys import scopes as scope_catalog
-from security.api_keys.selectors import live_key_count
-from security.models import ApiKey
+from security.api_keys.selectors import new_key_refusal
+from security.models import ApiKey, IssuingFormClaim
 from tenants.models import Tenant
 
 MAX_NAME_LENGTH = 200
@@ -44,6 +45,9 @@ GRACE_PERIODS: dict[str, dt.timedelta] = {
     "24h": dt.timedelta(hours=24),
     "7d": dt.timedelta(days=7),
 }
+# How long a sent form's claim is kept: a form sent again later than this issues a new key.
+FORM_CLAIMS_KEPT_FOR = dt.timedelta(days=7)
+FORM_CLAIMS_PRUNED_AT_ONCE = 500
 
 
 class ApiKeyRefused(ValueError):
@@ -52,6 +56,14 @@ class ApiKeyRefused(ValueError):
 
 class NotFound(LookupError):
     """The key or tenant is not there, or not within the actor's scope."""
+
+
+class AlreadyIssued(Exception):
+    """This form was already sent and its key issued; nothing was changed this time."""
+
+    def __init__(self, key_id: uuid.UUID | None) -> None:
+        super().__init__("This form was already sent and its key issued.")
+        self.key_id = key_id
 
 
 @dataclass(frozen=True)
@@ -80,30 +92,25 @@ def create_api_key(
     scopes: Sequence[str],
     expires_at: dt.datetime | None,
     rate_limit_per_minute: int,
+    form_token: str | None = None,
 ) -> IssuedKey:
-    """Issue a new key for a tenant within its ``max_api_keys``, made by ``actor``."""
+    """Issue a new key for an active or trial tenant within its ``max_api_keys``, made by
+    ``actor``; a ``form_token`` already used by this actor raises ``AlreadyIssued``."""
     _require_capability(actor, AuditAction.API_KEY_CREATE)
     name = _clean_name(name)
     scopes = _clean_scopes(scopes)
     expires_at = _clean_expiry(expires_at)
     rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
     with transaction.atomic():
+        claim = _claim_form(actor, form_token, purpose="create")
         # Locking the tenant row serialises creations for one tenant: two at once cannot both
         # see room for one more key.
-        tenant = (
-            Tenant.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
-            .select_for_update()
-            .filter(pk=tenant_id)
-            .first()
-        )
+        tenant = _locked_tenant(actor, tenant_id)
         if tenant is None:
             raise NotFound("No such tenant among those you may create keys for.")
-        in_use = live_key_count(tenant.pk)
-        if in_use >= tenant.max_api_keys:
-            raise ApiKeyRefused(
-                f"{tenant.name} already has {in_use} active API keys, its limit of "
-                f"{tenant.max_api_keys}. Revoke a key it no longer needs, then create this one."
-            )
+        refusal = new_key_refusal(tenant)
+        if refusal is not None:
+            raise ApiKeyRefused(refusal)
         issued = _insert_key(
             actor=actor,
             tenant_id=tenant.pk,
@@ -112,6 +119,7 @@ def create_api_key(
             expires_at=expires_at,
             rate_limit_per_minute=rate_limit_per_minute,
         )
+        _settle_claim(claim, issued.key)
         record_staff_action(
             actor=actor,
             action=AuditAction.API_KEY_CREATE,
@@ -132,13 +140,21 @@ def update_api_key(
     expires_at: dt.datetime | Unchanged | None = KEEP,
     rate_limit_per_minute: int | None = None,
 ) -> bool:
-    """Change a key's name, scopes, expiry or rate limit; False when nothing differed."""
+    """Change a key's name, scopes, expiry or rate limit; False when nothing differed.
+
+    A new expiry on an expired key makes it usable again, and a later one keeps a key (one in
+    a rotation's grace period too) for longer: either must fit the tenant's status and
+    ``max_api_keys`` as a new key would.
+    """
     _require_capability(actor, AuditAction.API_KEY_UPDATE)
     name = _clean_name(name)
     with transaction.atomic():
-        key = _locked_key(actor, key_id)
+        tenant, key = _locked_tenant_and_key(actor, key_id)
         if _is_revoked(key):
-            raise ApiKeyRefused(f"{key.key_prefix} is revoked: a revoked key cannot be changed.")
+            raise ApiKeyRefused(
+                f"{key.key_prefix} is {_ended(key)}: a {_ended(key)} key cannot be changed."
+            )
+        was_usable = _is_usable(key)
         # Scopes the key already holds stay allowed, even outside the catalog.
         scopes = _clean_scopes(scopes, also_allowed=key.scopes)
         before = snapshot(key)
@@ -151,6 +167,15 @@ def update_api_key(
         after = snapshot(key)
         if after == before:
             return False
+        if _is_usable(key) and (not was_usable or _lengthened(before["expires_at"], key)):
+            # Bringing an expired key back, or keeping a key (one in a rotation's grace period
+            # too) for longer, must fit beside the tenant's other usable keys as a new key would.
+            refusal = new_key_refusal(tenant, excluding=key.pk)
+            if refusal is not None:
+                change = "has expired, and this expiry would make it usable again"
+                if was_usable:
+                    change = "cannot be kept for longer"
+                raise ApiKeyRefused(f"{key.key_prefix} {change}: {refusal}")
         key.updated_at = timezone.now()
         key.save(
             update_fields=["name", "scopes", "expires_at", "rate_limit_per_minute", "updated_at"]
@@ -198,24 +223,40 @@ def revoke_api_key(*, actor: Actor, key_id: uuid.UUID, reason: str) -> bool:
 
 
 def rotate_api_key(
-    *, actor: Actor, key_id: uuid.UUID, grace: dt.timedelta, expires_at: dt.datetime | None
+    *,
+    actor: Actor,
+    key_id: uuid.UUID,
+    grace: dt.timedelta,
+    expires_at: dt.datetime | None,
+    form_token: str | None = None,
 ) -> IssuedKey:
     """Issue a new key with the old one's name, scopes and rate limit; the old one stops
     working after ``grace``.
 
-    A rotation replaces a key, so it is allowed at the tenant's ``max_api_keys``: for the grace
-    period the tenant holds one key more than its limit.
+    Only a usable key can be rotated (an expired or revoked one is replaced by creating a key).
+    The new key must fit the tenant's ``max_api_keys`` beside the tenant's other usable keys,
+    those still in a grace period included; the key it replaces is not counted, so for its
+    grace period the tenant may hold one key more than its limit, never more. A ``form_token``
+    already used by this actor raises ``AlreadyIssued``.
     """
     _require_capability(actor, AuditAction.API_KEY_ROTATE)
     if not dt.timedelta(0) <= grace <= max(GRACE_PERIODS.values()):
         raise ApiKeyRefused("Choose a grace period between now and 7 days.")
     expires_at = _clean_expiry(expires_at)
     with transaction.atomic():
-        old = _locked_key(actor, key_id)
+        claim = _claim_form(actor, form_token, purpose=f"rotate:{key_id}")
+        tenant, old = _locked_tenant_and_key(actor, key_id)
         if _is_revoked(old):
             raise ApiKeyRefused(
-                f"{old.key_prefix} is revoked: create a new key instead of rotating it."
+                f"{old.key_prefix} is {_ended(old)}: create a new key instead of rotating it."
             )
+        if not _is_usable(old):
+            raise ApiKeyRefused(
+                f"{old.key_prefix} has expired: create a new key instead of rotating it."
+            )
+        refusal = new_key_refusal(tenant, excluding=old.pk)
+        if refusal is not None:
+            raise ApiKeyRefused(f"{old.key_prefix} cannot be rotated now. {refusal}")
         before = snapshot(old)
         now = timezone.now()
         old_ends = now + grace
@@ -232,6 +273,7 @@ def rotate_api_key(
             expires_at=expires_at,
             rate_limit_per_minute=old.rate_limit_per_minute,
         )
+        _settle_claim(claim, issued.key)
         record_staff_action(
             actor=actor,
             action=AuditAction.API_KEY_ROTATE,
@@ -292,8 +334,88 @@ def _locked_key(actor: Actor, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
+def _locked_tenant(actor: Actor, tenant_id: uuid.UUID) -> Tenant | None:
+    return (
+        Tenant.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
+        .select_for_update()
+        .filter(pk=tenant_id)
+        .first()
+    )
+
+
+def _locked_tenant_and_key(actor: Actor, key_id: uuid.UUID) -> tuple[Tenant, ApiKey]:
+    """Lock a key's tenant row, then the key: the order creation takes too, so creations,
+    rotations and edits of one tenant's keys queue behind each other and never deadlock."""
+    tenant_id = (
+        ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
+        .filter(pk=key_id)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    tenant = None if tenant_id is None else _locked_tenant(actor, tenant_id)
+    if tenant is None:
+        raise NotFound("No such API key among those you may manage.")
+    return tenant, _locked_key(actor, key_id)
+
+
 def _is_revoked(key: ApiKey) -> bool:
     return not key.is_active or key.revoked_at is not None
+
+
+def _ended(key: ApiKey) -> str:
+    """How a key that can never work again ended, in the users' words."""
+    return "revoked" if key.revoked_at is not None else "deactivated"
+
+
+def _is_usable(key: ApiKey) -> bool:
+    """What ``selectors.usable`` decides in SQL, for a key in hand: the gateway accepts it."""
+    return not _is_revoked(key) and (key.expires_at is None or key.expires_at > timezone.now())
+
+
+def _lengthened(expires_at_before: str | None, key: ApiKey) -> bool:
+    """Whether an edit moved the key's expiry later (or removed it)."""
+    if expires_at_before is None:
+        return False
+    return key.expires_at is None or key.expires_at > dt.datetime.fromisoformat(expires_at_before)
+
+
+def _claim_form(actor: Actor, form_token: str | None, *, purpose: str) -> IssuingFormClaim | None:
+    """Claim a key-issuing form's one-time token for this actor, or raise ``AlreadyIssued``.
+
+    Call inside the issuing transaction: an identical request running at the same time waits on
+    the claim's primary key until this transaction ends, then fails on it (or, when this one
+    rolled back, claims the token itself).
+    """
+    if form_token is None:
+        return None
+    now = timezone.now()
+    _prune_form_claims(now)
+    material = f"{purpose}\n{actor.actor_id}\n{form_token}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(material).hexdigest()
+    try:
+        # A savepoint: a duplicate's unique violation leaves the outer transaction usable.
+        with transaction.atomic():
+            return IssuingFormClaim.objects.create(token_digest=digest, claimed_at=now)
+    except IntegrityError:
+        key_id = IssuingFormClaim.objects.filter(pk=digest).values_list("key_id", flat=True).first()
+        raise AlreadyIssued(key_id) from None
+
+
+def _settle_claim(claim: IssuingFormClaim | None, key: ApiKey) -> None:
+    if claim is not None:
+        claim.key_id = key.pk
+        claim.save(update_fields=["key_id"])
+
+
+def _prune_form_claims(now: dt.datetime) -> None:
+    # SKIP LOCKED: two requests pruning at once take different rows and never wait on each other.
+    stale = list(
+        IssuingFormClaim.objects.filter(claimed_at__lt=now - FORM_CLAIMS_KEPT_FOR)
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:FORM_CLAIMS_PRUNED_AT_ONCE]
+    )
+    if stale:
+        IssuingFormClaim.objects.filter(pk__in=stale).delete()
 
 
 def _insert_key(

@@ -33,9 +33,6 @@ from security.models import ApiKey
 
 FORM_TEMPLATE = "security/api_keys/form.html"
 ISSUED_TEMPLATE = "security/api_keys/issued.html"
-# Tokens of key-issuing forms already sent, with the key each issued (ids only, never secrets).
-SENT_FORMS_SESSION_KEY = "api_keys_sent_forms"
-SENT_FORMS_KEPT = 20
 
 
 @staff_view(Capability.MANAGE_API_KEYS)
@@ -45,20 +42,19 @@ SENT_FORMS_KEPT = 20
 @sensitive_variables("issued")
 def create_key(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    tenants = selectors.tenants_for_new_keys(actor)
     platform_wide = actor.is_platform_wide(Capability.MANAGE_API_KEYS)
-    own_tenant = None if platform_wide else tenants.first()
+    own_tenant = None if platform_wide else selectors.tenants_for_new_keys(actor).first()
     form = CreateKeyForm(
         request.POST if request.method == "POST" else None,
-        tenants=tenants if platform_wide else None,
+        tenants=selectors.tenants_offered_for_new_keys(actor) if platform_wide else None,
     )
     refusal = None
     if not platform_wide and own_tenant is None:
         refusal = "Your account belongs to no tenant, so there is no tenant to create keys for."
-    elif request.method == "POST" and form.is_valid():
-        already = _already_sent(request, form.cleaned_data["form_token"])
-        if already is not None:
-            return already
+    elif own_tenant is not None:
+        # Said before the form is filled in; the service checks again under the tenant's lock.
+        refusal = selectors.new_key_refusal(own_tenant)
+    if refusal is None and request.method == "POST" and form.is_valid():
         tenant = form.tenant() or own_tenant
         assert tenant is not None
         try:
@@ -69,13 +65,15 @@ def create_key(request: HttpRequest) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"],
                 expires_at=_new_expiry(form),
                 rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+                form_token=form.cleaned_data["form_token"],
             )
+        except services.AlreadyIssued as already:
+            return _already_sent(request, actor, already.key_id)
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
         except services.ApiKeyRefused as refused:
             form.add_error(None, str(refused))
         else:
-            _remember_sent(request, form.cleaned_data["form_token"], issued.key.pk)
             return _issued_page(request, issued, title=f"API key “{issued.key.name}” created")
     return _form_page(
         request,
@@ -96,7 +94,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_UPDATE)
     form = EditKeyForm(request.POST if request.method == "POST" else None, key=key)
-    refusal = _revoked_refusal(key, "changed")
+    refusal = _ended_refusal(key, "changed")
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
             changed = services.update_api_key(
@@ -135,7 +133,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_REVOKE)
     form = RevokeKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _revoked_refusal(key, "revoked again")
+    refusal = _ended_refusal(key, "revoked again")
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
             revoked = services.revoke_api_key(
@@ -178,24 +176,25 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_ROTATE)
     form = RotateKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _revoked_refusal(key, "rotated")
+    refusal = _ended_refusal(key, "rotated", instead="create a new key instead")
+    if refusal is None and key.status == selectors.ApiKeyStatus.EXPIRED:  # type: ignore[attr-defined]
+        refusal = f"{key.key_prefix} has expired: create a new key instead of rotating it."
     if refusal is None and request.method == "POST" and form.is_valid():
-        already = _already_sent(request, form.cleaned_data["form_token"])
-        if already is not None:
-            return already
         try:
             issued = services.rotate_api_key(
                 actor=actor,
                 key_id=key.pk,
                 grace=form.grace_period(),
                 expires_at=_new_expiry(form),
+                form_token=form.cleaned_data["form_token"],
             )
+        except services.AlreadyIssued as already:
+            return _already_sent(request, actor, already.key_id)
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
         except services.ApiKeyRefused as refused:
             form.add_error(None, str(refused))
         else:
-            _remember_sent(request, form.cleaned_data["form_token"], issued.key.pk)
             return _issued_page(
                 request,
                 issued,
@@ -238,17 +237,24 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-def _revoked_refusal(key: ApiKey, verb: str) -> str | None:
-    if key.status == selectors.ApiKeyStatus.REVOKED:  # type: ignore[attr-defined]
-        return f"{key.key_prefix} is revoked: a revoked key cannot be {verb}."
-    return None
+def _ended_refusal(key: ApiKey, verb: str, *, instead: str = "") -> str | None:
+    status = key.status  # type: ignore[attr-defined]
+    if status not in selectors.ENDED_STATUSES:
+        return None
+    ended = "revoked" if status == selectors.ApiKeyStatus.REVOKED else "deactivated"
+    alternative = f"; {instead}" if instead else ""
+    return f"{key.key_prefix} is {ended}: a {ended} key cannot be {verb}{alternative}."
 
 
 def _usage(own_tenant: Any) -> str | None:
     if own_tenant is None:
         return None
     in_use = selectors.live_key_count(own_tenant.pk)
-    return f"{own_tenant.name} uses {in_use} of its {own_tenant.max_api_keys} active API keys."
+    limit = own_tenant.max_api_keys
+    return (
+        f"{own_tenant.name} uses {in_use} of its {limit} usable API "
+        f"key{selectors.pluralize(limit)}."
+    )
 
 
 def _form_page(
@@ -311,21 +317,14 @@ def _issued_page(
     return response
 
 
-def _already_sent(request: HttpRequest, token: str) -> HttpResponse | None:
+def _already_sent(request: HttpRequest, actor: Actor, key_id: uuid.UUID | None) -> HttpResponse:
     """A form sent again (reload, double click) goes to its key, whose value is not shown again."""
-    sent = request.session.get(SENT_FORMS_SESSION_KEY, {})
-    key_id = sent.get(token)
-    if key_id is None:
-        return None
     messages.warning(
         request,
         "This form was already sent and its key issued. Its value was shown only once and "
         "cannot be shown again: if it was not stored, revoke the key and create another.",
     )
-    return redirect(key_page_url(uuid.UUID(key_id)))
-
-
-def _remember_sent(request: HttpRequest, token: str, key_id: uuid.UUID) -> None:
-    sent = dict(request.session.get(SENT_FORMS_SESSION_KEY, {}))
-    sent[token] = str(key_id)
-    request.session[SENT_FORMS_SESSION_KEY] = dict(list(sent.items())[-SENT_FORMS_KEPT:])
+    key = None if key_id is None else selectors.api_keys_visible_to(actor).filter(pk=key_id).first()
+    if key is None:
+        return redirect("admin:security_apikey_changelist")
+    return redirect(key_page_url(key.pk))

@@ -136,7 +136,9 @@ def test_rotate_shows_the_new_key_once_and_sets_the_old_ones_end(tenant_admin_a,
     new = ApiKey.unscoped.exclude(pk=key_a.pk).get()
     assert plaintext.startswith(new.key_prefix)
     assert abs(expiry_of(key_a) - (now() + dt.timedelta(hours=1))) < dt.timedelta(minutes=1)
-    assert "keeps working until" in response.content.decode()
+    ends = expiry_of(key_a).strftime("%Y-%m-%d %H:%M")
+    assert f"keeps working until {ends} UTC.</p>" in response.content.decode()
+    assert ".." not in response.content.decode().split("api-key-replaced", 1)[1]
 
     again = client.post(
         url("security:api_key_rotate", key_a),
@@ -201,3 +203,34 @@ def test_an_admin_manages_any_tenants_key(admin, key_b):
     response = admin.client().post(url("security:api_key_revoke", key_b), {"reason": "incident"})
     assert response.status_code == 302
     assert not reload(key_b).is_active
+
+
+def test_an_expired_key_offers_no_rotation(tenant_admin_a, tenant_a):
+    expired = ApiKeyFactory.create(tenant=tenant_a, expired=True)
+    client = tenant_admin_a.client()
+    page = client.get(url("security:api_key_rotate", expired)).content.decode()
+    assert "has expired: create a new key instead of rotating it" in page
+    assert 'name="grace"' not in page
+    posted = client.post(
+        url("security:api_key_rotate", expired), VALID_POSTS["security:api_key_rotate"]
+    )
+    assert posted.status_code == 400
+    assert ApiKey.unscoped.count() == 1
+
+
+def test_reviving_an_expired_key_past_the_limit_is_a_message(tenant_admin_a, tenant_a, key_a):
+    tenant_a.max_api_keys = 1
+    tenant_a.save(update_fields=["max_api_keys"])
+    expired = ApiKeyFactory.create(tenant=tenant_a, expired=True)
+    response = tenant_admin_a.client().post(
+        url("security:api_key_edit", expired),
+        {
+            "name": expired.name,
+            "scopes": expired.scopes,
+            "expiry": "never",
+            "rate_limit_per_minute": 60,
+        },
+    )
+    assert response.status_code == 400
+    assert "has expired, and this expiry would make it usable again" in response.content.decode()
+    assert reload(expired).expires_at == expired.expires_at

@@ -47,7 +47,7 @@ def test_the_form_documents_the_scope_catalog(tenant_admin_a, key_a):
     for scope in ("servers:read", "servers:write", "tools:call", "resources:read", "audit:read"):
         assert scope in html
     assert "The scope catalog" in html
-    assert "Tenant A uses 1 of its 25 active API keys" in html
+    assert "Tenant A uses 1 of its 25 usable API keys" in html
     assert 'name="tenant"' not in html  # a tenant admin's keys are their tenant's
 
 
@@ -106,12 +106,34 @@ def test_a_chosen_date_and_no_expiry(tenant_admin_a):
     assert ApiKey.unscoped.get(name="forever").expires_at is None
 
 
-def test_the_tenant_limit_is_a_clear_message(tenant_admin_a, tenant_a, key_a):
+def test_the_tenant_limit_is_said_before_the_form_is_filled_in(tenant_admin_a, tenant_a, key_a):
     tenant_a.max_api_keys = 1
     tenant_a.save(update_fields=["max_api_keys"])
-    response = tenant_admin_a.client().post(CREATE_URL, form_data())
+    client = tenant_admin_a.client()
+    page = client.get(CREATE_URL).content.decode()
+    assert "Tenant A already has 1 usable API key (keys still in" in page
+    assert "its limit of 1" in page
+    assert 'name="name"' not in page  # no form to fill in for nothing
+    response = client.post(CREATE_URL, form_data())
     assert response.status_code == 400
-    assert "already has 1 active API keys, its limit of 1" in response.content.decode()
+    assert "already has 1 usable API key (" in response.content.decode()
+    assert ApiKey.unscoped.count() == 1
+
+
+def test_a_limit_of_zero_says_the_tenant_may_hold_no_keys(tenant_admin_a, tenant_a):
+    tenant_a.max_api_keys = 0
+    tenant_a.save(update_fields=["max_api_keys"])
+    page = tenant_admin_a.client().get(CREATE_URL).content.decode()
+    assert "Tenant A may hold no API keys: its limit is 0." in page
+    assert "already has 0" not in page
+
+
+def test_an_admin_at_a_tenants_limit_is_told_on_sending(admin, tenant_a, key_a):
+    tenant_a.max_api_keys = 1
+    tenant_a.save(update_fields=["max_api_keys"])
+    response = admin.client().post(CREATE_URL, form_data(tenant=str(tenant_a.pk)))
+    assert response.status_code == 400
+    assert "Tenant A already has 1 usable API key (" in response.content.decode()
     assert ApiKey.unscoped.count() == 1
 
 
@@ -189,3 +211,60 @@ def test_roles_without_the_capability_get_403_and_are_recorded(role, tenant_a):
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(CREATE_URL)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"scopes": ["root\x00:all"]},
+        {"scopes": ["tools:call", "x\x00" * 500]},
+        {"expiry": "forever\x00"},
+        {"name": "a\x00b"},
+        {"expiry": "date", "expires_on": "2031\x00"},
+        {"rate_limit_per_minute": "6\x000"},
+    ],
+)
+def test_a_refused_value_is_never_echoed_with_a_nul(tenant_admin_a, overrides):
+    response = tenant_admin_a.client().post(CREATE_URL, form_data(**overrides))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "\x00" not in html
+    assert "x" * 41 not in html.replace("\x00", "")
+    assert not ApiKey.unscoped.exists()
+
+
+def test_the_scope_error_names_the_value_without_its_nul(tenant_admin_a):
+    response = tenant_admin_a.client().post(CREATE_URL, form_data(scopes=["root\x00:all"]))
+    assert "Select a valid choice. root:all is not one of the available choices." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("status", ["suspended", "archived"])
+def test_a_suspended_or_archived_tenant_is_told_up_front(tenant_admin_a, tenant_a, status):
+    tenant_a.status = status
+    tenant_a.save(update_fields=["status"])
+    client = tenant_admin_a.client()
+    page = client.get(CREATE_URL).content.decode()
+    assert f"Tenant A is {status}: a suspended or archived tenant gets no new" in page
+    assert 'name="name"' not in page
+    assert client.post(CREATE_URL, form_data()).status_code == 400
+    assert not ApiKey.unscoped.exists()
+
+
+def test_an_admin_is_offered_only_tenants_that_can_get_keys(admin, tenant_a, tenant_b):
+    from tenants.factories import TenantFactory
+
+    suspended = TenantFactory.create(name="Sleepy Ltd", suspended=True)
+    archived = TenantFactory.create(name="Gone Inc", archived=True)
+    trial = TenantFactory.create(name="Trying Co", trial=True)
+    client = admin.client()
+    html = client.get(CREATE_URL).content.decode()
+    assert "Tenant A" in html and "Trying Co" in html
+    assert "Sleepy Ltd" not in html and "Gone Inc" not in html
+    for tenant in (suspended, archived):
+        response = client.post(CREATE_URL, form_data(tenant=str(tenant.pk)))
+        assert response.status_code == 400
+        assert "Choose one of the tenants listed" in response.content.decode()
+    assert client.post(CREATE_URL, form_data(tenant=str(trial.pk))).status_code == 200
+    assert ApiKey.unscoped.get().tenant_id == trial.pk

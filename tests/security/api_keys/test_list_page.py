@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditLog
+from security.api_key_secrets import generate_api_key
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
 from tests.security.api_keys.conftest import now
@@ -64,7 +65,8 @@ def test_a_tenant_admin_without_a_tenant_sees_no_keys(key_a, key_b):
         ("active", {"fresh", "forever"}),
         ("expiring", {"soon"}),
         ("expired", {"gone"}),
-        ("revoked", {"pulled", "switched off"}),
+        ("revoked", {"pulled"}),
+        ("deactivated", {"switched off"}),
     ],
 )
 def test_the_status_filter_works_in_the_database(tenant_admin_a, tenant_a, status, expected):
@@ -156,3 +158,61 @@ def test_a_plain_user_and_anonymous_are_sent_to_sign_in(plain_user, client):
     for c in (plain_user.client(), client):
         response = c.get(LIST_URL)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_key_the_gateway_deactivated_is_not_called_revoked(tenant_admin_a, tenant_a):
+    key = ApiKeyFactory.create(tenant=tenant_a, name="switched off", is_active=False)
+    listed = tenant_admin_a.client().get(LIST_URL).content.decode()
+    assert "deactivated by the gateway" in listed
+    page = tenant_admin_a.client().get(reverse("admin:security_apikey_change", args=[key.pk]))
+    html = page.content.decode()
+    assert "deactivated by the gateway" in html and "Deactivated" in html
+    assert "Revoked at" not in html and "Revoked by" not in html
+    assert reverse("security:api_key_revoke", args=[key.pk]) not in html
+    edit = tenant_admin_a.client().get(reverse("security:api_key_edit", args=[key.pk]))
+    assert "is deactivated: a deactivated key cannot be changed" in edit.content.decode()
+
+
+def test_a_revoked_key_still_shows_when_and_by_whom(tenant_admin_a, tenant_a):
+    key = ApiKeyFactory.create(tenant=tenant_a, revoked=True)
+    html = tenant_admin_a.client().get(reverse("admin:security_apikey_change", args=[key.pk]))
+    assert "Revoked at" in html.content.decode() and "Revoked by" in html.content.decode()
+
+
+def test_a_whole_key_pasted_into_search_finds_it_by_prefix_only(tenant_admin_a, tenant_a):
+    material = generate_api_key()
+    ApiKeyFactory.create(tenant=tenant_a, name="Pasted", material=material)
+    ApiKeyFactory.create(tenant=tenant_a, name="Other")
+    client = tenant_admin_a.client()
+    response = client.get(LIST_URL, {"q": f" {material.plaintext} ", "status": "active"})
+    assert response.status_code == 302
+    assert material.plaintext not in response["Location"]
+    assert (
+        f"q={material.prefix}" in response["Location"] and "status=active" in response["Location"]
+    )
+    page = client.get(response["Location"])
+    assert names_on(page) == {"Pasted"}
+    assert f"Searched by the key&#x27;s prefix, {material.prefix}." in page.content.decode()
+    assert material.plaintext not in page.content.decode()
+
+
+def test_the_scope_filter_offers_scopes_outside_the_catalog_that_keys_hold(
+    tenant_admin_a, tenant_a, key_b
+):
+    ApiKeyFactory.create(tenant=tenant_a, name="legacy", scopes=["legacy:all", "tools:call"])
+    ApiKeyFactory.create(tenant=tenant_a, name="modern", scopes=["tools:call"])
+    ApiKeyFactory.create(tenant=key_b.tenant, name="theirs", scopes=["secret:other-tenant"])
+    client = tenant_admin_a.client()
+    html = client.get(LIST_URL).content.decode()
+    assert "legacy:all (not in the catalog)" in html
+    assert "secret:other-tenant" not in html  # another tenant's scopes are not offered
+    assert names_on(client.get(LIST_URL, {"scope": "legacy:all"})) == {"legacy"}
+    assert names_on(client.get(LIST_URL, {"scope": "tools:call"})) == {"legacy", "modern"}
+    assert names_on(client.get(LIST_URL, {"scope": "secret:other-tenant"})) == set()
+
+
+def test_every_demo_key_scope_is_in_the_catalog_so_the_filter_finds_it():
+    from backoffice.demo.catalog import KEY_SCOPES
+    from security.api_keys.scopes import SCOPE_VALUES
+
+    assert set(KEY_SCOPES) == SCOPE_VALUES
