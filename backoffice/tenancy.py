@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
+from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
 
 M = TypeVar("M", bound=models.Model)
@@ -64,12 +65,19 @@ def access(
 
 
 def record_out_of_scope_attempt(
-    manager: TenantScopedManager[M], actor: Actor | None, capability: Capability, pk: object
+    manager: TenantScopedManager[M],
+    actor: Actor | None,
+    capability: Capability,
+    pk: object,
+    *,
+    action: AuditAction | None = None,
+    resource_type: str = "",
 ) -> None:
     """Record a denied attempt when ``pk`` exists but lies outside ``actor``'s tenant.
 
     The person gets the same 404 either way; only the audit trail tells a probe of another
-    tenant's object from a mistyped id. Call it with an id already known to be well formed.
+    tenant's object from a mistyped id. ``action`` names what was attempted (default: a page
+    view). Call it with an id already known to be well formed.
     """
     if actor is None or not actor.can(capability):
         return  # the page itself refused them, and recorded it
@@ -80,13 +88,12 @@ def record_out_of_scope_attempt(
     if not found:
         return
     # Imported here: the audit trail's own model is built on this module's manager.
-    from backoffice.audit_actions import AuditAction
     from backoffice.staff_audit import record_denied
 
     record_denied(
         actor=actor,
-        action=AuditAction.STAFF_ACCESS,
-        resource_type=manager.model._meta.label_lower,
+        action=action or AuditAction.STAFF_ACCESS,
+        resource_type=resource_type or manager.model._meta.label_lower,
         resource_id=pk,
         tenant_id=found[0],
         details={"refused": "the object belongs to a tenant outside the actor's scope"},

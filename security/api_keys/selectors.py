@@ -24,7 +24,7 @@ from django.http import Http404
 from audit.models import AuditLog, AuditOutcome
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied
+from backoffice.tenancy import record_out_of_scope_attempt
 from security.api_key_secrets import KEY_ID_LENGTH, PRODUCT_PREFIX
 from security.api_keys import scopes as scope_catalog
 from security.models import ApiKey, GatewayUser
@@ -196,19 +196,15 @@ def find_api_key(actor: Actor, prefix_or_id: str) -> ApiKey | None:
 
 
 def record_probe(actor: Actor, key_id: uuid.UUID, attempt: AuditAction) -> None:
-    """Record an attempt on a key that exists but lies outside the actor's scope."""
-    # Unscoped on purpose: only to tell a probe of another tenant's key from a mistyped id. Nothing
-    # of that key reaches the actor, who gets the same 404 either way.
-    tenant_id = ApiKey.unscoped.filter(pk=key_id).values_list("tenant_id", flat=True).first()
-    if tenant_id is not None:
-        record_denied(
-            actor=actor,
-            action=attempt,
-            resource_type="api_key",
-            resource_id=key_id,
-            tenant_id=tenant_id,
-            details={"refused": "the key belongs to a tenant outside the actor's scope"},
-        )
+    """Record ``attempt`` on a key that exists but lies outside the actor's scope."""
+    record_out_of_scope_attempt(
+        ApiKey.objects,
+        actor,
+        Capability.MANAGE_API_KEYS,
+        key_id,
+        action=attempt,
+        resource_type="api_key",
+    )
 
 
 def as_key_id(value: object) -> uuid.UUID | None:
