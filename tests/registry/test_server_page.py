@@ -12,6 +12,7 @@ from registry.factories import (
     McpToolFactory,
     ServerHealthCheckFactory,
 )
+from tests.monitoring.conftest import assert_labels_inside
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,13 @@ def test_nothing_on_the_page_is_editable(admin, server):
     html = admin.client().get(_url(server)).content.decode()
     assert 'name="_save"' not in html
     assert admin.client().post(_url(server), {"name": "renamed"}).status_code == 403
+
+
+def test_a_slow_check_tops_the_chart_with_a_label_that_is_not_cut(admin, server):
+    ServerHealthCheckFactory.create(server=server, response_time_ms=15454)
+    html = admin.client().get(_url(server)).content.decode()
+    start = html.index('<svg class="chart"')
+    chart = html[start : html.index("</svg>", start)]
+    assert 'text-anchor="end">15.5 s</text>' in chart
+    assert ">5454 ms<" not in chart and ">15454 ms<" not in chart
+    assert_labels_inside(html)
