@@ -161,7 +161,10 @@ def server_health(request: HttpRequest) -> HttpResponse:
         total_stale=sum(row.stale_check_count for row in rows),
         count_chart=charts.bar_chart("Active servers per health status", bars),
         stale_chart=charts.bar_chart("Health check older than 5 minutes or missing", stale_bars),
-        registry_url=_admin_link("admin:registry_mcpserver_changelist"),
+        # An auditor may read analytics but not the registry: no link they would be refused at.
+        registry_url=_admin_link("admin:registry_mcpserver_changelist")
+        if _actor(request).can(Capability.VIEW_REGISTRY)
+        else None,
     )
     return TemplateResponse(request, "monitoring/server_health.html", context)
 
@@ -278,6 +281,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
         sort=sort,
         columns=_sort_links(hours, sort),
+        links_to_registry=_actor(request).can(Capability.VIEW_REGISTRY),
         p95_chart=p95_chart,
         error_chart=error_chart,
         slow_ms=selectors.SLOW_P95_MS,
