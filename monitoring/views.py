@@ -503,19 +503,41 @@ def database_size(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "monitoring/database_size.html", context)
 
 
+INDEX_COLUMNS = (("name", "Index"), ("table", "Table"), ("scans", "Scans"), ("size", "Size"))
+
+
+def _index_sort_links(sort: str, never_used_only: bool) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (again: reversed) and its current state."""
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    links = {}
+    for key, label in INDEX_COLUMNS:
+        # Scans and size sort largest first on the first click, names A to Z.
+        first = f"-{key}" if key in ("scans", "size") else key
+        target = (key if descending else f"-{key}") if key == current else first
+        query = f"sort={target}" + ("&never_used=1" if never_used_only else "")
+        state = ("descending" if descending else "ascending") if key == current else ""
+        links[key] = {"label": label, "url": f"?{query}", "sorted": state}
+    return links
+
+
 @staff_view(Capability.VIEW_MONITORING)
 def index_usage(request: HttpRequest) -> HttpResponse:
-    """Scans per index; an index never scanned costs writes for nothing and is flagged."""
+    """Scans per index; one never scanned that enforces no constraint costs writes for nothing."""
     never_used_only = request.GET.get("never_used") == "1"
-    indexes = selectors.index_usage(never_used_only=never_used_only)
-    all_indexes = indexes if not never_used_only else selectors.index_usage()
-    never_used = [i for i in all_indexes if i.never_used]
+    sort = request.GET.get("sort", selectors.DEFAULT_INDEX_SORT)
+    if sort.removeprefix("-") not in selectors.INDEX_SORTS:
+        sort = selectors.DEFAULT_INDEX_SORT
+    all_indexes = selectors.index_usage(sort=sort)
+    never_used = [i for i in all_indexes if i.unused_and_droppable]
     context = _context(
         request,
         "Index usage",
-        indexes=indexes,
+        indexes=never_used if never_used_only else all_indexes,
         never_used_only=never_used_only,
+        sort=sort,
+        columns=_index_sort_links(sort, never_used_only),
         index_count=len(all_indexes),
+        constraint_count=sum(1 for i in all_indexes if i.enforces),
         never_used_count=len(never_used),
         never_used_bytes=sum(i.index_bytes for i in never_used),
     )

@@ -87,4 +87,6 @@ def test_the_registry_link_is_only_offered_to_those_who_may_open_it(admin, audit
     assert admin.client().get("/admin/registry/mcpserver/").status_code == 200
     auditor_html = auditor.client().get(URL).content.decode()
     assert "/admin/registry/" not in auditor_html
-    assert auditor.client().get("/admin/registry/mcpserver/").status_code == 403  # where the link would lead
+    assert (
+        auditor.client().get("/admin/registry/mcpserver/").status_code == 403
+    )  # where the link would lead
