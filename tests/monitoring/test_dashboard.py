@@ -6,8 +6,11 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.factories import AuditLogFactory
+from monitoring import dashboard
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
 
@@ -129,3 +132,34 @@ def test_the_admin_index_links_to_the_pages_a_role_may_open(tenant_admin_a, audi
     auditor_html = auditor.client().get("/admin/").content.decode()
     assert 'href="/analytics/health/"' in auditor_html
     assert 'href="/monitoring/metrics/"' in auditor_html
+
+
+def _card(html: str, card_id: str) -> str:
+    return html.split(f'id="{card_id}"')[1].split('card-value">')[1].split("<")[0]
+
+
+def test_counts_stop_at_the_cap_and_say_so(admin, world, tenant_a, monkeypatch):
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
+    for n in range(3):
+        GatewayUserFactory.create(tenant=tenant_a, banned_permanent=True, email=f"b{n}@a.test")
+        AuditLogFactory.create(denied=True, action=f"user.denial_{n}")
+    html = _home(admin)
+    assert _card(html, "card-banned-users") == "2+"  # 4 banned
+    assert _card(html, "card-denied") == "2+"  # 4 denied this week
+    assert _card(html, "card-unhealthy-servers") == "2"  # exactly at the cap: no "+"
+    assert _card(html, "card-active-impersonations") == "1"
+
+
+def test_every_dashboard_count_reads_a_limited_subquery(admin, world):
+    with CaptureQueriesContext(connection) as queries:
+        _home(admin)
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 5
+    for sql in counts:
+        assert f"LIMIT {dashboard.COUNT_CAP + 1}" in sql, sql
+
+
+def test_a_capped_count_is_written_with_a_thousands_separator_and_a_plus():
+    assert str(dashboard.CappedCount(1000, more=True)) == "1,000+"
+    assert str(dashboard.CappedCount(999)) == "999"
+    assert not dashboard.CappedCount(0)
