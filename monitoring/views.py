@@ -106,7 +106,7 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
             charts.Bar(
                 row.health_status,
                 row.server_count,
-                f"{row.server_count}",
+                f"{row.server_count:,}",
                 HEALTH_TONES.get(row.health_status, "normal"),
             )
             for row in board.health_summary
@@ -139,7 +139,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
         charts.Bar(
             row.health_status,
             row.server_count,
-            str(row.server_count),
+            f"{row.server_count:,}",
             HEALTH_TONES.get(row.health_status, "normal"),
         )
         for row in rows
@@ -148,7 +148,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
         charts.Bar(
             row.health_status,
             row.stale_check_count,
-            f"{row.stale_check_count} of {row.server_count}",
+            f"{row.stale_check_count:,} of {row.server_count:,}",
             "warn" if row.stale_check_count else "good",
         )
         for row in rows

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audit.factories import AuditLogFactory
+from audit.factories import AuditLogFactory, RequestLogFactory
+from audit.models import RequestLog
 from monitoring import dashboard
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
+from tests.monitoring.conftest import as_number, function_rows, read_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +166,45 @@ def test_a_capped_count_is_written_with_a_thousands_separator_and_a_plus():
     assert str(dashboard.CappedCount(1000, more=True)) == "1,000+"
     assert str(dashboard.CappedCount(999)) == "999"
     assert not dashboard.CappedCount(0)
+
+
+def _usage_cells(html: str) -> dict[str, float | None]:
+    section = html.split('id="usage"')[1].split("</section>")[0]
+    return {column: as_number(value) for (_, column), value in read_cells(section).values.items()}
+
+
+def test_tenant_admins_usage_panel_shows_the_functions_numbers(tenant_admin_a, tenant_a, traffic):
+    ApiKeyFactory.create(tenant=tenant_a)
+    (expected,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 24)", [tenant_a.pk])
+    assert expected["total_requests"] == 10  # the fixture's tenant A traffic of the last day
+    shown = _usage_cells(_home(tenant_admin_a))
+    assert set(shown) == {
+        "total_requests",
+        "error_count",
+        "p95_duration_ms",
+        "active_api_keys",
+        "active_servers",
+    }
+    for column, value in shown.items():
+        wanted = expected[column]
+        assert value is not None and math.isclose(value, wanted), column
+    assert expected["error_count"] == 3 and expected["active_api_keys"] == 1
+
+
+def test_big_numbers_have_thousands_separators(tenant_admin_a, admin, tenant_a, traffic):
+    now = dt.datetime.now(dt.UTC)
+    RequestLog.unscoped.bulk_create(
+        RequestLogFactory.build_batch(1234, server=traffic.a_quiet, created_at=now)
+    )
+    (usage,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 24)", [tenant_a.pk])
+    total = f"{usage['total_requests']:,}"
+    assert total == "1,244"
+    home = _home(tenant_admin_a)
+    assert f'card-value">{total}</span>' in home
+    assert f'data-value="{usage["total_requests"]}">{total}</td>' in home
+    usage_page = tenant_admin_a.client().get(f"/analytics/usage/{tenant_a.pk}/").content.decode()
+    assert f'card-value">{total}</span>' in usage_page
+    assert f'<td class="num">{total}</td>' in usage_page
+    performance = admin.client().get("/analytics/performance/", {"hours": 1}).content.decode()
+    assert 'class="num">1,237</td>' in performance  # a_quiet: 3 + 1,234 requests
+    assert ">1237<" not in performance

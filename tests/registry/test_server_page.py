@@ -49,7 +49,7 @@ def test_page_shows_the_health_chart_tools_and_resources(tenant_admin_a, server)
     assert html.count('<circle class="status-') == 3
     assert 'class="status-unhealthy"' in html and "Connection refused" in html
     tool = html[html.index('data-tool="search_docs"') :].split("</tr>")[0]
-    assert ">1200<" in tool and ">12<" in tool and "84.5 ms" in tool
+    assert ">1,200<" in tool and ">12<" in tool and "84.5 ms" in tool
     assert html.index('data-tool="search_docs"') < html.index('data-tool="rarely_used"')
     assert 'data-resource="docs://handbook"' in html and ">77<" in html
 
