@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditLog, AuditOutcome
@@ -61,12 +61,14 @@ class Dashboard:
     unhealthy_servers: list[McpServer] | None = None
     health_summary: list[selectors.HealthStatusRow] = field(default_factory=list)
     counts: dict[str, CappedCount] = field(default_factory=dict)
+    # Whether people in the panels link to their moderation page (support staff and admins).
+    links_to_users: bool = False
 
 
 def dashboard_for(actor: Actor) -> Dashboard:
     """The dashboard panels ``actor``'s role calls for (an admin gets every panel)."""
     now = timezone.now()
-    board = Dashboard()
+    board = Dashboard(links_to_users=actor.can(Capability.MODERATE_USERS))
     if actor.can(Capability.MODERATE_USERS):
         # Uses index: idx_users_banned
         banned = GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS).filter(
@@ -80,8 +82,16 @@ def dashboard_for(actor: Actor) -> Dashboard:
             actor, Capability.REVIEW_IMPERSONATIONS
         ).filter(impersonated_by__isnull=False, expires_at__gt=now)
         board.counts["active_impersonations"] = capped_count(impersonations)
+        # The impersonator's email in the same query: ``impersonated_by`` holds only a user id.
+        impersonator_email = (
+            GatewayUser.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+            .filter(pk=OuterRef("impersonated_by"))
+            .values("email")[:1]
+        )
         board.active_impersonations = list(
-            impersonations.select_related("user").order_by("-created_at")[:PANEL_SIZE]
+            impersonations.select_related("user")
+            .annotate(impersonator_email=Subquery(impersonator_email))
+            .order_by("-created_at")[:PANEL_SIZE]
         )
     if actor.can(Capability.MANAGE_API_KEYS):
         # Uses index: idx_api_keys_expiration

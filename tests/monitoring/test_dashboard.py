@@ -15,6 +15,7 @@ from audit.models import RequestLog
 from monitoring import dashboard
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
+from security.models import GatewayUser
 from tests.monitoring.conftest import as_number, function_rows, read_cells
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +209,36 @@ def test_big_numbers_have_thousands_separators(tenant_admin_a, admin, tenant_a, 
     performance = admin.client().get("/analytics/performance/", {"hours": 1}).content.decode()
     assert 'class="num">1,237</td>' in performance  # a_quiet: 3 + 1,234 requests
     assert ">1237<" not in performance
+
+
+def test_impersonations_name_the_impersonator_by_email_and_link_both_people(support, world):
+    session = world["impersonated"]
+    impersonator = GatewayUser.unscoped.get(pk=session.impersonated_by)
+    client = support.client()
+    html = client.get("/").content.decode()
+    row = html.split(f'data-session="{session.pk}"')[1].split("</tr>")[0]
+    by_cell = row.split("<td>")[2].split("</td>")[0]
+    assert re.sub(r"<[^>]+>", "", by_cell) == impersonator.email  # not the raw Better-Auth id
+    for user_id in (session.user_id, session.impersonated_by):
+        link = f"/admin/security/gatewayuser/{user_id}/change/"
+        assert f'href="{link}"' in row
+        assert client.get(link).status_code == 200
+
+
+def test_banned_users_link_to_their_moderation_page(support, world):
+    html = _home(support)
+    row = html.split(f'data-user="{world["banned"].pk}"')[1].split("</tr>")[0]
+    assert (
+        f'<a href="/admin/security/gatewayuser/{world["banned"].pk}/change/">bad@a.test</a>' in row
+    )
+
+
+def test_impersonators_cost_no_query_each(support, world, tenant_a):
+    with CaptureQueriesContext(connection) as one:
+        _home(support)
+    for n in range(3):
+        ImpersonationSessionFactory.create(user__tenant=tenant_a, user__email=f"imp{n}@a.test")
+    with CaptureQueriesContext(connection) as four:
+        html = _home(support)
+    assert html.count("data-session=") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
