@@ -24,6 +24,8 @@ DEFAULT_WINDOW_HOURS = 24
 # A server is highlighted as slow or failing past these thresholds.
 SLOW_P95_MS = 1000.0
 FAILING_ERROR_RATE = 0.05
+# The schema the gateway's tables live in, the only one the monitoring views read.
+GATEWAY_SCHEMA = "public"
 
 SERVER_HEALTH_SUMMARY_SQL = """
 SELECT health_status, server_count, avg_response_time_ms, avg_success_rate, stale_check_count
@@ -220,9 +222,48 @@ def tenant_usage_by_window(tenant: Tenant, hours: int) -> list[TenantUsage]:
 # --- Monitoring views -----------------------------------------------------------------------
 
 
-def database_sizes() -> list[DatabaseSizeSummary]:
+# ``database_size_summary`` writes greatest(reltuples, 0): a table never analysed (reltuples -1
+# since PostgreSQL 14) reads as 0 rows there. The catalog still tells the two apart.
+ROW_ESTIMATES_SQL = """
+SELECT c.relname::text AS table_name, c.reltuples
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+"""
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """A row of ``database_size_summary``; ``estimated_rows`` is None before the first ANALYZE."""
+
+    table_name: str
+    estimated_rows: int | None
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+    toast_bytes: int
+    total_size: str
+
+
+def database_sizes() -> list[TableSize]:
     """Tables of the gateway's schema, largest first (``database_size_summary``)."""
-    return list(DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name"))
+    unknown = {
+        row["table_name"]
+        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA])
+        if row["reltuples"] < 0
+    }
+    return [
+        TableSize(
+            table_name=t.table_name,
+            estimated_rows=None if t.table_name in unknown else t.estimated_rows,
+            total_bytes=t.total_bytes,
+            table_bytes=t.table_bytes,
+            index_bytes=t.index_bytes,
+            toast_bytes=t.toast_bytes,
+            total_size=t.total_size,
+        )
+        for t in DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name")
+    ]
 
 
 # The indexes that enforce a rule (primary key, unique, exclusion): never scanned or not, they
@@ -240,7 +281,6 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')
 WHERE n.nspname = %s AND (i.indisprimary OR i.indisunique OR con.oid IS NOT NULL)
 """
-GATEWAY_SCHEMA = "public"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from django.db import connection
@@ -22,6 +23,27 @@ def test_database_size_lists_every_table_of_the_view(support):
         assert f'<tr data-table="{row["table_name"]}">' in html
     assert "mcp_servers" in html and "request_logs" in html
     assert '<svg class="chart"' in html
+
+
+def _row_estimate(html: str, table: str) -> str:
+    row = html.split(f'<tr data-table="{table}">')[1].split("</tr>")[0]
+    cell = row.split('data-column="estimated_rows">')[1].split("</td>")[0]
+    return re.sub(r"<[^>]+>", "", cell)
+
+
+def test_a_table_never_analysed_has_no_row_estimate_rather_than_zero(support):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE public.zz_never_analysed (id int)")
+        cursor.execute("CREATE TABLE public.zz_analysed (id int)")
+        cursor.execute("INSERT INTO public.zz_analysed SELECT generate_series(1, 1500)")
+        cursor.execute("ANALYZE public.zz_analysed")
+    (view_row,) = function_rows(
+        "SELECT estimated_rows FROM database_size_summary WHERE table_name = 'zz_never_analysed'"
+    )
+    assert view_row["estimated_rows"] == 0  # what the view says, and why the page asks pg_class
+    html = support.client().get(PAGES[0]).content.decode()
+    assert _row_estimate(html, "zz_never_analysed") == "not yet analysed"
+    assert _row_estimate(html, "zz_analysed") == "1,500"
 
 
 @pytest.fixture
