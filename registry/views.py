@@ -34,10 +34,6 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
     actor = request.actor  # type: ignore[attr-defined]
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
-    if server.is_active == active:
-        # Nothing to confirm: a stale link or a second tab must not offer a change that is none.
-        messages.info(request, f"{server.name} is already {'active' if active else 'inactive'}.")
-        return redirect("admin:registry_mcpserver_change", server.pk)
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
