@@ -20,6 +20,8 @@ VALUE_WIDTH = 110
 BAR_HEIGHT = 18
 ROW_GAP = 8
 TOP = 8
+# 12px labels: about 0.6em per character, enough to keep a right-aligned label inside the SVG.
+LABEL_CHAR_WIDTH = 7.2
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,28 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _shorten(text: str, limit: int = 30) -> str:
+def _shorten(text: str, limit: int = int((LABEL_WIDTH - 8) // LABEL_CHAR_WIDTH)) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_width(text: str) -> float:
+    """The width a chart label of ``text`` takes, estimated generously (no font metrics here)."""
+    return len(text) * LABEL_CHAR_WIDTH
+
+
+def compact_duration(ms: float) -> str:
+    """A duration as an axis reads it: ``850 ms``, ``15.5 s``, ``2.5 min``, ``1.2 h``."""
+    if round(ms) < 1000:
+        return f"{ms:.0f} ms"
+    if round(ms / 1000, 1) < 60:
+        return f"{ms / 1000:.1f} s"
+    if round(ms / 60_000, 1) < 60:
+        return f"{ms / 60_000:.1f} min"
+    return f"{ms / 3_600_000:,.1f} h"
+
+
+def _axis_value(value: float, unit: str) -> str:
+    return compact_duration(value) if unit == "ms" else f"{value:,.0f} {unit}"
 
 
 def bar_chart(title: str, bars: Sequence[Bar]) -> SafeString:
@@ -193,9 +215,12 @@ def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms"
     if not points:
         return _empty(title, "No health check recorded yet.")
     ordered = sorted(points, key=lambda point: point.at)
-    left, right, top, plot_height, strip_height = 60, 16, 12, 160, 14
-    plot_width = WIDTH - left - right
     largest = max((p.value for p in ordered if p.value is not None), default=0) or 1
+    top_label = _axis_value(largest, unit)
+    # The y-axis labels sit right-aligned left of the plot: leave them room, however long.
+    left = max(60, int(text_width(top_label)) + 12)
+    right, top, plot_height, strip_height = 16, 12, 160, 14
+    plot_width = WIDTH - left - right
     step = plot_width / max(len(ordered) - 1, 1)
     baseline = top + plot_height
 
@@ -218,7 +243,7 @@ def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms"
                 _n(y_of(p.value)),
                 p.at.strftime("%Y-%m-%d %H:%M"),
                 p.status,
-                "no response" if p.value is None else f"{p.value:.0f} {unit}",
+                "no response" if p.value is None else f"{p.value:,.0f} {unit}",
             )
             for i, p in enumerate(ordered)
         ),
@@ -246,7 +271,7 @@ def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms"
         b=baseline,
         lt=left - 6,
         ty=top + 10,
-        top_value=f"{largest:.0f} {unit}",
+        top_value=top_label,
         dy=strip_y + strip_height + 16,
         first=ordered[0].at.strftime("%Y-%m-%d %H:%M"),
         last=ordered[-1].at.strftime("%Y-%m-%d %H:%M"),

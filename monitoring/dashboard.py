@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditLog, AuditOutcome
@@ -21,6 +22,30 @@ from tenants.models import Tenant
 PANEL_SIZE = 10
 KEYS_EXPIRING_WITHIN = dt.timedelta(days=7)
 DENIED_ACTIONS_WITHIN = dt.timedelta(days=7)
+# A dashboard count stops here: past it the exact number tells nobody more, and counting every
+# denied action of a week on audit_logs grows with the table on every home page load.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """A count that stopped at the cap: ``1,000+`` when more rows matched than were counted."""
+
+    value: int
+    more: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.value:,}+" if self.more else f"{self.value:,}"
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
+    """Count at most ``cap`` + 1 rows, through a LIMITed subquery, never the whole match."""
+    cap = COUNT_CAP if cap is None else cap
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    return CappedCount(min(counted, cap), more=counted > cap)
 
 
 @dataclass
@@ -35,28 +60,38 @@ class Dashboard:
     denied_actions: list[AuditLog] | None = None
     unhealthy_servers: list[McpServer] | None = None
     health_summary: list[selectors.HealthStatusRow] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, CappedCount] = field(default_factory=dict)
+    # Whether people in the panels link to their moderation page (support staff and admins).
+    links_to_users: bool = False
 
 
 def dashboard_for(actor: Actor) -> Dashboard:
     """The dashboard panels ``actor``'s role calls for (an admin gets every panel)."""
     now = timezone.now()
-    board = Dashboard()
+    board = Dashboard(links_to_users=actor.can(Capability.MODERATE_USERS))
     if actor.can(Capability.MODERATE_USERS):
         # Uses index: idx_users_banned
         banned = GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS).filter(
             ban_in_force(now)
         )
-        board.counts["banned_users"] = banned.count()
+        board.counts["banned_users"] = capped_count(banned)
         board.banned_users = list(banned.order_by("-updated_at")[:PANEL_SIZE])
     if actor.can(Capability.REVIEW_IMPERSONATIONS):
         # Uses index: idx_sessions_impersonated_by
         impersonations = GatewaySession.objects.visible_to(
             actor, Capability.REVIEW_IMPERSONATIONS
         ).filter(impersonated_by__isnull=False, expires_at__gt=now)
-        board.counts["active_impersonations"] = impersonations.count()
+        board.counts["active_impersonations"] = capped_count(impersonations)
+        # The impersonator's email in the same query: ``impersonated_by`` holds only a user id.
+        impersonator_email = (
+            GatewayUser.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+            .filter(pk=OuterRef("impersonated_by"))
+            .values("email")[:1]
+        )
         board.active_impersonations = list(
-            impersonations.select_related("user").order_by("-created_at")[:PANEL_SIZE]
+            impersonations.select_related("user")
+            .annotate(impersonator_email=Subquery(impersonator_email))
+            .order_by("-created_at")[:PANEL_SIZE]
         )
     if actor.can(Capability.MANAGE_API_KEYS):
         # Uses index: idx_api_keys_expiration
@@ -66,7 +101,7 @@ def dashboard_for(actor: Actor) -> Dashboard:
             expires_at__gt=now,
             expires_at__lte=now + KEYS_EXPIRING_WITHIN,
         )
-        board.counts["keys_expiring_soon"] = expiring.count()
+        board.counts["keys_expiring_soon"] = capped_count(expiring)
         board.keys_expiring_soon = list(
             expiring.select_related("tenant").order_by("expires_at")[:PANEL_SIZE]
         )
@@ -82,14 +117,14 @@ def dashboard_for(actor: Actor) -> Dashboard:
         denied = AuditLog.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).filter(
             outcome=AuditOutcome.DENIED, created_at__gte=now - DENIED_ACTIONS_WITHIN
         )
-        board.counts["denied_actions"] = denied.count()
+        board.counts["denied_actions"] = capped_count(denied)
         board.denied_actions = list(denied.order_by("-id")[:PANEL_SIZE])
     if actor.can(Capability.VIEW_REGISTRY):
         # Uses index: idx_mcp_servers_tenant_status
         unhealthy = McpServer.objects.visible_to(actor, Capability.VIEW_REGISTRY).filter(
             is_active=True, health_status=ServerHealth.UNHEALTHY
         )
-        board.counts["unhealthy_servers"] = unhealthy.count()
+        board.counts["unhealthy_servers"] = capped_count(unhealthy)
         board.unhealthy_servers = list(
             unhealthy.select_related("tenant").order_by("-consecutive_failures", "name")[
                 :PANEL_SIZE

@@ -24,6 +24,8 @@ DEFAULT_WINDOW_HOURS = 24
 # A server is highlighted as slow or failing past these thresholds.
 SLOW_P95_MS = 1000.0
 FAILING_ERROR_RATE = 0.05
+# The schema the gateway's tables live in, the only one the monitoring views read.
+GATEWAY_SCHEMA = "public"
 
 SERVER_HEALTH_SUMMARY_SQL = """
 SELECT health_status, server_count, avg_response_time_ms, avg_success_rate, stale_check_count
@@ -220,17 +222,127 @@ def tenant_usage_by_window(tenant: Tenant, hours: int) -> list[TenantUsage]:
 # --- Monitoring views -----------------------------------------------------------------------
 
 
-def database_sizes() -> list[DatabaseSizeSummary]:
+# ``database_size_summary`` writes greatest(reltuples, 0): a table never analysed (reltuples -1
+# since PostgreSQL 14) reads as 0 rows there. The catalog still tells the two apart.
+ROW_ESTIMATES_SQL = """
+SELECT c.relname::text AS table_name, c.reltuples
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+"""
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """A row of ``database_size_summary``; ``estimated_rows`` is None before the first ANALYZE."""
+
+    table_name: str
+    estimated_rows: int | None
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+    toast_bytes: int
+    total_size: str
+
+
+def database_sizes() -> list[TableSize]:
     """Tables of the gateway's schema, largest first (``database_size_summary``)."""
-    return list(DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name"))
+    unknown = {
+        row["table_name"]
+        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA])
+        if row["reltuples"] < 0
+    }
+    return [
+        TableSize(
+            table_name=t.table_name,
+            estimated_rows=None if t.table_name in unknown else t.estimated_rows,
+            total_bytes=t.total_bytes,
+            table_bytes=t.table_bytes,
+            index_bytes=t.index_bytes,
+            toast_bytes=t.toast_bytes,
+            total_size=t.total_size,
+        )
+        for t in DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name")
+    ]
 
 
-def index_usage(never_used_only: bool = False) -> list[IndexUsageSummary]:
-    """Indexes of the gateway's schema with their scans (``index_usage_summary``)."""
-    indexes = IndexUsageSummary.objects.order_by("table_name", "index_name")
+# The indexes that enforce a rule (primary key, unique, exclusion): never scanned or not, they
+# cannot be dropped. ``index_usage_summary`` does not say which they are, so ask the catalog by
+# name (index names are unique within a schema, and the view reads only ``public``). A foreign
+# key's ``conindid`` names the referenced table's index, hence the ``contype`` filter.
+CONSTRAINT_INDEXES_SQL = """
+SELECT c.relname::text AS index_name,
+       CASE WHEN i.indisprimary THEN 'primary key'
+            WHEN con.contype = 'x' THEN 'exclusion'
+            ELSE 'unique' END AS enforces
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')
+WHERE n.nspname = %s AND (i.indisprimary OR i.indisunique OR con.oid IS NOT NULL)
+"""
+
+
+@dataclass(frozen=True)
+class IndexUsage:
+    """A row of ``index_usage_summary``, with the constraint the index enforces, if any."""
+
+    index_name: str
+    table_name: str
+    index_scans: int
+    tuples_read: int
+    tuples_fetched: int
+    index_bytes: int
+    index_size: str
+    never_used: bool
+    enforces: str | None  # "primary key", "unique" or "exclusion"
+
+    @property
+    def unused_and_droppable(self) -> bool:
+        """Never scanned and enforcing nothing: an index that costs writes for no reads."""
+        return self.never_used and self.enforces is None
+
+
+INDEX_SORTS = {
+    "table": lambda i: (i.table_name, i.index_name),
+    "name": lambda i: i.index_name,
+    "scans": lambda i: (i.index_scans, i.index_name),
+    "size": lambda i: (i.index_bytes, i.index_name),
+}
+DEFAULT_INDEX_SORT = "table"
+
+
+def index_usage(never_used_only: bool = False, sort: str = DEFAULT_INDEX_SORT) -> list[IndexUsage]:
+    """Indexes of the gateway's schema with their scans (``index_usage_summary``).
+
+    ``never_used_only`` keeps the indexes that could be dropped: never scanned and enforcing no
+    constraint. ``sort`` is a key of ``INDEX_SORTS``, ``-`` first for descending.
+    """
+    key = INDEX_SORTS.get(sort.removeprefix("-"))
+    if key is None:
+        raise ValueError(f"Unsupported sort key: {sort!r}.")
+    enforced = {
+        row["index_name"]: row["enforces"]
+        for row in _fetch(CONSTRAINT_INDEXES_SQL, [GATEWAY_SCHEMA])
+    }
+    indexes = [
+        IndexUsage(
+            index_name=i.index_name,
+            table_name=i.table_name,
+            index_scans=i.index_scans,
+            tuples_read=i.tuples_read,
+            tuples_fetched=i.tuples_fetched,
+            index_bytes=i.index_bytes,
+            index_size=i.index_size,
+            never_used=i.never_used,
+            enforces=enforced.get(i.index_name),
+        )
+        for i in IndexUsageSummary.objects.all()
+    ]
     if never_used_only:
-        indexes = indexes.filter(never_used=True)
-    return list(indexes)
+        indexes = [i for i in indexes if i.unused_and_droppable]
+    indexes.sort(key=key, reverse=sort.startswith("-"))
+    return indexes
 
 
 def performance_metrics() -> list[PerformanceMetric]:

@@ -106,7 +106,7 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
             charts.Bar(
                 row.health_status,
                 row.server_count,
-                f"{row.server_count}",
+                f"{row.server_count:,}",
                 HEALTH_TONES.get(row.health_status, "normal"),
             )
             for row in board.health_summary
@@ -139,7 +139,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
         charts.Bar(
             row.health_status,
             row.server_count,
-            str(row.server_count),
+            f"{row.server_count:,}",
             HEALTH_TONES.get(row.health_status, "normal"),
         )
         for row in rows
@@ -148,7 +148,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
         charts.Bar(
             row.health_status,
             row.stale_check_count,
-            f"{row.stale_check_count} of {row.server_count}",
+            f"{row.stale_check_count:,} of {row.server_count:,}",
             "warn" if row.stale_check_count else "good",
         )
         for row in rows
@@ -161,7 +161,10 @@ def server_health(request: HttpRequest) -> HttpResponse:
         total_stale=sum(row.stale_check_count for row in rows),
         count_chart=charts.bar_chart("Active servers per health status", bars),
         stale_chart=charts.bar_chart("Health check older than 5 minutes or missing", stale_bars),
-        registry_url=_admin_link("admin:registry_mcpserver_changelist"),
+        # An auditor may read analytics but not the registry: no link they would be refused at.
+        registry_url=_admin_link("admin:registry_mcpserver_changelist")
+        if _actor(request).can(Capability.VIEW_REGISTRY)
+        else None,
     )
     return TemplateResponse(request, "monitoring/server_health.html", context)
 
@@ -278,6 +281,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
         sort=sort,
         columns=_sort_links(hours, sort),
+        links_to_registry=_actor(request).can(Capability.VIEW_REGISTRY),
         p95_chart=p95_chart,
         error_chart=error_chart,
         slow_ms=selectors.SLOW_P95_MS,
@@ -499,19 +503,41 @@ def database_size(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "monitoring/database_size.html", context)
 
 
+INDEX_COLUMNS = (("name", "Index"), ("table", "Table"), ("scans", "Scans"), ("size", "Size"))
+
+
+def _index_sort_links(sort: str, never_used_only: bool) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (again: reversed) and its current state."""
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    links = {}
+    for key, label in INDEX_COLUMNS:
+        # Scans and size sort largest first on the first click, names A to Z.
+        first = f"-{key}" if key in ("scans", "size") else key
+        target = (key if descending else f"-{key}") if key == current else first
+        query = f"sort={target}" + ("&never_used=1" if never_used_only else "")
+        state = ("descending" if descending else "ascending") if key == current else ""
+        links[key] = {"label": label, "url": f"?{query}", "sorted": state}
+    return links
+
+
 @staff_view(Capability.VIEW_MONITORING)
 def index_usage(request: HttpRequest) -> HttpResponse:
-    """Scans per index; an index never scanned costs writes for nothing and is flagged."""
+    """Scans per index; one never scanned that enforces no constraint costs writes for nothing."""
     never_used_only = request.GET.get("never_used") == "1"
-    indexes = selectors.index_usage(never_used_only=never_used_only)
-    all_indexes = indexes if not never_used_only else selectors.index_usage()
-    never_used = [i for i in all_indexes if i.never_used]
+    sort = request.GET.get("sort", selectors.DEFAULT_INDEX_SORT)
+    if sort.removeprefix("-") not in selectors.INDEX_SORTS:
+        sort = selectors.DEFAULT_INDEX_SORT
+    all_indexes = selectors.index_usage(sort=sort)
+    never_used = [i for i in all_indexes if i.unused_and_droppable]
     context = _context(
         request,
         "Index usage",
-        indexes=indexes,
+        indexes=never_used if never_used_only else all_indexes,
         never_used_only=never_used_only,
+        sort=sort,
+        columns=_index_sort_links(sort, never_used_only),
         index_count=len(all_indexes),
+        constraint_count=sum(1 for i in all_indexes if i.enforces),
         never_used_count=len(never_used),
         never_used_bytes=sum(i.index_bytes for i in never_used),
     )

@@ -13,10 +13,11 @@ from tenants.models import Tenant
 
 
 class TransportType(models.TextChoices):
-    STDIO = "stdio"
-    SSE = "sse"
-    STREAMABLE_HTTP = "streamable_http", "streamable HTTP"
-    WEBSOCKET = "websocket"
+    # Labels as the MCP specification writes them (not Django's "Sse" and "Websocket").
+    STDIO = "stdio", "stdio"
+    SSE = "sse", "SSE"
+    STREAMABLE_HTTP = "streamable_http", "Streamable HTTP"
+    WEBSOCKET = "websocket", "WebSocket"
 
 
 class ServerHealth(models.TextChoices):

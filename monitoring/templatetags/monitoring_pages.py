@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -34,3 +35,21 @@ def ms(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.1f} ms"
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """A count with thousands separators (``10,121``), like the charts; an em dash when none.
+
+    Anything that is not a number (a capped count such as ``1,000+``) is shown as it writes
+    itself.
+    """
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float | Decimal):
+        return f"{value:,.0f}"
+    return str(value)

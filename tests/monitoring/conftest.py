@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from django.db import connection
 
 from audit.factories import RequestLogFactory
+from monitoring import charts
 from registry.factories import McpServerFactory
 from registry.models import McpServer
 
@@ -58,6 +60,29 @@ def as_number(text: str) -> float | None:
 def read_csv(response) -> list[dict[str, str]]:
     content = b"".join(response.streaming_content) if response.streaming else response.content
     return list(csv.DictReader(io.StringIO(content.decode())))
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart_labels(html: str) -> list[tuple[str, float, str, float]]:
+    """(text, x, anchor, viewBox width) of every text of the chart in ``html``."""
+    start = html.index('<svg class="chart"')
+    end = html.index("</svg>", start) + len("</svg>")
+    svg = ET.fromstring(html[start:end])  # noqa: S314 (our own chart, rendered by the test)
+    width = float(svg.attrib["viewBox"].split()[2])
+    return [
+        (text.text or "", float(text.attrib["x"]), text.attrib.get("text-anchor", "start"), width)
+        for text in svg.iter(f"{SVG}text")
+    ]
+
+
+def assert_labels_inside(html: str) -> None:
+    """Every label of the chart in ``html`` lies inside its viewBox (by its estimated width)."""
+    for text, x, anchor, width in chart_labels(html):
+        extent = charts.text_width(text)
+        left, right = (x - extent, x) if anchor == "end" else (x, x + extent)
+        assert left >= 0 and right <= width, f"{text!r} runs out of the chart ({left}..{right})"
 
 
 @dataclass

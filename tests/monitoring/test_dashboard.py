@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from audit.factories import AuditLogFactory
+from audit.factories import AuditLogFactory, RequestLogFactory
+from audit.models import RequestLog
+from monitoring import dashboard
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
+from security.models import GatewayUser
+from tests.monitoring.conftest import as_number, function_rows, read_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +136,109 @@ def test_the_admin_index_links_to_the_pages_a_role_may_open(tenant_admin_a, audi
     auditor_html = auditor.client().get("/admin/").content.decode()
     assert 'href="/analytics/health/"' in auditor_html
     assert 'href="/monitoring/metrics/"' in auditor_html
+
+
+def _card(html: str, card_id: str) -> str:
+    return html.split(f'id="{card_id}"')[1].split('card-value">')[1].split("<")[0]
+
+
+def test_counts_stop_at_the_cap_and_say_so(admin, world, tenant_a, monkeypatch):
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
+    for n in range(3):
+        GatewayUserFactory.create(tenant=tenant_a, banned_permanent=True, email=f"b{n}@a.test")
+        AuditLogFactory.create(denied=True, action=f"user.denial_{n}")
+    html = _home(admin)
+    assert _card(html, "card-banned-users") == "2+"  # 4 banned
+    assert _card(html, "card-denied") == "2+"  # 4 denied this week
+    assert _card(html, "card-unhealthy-servers") == "2"  # exactly at the cap: no "+"
+    assert _card(html, "card-active-impersonations") == "1"
+
+
+def test_every_dashboard_count_reads_a_limited_subquery(admin, world):
+    with CaptureQueriesContext(connection) as queries:
+        _home(admin)
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 5
+    for sql in counts:
+        assert f"LIMIT {dashboard.COUNT_CAP + 1}" in sql, sql
+
+
+def test_a_capped_count_is_written_with_a_thousands_separator_and_a_plus():
+    assert str(dashboard.CappedCount(1000, more=True)) == "1,000+"
+    assert str(dashboard.CappedCount(999)) == "999"
+    assert not dashboard.CappedCount(0)
+
+
+def _usage_cells(html: str) -> dict[str, float | None]:
+    section = html.split('id="usage"')[1].split("</section>")[0]
+    return {column: as_number(value) for (_, column), value in read_cells(section).values.items()}
+
+
+def test_tenant_admins_usage_panel_shows_the_functions_numbers(tenant_admin_a, tenant_a, traffic):
+    ApiKeyFactory.create(tenant=tenant_a)
+    (expected,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 24)", [tenant_a.pk])
+    assert expected["total_requests"] == 10  # the fixture's tenant A traffic of the last day
+    shown = _usage_cells(_home(tenant_admin_a))
+    assert set(shown) == {
+        "total_requests",
+        "error_count",
+        "p95_duration_ms",
+        "active_api_keys",
+        "active_servers",
+    }
+    for column, value in shown.items():
+        wanted = expected[column]
+        assert value is not None and math.isclose(value, wanted), column
+    assert expected["error_count"] == 3 and expected["active_api_keys"] == 1
+
+
+def test_big_numbers_have_thousands_separators(tenant_admin_a, admin, tenant_a, traffic):
+    now = dt.datetime.now(dt.UTC)
+    RequestLog.unscoped.bulk_create(
+        RequestLogFactory.build_batch(1234, server=traffic.a_quiet, created_at=now)
+    )
+    (usage,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 24)", [tenant_a.pk])
+    total = f"{usage['total_requests']:,}"
+    assert total == "1,244"
+    home = _home(tenant_admin_a)
+    assert f'card-value">{total}</span>' in home
+    assert f'data-value="{usage["total_requests"]}">{total}</td>' in home
+    usage_page = tenant_admin_a.client().get(f"/analytics/usage/{tenant_a.pk}/").content.decode()
+    assert f'card-value">{total}</span>' in usage_page
+    assert f'<td class="num">{total}</td>' in usage_page
+    performance = admin.client().get("/analytics/performance/", {"hours": 1}).content.decode()
+    assert 'class="num">1,237</td>' in performance  # a_quiet: 3 + 1,234 requests
+    assert ">1237<" not in performance
+
+
+def test_impersonations_name_the_impersonator_by_email_and_link_both_people(support, world):
+    session = world["impersonated"]
+    impersonator = GatewayUser.unscoped.get(pk=session.impersonated_by)
+    client = support.client()
+    html = client.get("/").content.decode()
+    row = html.split(f'data-session="{session.pk}"')[1].split("</tr>")[0]
+    by_cell = row.split("<td>")[2].split("</td>")[0]
+    assert re.sub(r"<[^>]+>", "", by_cell) == impersonator.email  # not the raw Better-Auth id
+    for user_id in (session.user_id, session.impersonated_by):
+        link = f"/admin/security/gatewayuser/{user_id}/change/"
+        assert f'href="{link}"' in row
+        assert client.get(link).status_code == 200
+
+
+def test_banned_users_link_to_their_moderation_page(support, world):
+    html = _home(support)
+    row = html.split(f'data-user="{world["banned"].pk}"')[1].split("</tr>")[0]
+    assert (
+        f'<a href="/admin/security/gatewayuser/{world["banned"].pk}/change/">bad@a.test</a>' in row
+    )
+
+
+def test_impersonators_cost_no_query_each(support, world, tenant_a):
+    with CaptureQueriesContext(connection) as one:
+        _home(support)
+    for n in range(3):
+        ImpersonationSessionFactory.create(user__tenant=tenant_a, user__email=f"imp{n}@a.test")
+    with CaptureQueriesContext(connection) as four:
+        html = _home(support)
+    assert html.count("data-session=") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+from django.db import connection
+from django.template.defaultfilters import filesizeformat
 
 from tests.monitoring.conftest import function_rows
 
@@ -22,24 +25,117 @@ def test_database_size_lists_every_table_of_the_view(support):
     assert '<svg class="chart"' in html
 
 
-def test_index_usage_flags_indexes_never_used(admin):
+def _row_estimate(html: str, table: str) -> str:
+    row = html.split(f'<tr data-table="{table}">')[1].split("</tr>")[0]
+    cell = row.split('data-column="estimated_rows">')[1].split("</td>")[0]
+    return re.sub(r"<[^>]+>", "", cell)
+
+
+def test_a_table_never_analysed_has_no_row_estimate_rather_than_zero(support):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE public.zz_never_analysed (id int)")
+        cursor.execute("CREATE TABLE public.zz_analysed (id int)")
+        cursor.execute("INSERT INTO public.zz_analysed SELECT generate_series(1, 1500)")
+        cursor.execute("ANALYZE public.zz_analysed")
+    (view_row,) = function_rows(
+        "SELECT estimated_rows FROM database_size_summary WHERE table_name = 'zz_never_analysed'"
+    )
+    assert view_row["estimated_rows"] == 0  # what the view says, and why the page asks pg_class
+    html = support.client().get(PAGES[0]).content.decode()
+    assert _row_estimate(html, "zz_never_analysed") == "not yet analysed"
+    assert _row_estimate(html, "zz_analysed") == "1,500"
+
+
+@pytest.fixture
+def never_scanned_table():
+    """A table no query has read yet: its primary key, unique and plain index have 0 scans."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE public.zz_never_scanned (id int PRIMARY KEY, code text UNIQUE, note text)"
+        )
+        cursor.execute("CREATE INDEX zz_never_scanned_note ON public.zz_never_scanned (note)")
+    return {
+        "zz_never_scanned_pkey": "primary key",
+        "zz_never_scanned_code_key": "unique",
+        "zz_never_scanned_note": None,
+    }
+
+
+def _index_row(html: str, name: str) -> str:
+    row = html[html.index(f'<tr data-index="{name}"') :]
+    return row[: row.index("</tr>")]
+
+
+def _card_value(html: str, card_id: str) -> str:
+    return html.split(f'id="{card_id}"')[1].split('card-value">')[1].split("<")[0]
+
+
+def test_index_usage_flags_never_used_indexes_but_not_those_enforcing_a_constraint(
+    admin, never_scanned_table
+):
     rows = {
         r["index_name"]: r
-        for r in function_rows("SELECT index_name, never_used FROM index_usage_summary")
+        for r in function_rows(
+            "SELECT index_name, never_used, index_bytes FROM index_usage_summary"
+        )
+    }
+    constraints = {
+        r["index_name"]
+        for r in function_rows(
+            "SELECT c.relname AS index_name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND (i.indisprimary OR i.indisunique)"
+        )
     }
     assert len(rows) >= 38
-    response = admin.client().get(PAGES[1])
-    html = response.content.decode()
+    for name in never_scanned_table:
+        assert rows[name]["never_used"], name  # the view calls all three "never used"
+    html = admin.client().get(PAGES[1]).content.decode()
     for name, row in rows.items():
-        row_html = html[html.index(f'<tr data-index="{name}"') :]
-        row_html = row_html[: row_html.index("</tr>")]
-        assert ("never used" in row_html) == row["never_used"], name
-    never_used = sum(1 for r in rows.values() if r["never_used"])
-    card = f'<span class="card-value">{never_used}</span><span class="card-label">never used'
-    assert card in html
+        row_html = _index_row(html, name)
+        if name in constraints:
+            assert "enforces a constraint" in row_html and "never used" not in row_html, name
+        else:
+            assert ("never used" in row_html) == row["never_used"], name
+    assert "enforces a constraint (primary key)" in _index_row(html, "zz_never_scanned_pkey")
+    assert "enforces a constraint (unique)" in _index_row(html, "zz_never_scanned_code_key")
+    assert "never used" in _index_row(html, "zz_never_scanned_note")
+
+    droppable = [r for n, r in rows.items() if r["never_used"] and n not in constraints]
+    assert _card_value(html, "card-never-used") == f"{len(droppable):,}"
+    assert _card_value(html, "card-constraints") == f"{len(constraints):,}"
+    size = filesizeformat(sum(r["index_bytes"] for r in droppable))
+    assert f"never used ({size})" in html
 
     only = admin.client().get(PAGES[1], {"never_used": "1"}).content.decode()
-    assert only.count("<tr data-index=") == never_used
+    assert only.count("<tr data-index=") == len(droppable)
+    assert 'data-index="zz_never_scanned_note"' in only
+    assert 'data-index="zz_never_scanned_pkey"' not in only
+
+
+def _column(html: str, position: int) -> list[float]:
+    """The data-value of one numeric cell per row: position 0 is scans, 1 is size."""
+    values = []
+    for row in html.split('<tr data-index="')[1:]:
+        cells = row.split("</tr>")[0].split('data-value="')[1:]
+        values.append(float(cells[position].split('"')[0]))
+    return values
+
+
+def test_the_index_table_sorts_by_scans_size_and_name(admin, never_scanned_table):
+    client = admin.client()
+    by_size = client.get(PAGES[1], {"sort": "-size"}).content.decode()
+    sizes = _column(by_size, 1)
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+    assert 'aria-sort="descending"' in by_size.split('data-sort="size"')[1].split(">")[0]
+    scans = _column(client.get(PAGES[1], {"sort": "scans"}).content.decode(), 0)
+    assert scans == sorted(scans)
+    by_name = client.get(PAGES[1], {"sort": "-name"}).content.decode()
+    names = [row.split('"')[0] for row in by_name.split('<tr data-index="')[1:]]
+    assert names == sorted(names, reverse=True)
+    never_used_by_size = client.get(PAGES[1], {"sort": "-size", "never_used": "1"})
+    assert 'href="?sort=size&amp;never_used=1"' in never_used_by_size.content.decode()
+    assert client.get(PAGES[1], {"sort": "bogus"}).status_code == 200
 
 
 def test_metrics_are_shown_as_cards_with_the_views_values(auditor):

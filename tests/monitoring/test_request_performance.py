@@ -217,3 +217,17 @@ def test_anonymous_and_plain_users_are_sent_to_sign_in(client, plain_user):
         response = c.get(URL)
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_server_names_link_to_the_registry_only_for_those_who_may_open_it(admin, auditor, traffic):
+    link = f'href="/admin/registry/mcpserver/{traffic.a_busy.pk}/change/"'
+    admin_html = admin.client().get(URL, {"hours": 24}).content.decode()
+    assert link in admin_html
+    assert (
+        admin.client().get(f"/admin/registry/mcpserver/{traffic.a_busy.pk}/change/").status_code
+        == 200
+    )
+
+    auditor_html = auditor.client().get(URL, {"hours": 24}).content.decode()
+    assert "busy-search" in auditor_html
+    assert "/admin/registry/" not in auditor_html

@@ -79,3 +79,14 @@ def test_a_stale_check_is_one_older_than_five_minutes(admin, tenant_a):
     McpServerFactory.create(tenant=tenant_a, last_health_check_at=now - dt.timedelta(minutes=6))
     cells = read_cells(admin.client().get(URL).content.decode(), row_attr="data-status")
     assert as_number(cells.values[("healthy", "stale_check_count")]) == 1
+
+
+def test_the_registry_link_is_only_offered_to_those_who_may_open_it(admin, auditor, servers):
+    link = 'href="/admin/registry/mcpserver/"'
+    assert link in admin.client().get(URL).content.decode()
+    assert admin.client().get("/admin/registry/mcpserver/").status_code == 200
+    auditor_html = auditor.client().get(URL).content.decode()
+    assert "/admin/registry/" not in auditor_html
+    assert (
+        auditor.client().get("/admin/registry/mcpserver/").status_code == 403
+    )  # where the link would lead

@@ -192,3 +192,52 @@ def test_read_only_roles_cannot_post_the_action(request, persona, tenant_a):
     assert _active(server)
     assert _audit("server.deactivate") == []
     assert AuditLog.unscoped.filter(actor_id=person.gateway_user.id, outcome="denied").exists()
+
+
+# --- what each confirmation offers ----------------------------------------------------------
+
+
+def _body_class(html: str) -> str:
+    return html.split("<body")[1].split('class="')[1].split('"')[0]
+
+
+def test_only_deactivating_confirms_in_the_danger_style(admin, tenant_a):
+    running = McpServerFactory.create(tenant=tenant_a)
+    stopped = McpServerFactory.create(tenant=tenant_a, inactive=True)
+    client = admin.client()
+    deactivate = client.get(_page(running, "deactivate")).content.decode()
+    assert "delete-confirmation" in _body_class(deactivate)
+    reactivate = client.get(_page(stopped, "reactivate")).content.decode()
+    assert "delete-confirmation" not in _body_class(reactivate)
+    assert 'id="confirm-reactivate" class="default"' in reactivate
+
+
+@pytest.mark.parametrize(
+    ("verb", "trait"), [("reactivate", {}), ("deactivate", {"inactive": True})]
+)
+def test_a_server_already_in_that_state_is_not_offered_the_change(admin, tenant_a, verb, trait):
+    server = McpServerFactory.create(tenant=tenant_a, name="steady", **trait)
+    client = admin.client()
+    page = client.get(_page(server, verb))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "This server is already" in html and 'id="nothing-to-change"' in html
+    assert f'id="confirm-{verb}"' not in html and "<form" not in html.split('id="content-main"')[1]
+    assert f'href="/admin/registry/mcpserver/{server.pk}/change/" class="button">Back<' in html
+
+    posted = client.post(_page(server, verb), follow=True)  # a stale form, posted anyway
+    assert posted.redirect_chain[-1][0] == f"/admin/registry/mcpserver/{server.pk}/change/"
+    assert "Steady was already" in posted.content.decode()  # the admin capitalises messages
+    assert _active(server) is not bool(trait)
+    assert _audit(f"server.{verb}") == []
+
+
+def test_the_bulk_action_offers_nothing_when_every_server_is_already_there(admin, tenant_a):
+    servers = [McpServerFactory.create(tenant=tenant_a) for _ in range(2)]
+    response = admin.client().post(
+        LIST, {"action": "reactivate_selected", "_selected_action": [s.pk for s in servers]}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="nothing-to-change"' in html and "All selected servers are already active" in html
+    assert 'id="confirm-reactivate"' not in html

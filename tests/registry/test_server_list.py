@@ -126,3 +126,40 @@ def test_malformed_filters_never_give_a_server_error(admin, servers, query):
 
 def test_auditor_cannot_open_the_registry(auditor, servers):
     assert auditor.client().get(URL).status_code == 403
+
+
+def _cells(html: str, column: str) -> list[str]:
+    marker = f'<td class="field-{column}">'
+    return [cell.split("</td>")[0] for cell in html.split(marker)[1:]]
+
+
+def test_transports_are_written_as_the_mcp_specification_writes_them(admin, tenant_a):
+    for transport in ("stdio", "sse", "streamable_http", "websocket"):
+        McpServerFactory.create(tenant=tenant_a, name=f"via-{transport}", transport_type=transport)
+    html = admin.client().get(URL).content.decode()
+    assert sorted(_cells(html, "transport")) == ["SSE", "Streamable HTTP", "WebSocket", "stdio"]
+    sidebar = html.split('id="changelist-filter"')[1]
+    for label in ("SSE", "Streamable HTTP", "WebSocket", "stdio"):
+        assert f">{label}</a>" in sidebar
+    assert "Sse" not in html and "Websocket" not in html
+
+
+def test_the_list_keeps_its_numbers_in_few_compact_columns(admin, tenant_a):
+    McpServerFactory.create(
+        tenant=tenant_a,
+        name="busy",
+        success_rate=0.954,
+        avg_response_time_ms=1800,
+        request_count=15660,
+        inactive=True,
+        last_health_check_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3, minutes=5),
+    )
+    html = admin.client().get(URL).content.decode()
+    headers = html.split("<thead>")[1].split("</thead>")[0]
+    assert headers.count("<th") == 8  # the selection box and seven columns
+    assert _cells(html, "success_and_time") == ["95.4%\u00a0· 1,800\u00a0ms"]
+    assert _cells(html, "requests") == ["15,660"]
+    (health,) = _cells(html, "health")
+    assert "health-healthy" in health and ">inactive<" in health
+    (check,) = _cells(html, "last_check")
+    assert ">stale\u00a0· 3\u00a0h\u00a0ago<" in check

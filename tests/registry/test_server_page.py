@@ -12,6 +12,7 @@ from registry.factories import (
     McpToolFactory,
     ServerHealthCheckFactory,
 )
+from tests.monitoring.conftest import assert_labels_inside
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def test_page_shows_the_health_chart_tools_and_resources(tenant_admin_a, server)
     assert html.count('<circle class="status-') == 3
     assert 'class="status-unhealthy"' in html and "Connection refused" in html
     tool = html[html.index('data-tool="search_docs"') :].split("</tr>")[0]
-    assert ">1200<" in tool and ">12<" in tool and "84.5 ms" in tool
+    assert ">1,200<" in tool and ">12<" in tool and "84.5 ms" in tool
     assert html.index('data-tool="search_docs"') < html.index('data-tool="rarely_used"')
     assert 'data-resource="docs://handbook"' in html and ">77<" in html
 
@@ -84,3 +85,13 @@ def test_nothing_on_the_page_is_editable(admin, server):
     html = admin.client().get(_url(server)).content.decode()
     assert 'name="_save"' not in html
     assert admin.client().post(_url(server), {"name": "renamed"}).status_code == 403
+
+
+def test_a_slow_check_tops_the_chart_with_a_label_that_is_not_cut(admin, server):
+    ServerHealthCheckFactory.create(server=server, response_time_ms=15454)
+    html = admin.client().get(_url(server)).content.decode()
+    start = html.index('<svg class="chart"')
+    chart = html[start : html.index("</svg>", start)]
+    assert 'text-anchor="end">15.5 s</text>' in chart
+    assert ">5454 ms<" not in chart and ">15454 ms<" not in chart
+    assert_labels_inside(html)
