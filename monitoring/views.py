@@ -93,7 +93,9 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
             "admin:security_impersonationrecord_changelist", "status=active"
         ),
         "api_keys": _admin_link("admin:security_apikey_changelist"),
-        "denied_actions": _admin_link("admin:audit_auditlog_changelist", "outcome=denied"),
+        "denied_actions": _admin_link(
+            "admin:audit_auditlog_changelist", "outcome=denied&period=24h"
+        ),
         "audit_log": _admin_link("admin:audit_auditlog_changelist"),
         "unhealthy_servers": _admin_link(
             "admin:registry_mcpserver_changelist",

@@ -88,7 +88,7 @@ def test_tenant_admin_sees_their_keys_expiring_soon_and_usage(tenant_admin_a, wo
 def test_auditor_sees_recent_denied_actions(auditor, world):
     html = _home(auditor)
     assert 'id="denied-actions"' in html and "server.deactivate" in html
-    assert "user.old_denial" not in html  # older than a week
+    assert "user.old_denial" not in html  # older than the panel's 24 hours
     assert 'id="banned-users"' not in html
     assert 'id="unhealthy-servers"' not in html
 
@@ -115,7 +115,7 @@ def test_every_onward_link_opens(admin, world):
     html = client.get("/").content.decode()
     links = set(re.findall(r'<a(?: class="[^"]*")?(?: id="[^"]*")? href="(/[^"#]+)"', html))
     assert any("ban=active" in link for link in links)
-    assert any("outcome=denied" in link for link in links)
+    assert any("outcome=denied&amp;period=24h" in link for link in links)
     for link in sorted(links):
         response = client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
@@ -149,7 +149,7 @@ def test_counts_stop_at_the_cap_and_say_so(admin, world, tenant_a, monkeypatch):
         AuditLogFactory.create(denied=True, action=f"user.denial_{n}")
     html = _home(admin)
     assert _card(html, "card-banned-users") == "2+"  # 4 banned
-    assert _card(html, "card-denied") == "2+"  # 4 denied this week
+    assert _card(html, "card-denied") == "2+"  # 4 denied in the last 24 hours
     assert _card(html, "card-unhealthy-servers") == "2"  # exactly at the cap: no "+"
     assert _card(html, "card-active-impersonations") == "1"
 
