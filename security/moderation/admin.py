@@ -15,7 +15,8 @@ from django.contrib.admin.utils import quote, unquote
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditLog, RequestLog
 from backoffice.access import staff_action
@@ -25,6 +26,7 @@ from backoffice.roles import Capability, parse_roles
 from registry.models import McpServer
 from security.models import ApiKey, GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import filters, selectors, services, views
+from security.moderation.devices import device_summary
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
 from tenants.models import Tenant
@@ -35,19 +37,18 @@ from tenants.models import Tenant
 @admin.register(GatewayUser)
 class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
+    # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
+    # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
+    # reason ride along in small print or a tooltip instead of a column each.
     list_display = (
-        "email",
-        "name",
-        "username",
-        "tenant_name",
+        "user_summary",
+        "status_badges",
         "roles",
-        "ban_status",
-        "email_verified",
-        "is_active",
-        "auth_provider",
-        "created_at",
-        "last_login_at",
+        "tenant_name",
+        "provider",
+        "created",
     )
+    list_display_links = ("user_summary",)
     list_select_related = ("tenant",)
     # Uses index: idx_users_created_at (created_at DESC)
     ordering = ("-created_at",)
@@ -78,6 +79,60 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
     )
     readonly_fields = ("roles", "tenant_name", "ban_status")
 
+    class Media:
+        css = {"all": ("security/moderation.css",)}
+
+    @admin.display(description="user", ordering="email")
+    def user_summary(self, user: GatewayUser) -> str:
+        aka = " · ".join(
+            part for part in (user.name, f"@{user.username}" if user.username else "") if part
+        )
+        return format_html(
+            '<span class="moderation-primary">{}</span>'
+            '<span class="moderation-secondary">{}</span>',
+            _breakable(user.email),
+            aka,
+        )
+
+    @admin.display(description="status")
+    def status_badges(self, user: GatewayUser) -> str:
+        badges: list[tuple[str, str, str]] = []  # (css modifier, text, tooltip)
+        if user.banned:
+            tooltip = views.ban_label(user) + (
+                f". Reason: {user.ban_reason}" if user.ban_reason else ""
+            )
+            if user.ban_expires is None:
+                badges.append(("danger", "Banned", tooltip))
+            elif user.ban_in_force():
+                badges.append(("danger", f"Banned until {_day(user.ban_expires)}", tooltip))
+            else:
+                badges.append(("muted", f"Ban expired {_day(user.ban_expires)}", tooltip))
+        if not user.is_active:
+            badges.append(("warning", "Inactive", "The account is switched off."))
+        if not user.email_verified:
+            badges.append(("muted", "Unverified", "The email address was never verified."))
+        if not badges:
+            return format_html('<span class="moderation-quiet">{}</span>', "OK")
+        return format_html_join(
+            "",
+            '<span class="moderation-badge moderation-badge-{}" title="{}">{}</span>',
+            ((kind, tooltip, text) for kind, text, tooltip in badges),
+        )
+
+    @admin.display(description="sign-in", ordering="auth_provider")
+    def provider(self, user: GatewayUser) -> str:
+        return user.auth_provider or "—"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, user: GatewayUser) -> str:
+        last = _day(user.last_login_at) if user.last_login_at else "never"
+        return format_html(
+            '<span class="moderation-date">{}</span>'
+            '<span class="moderation-secondary" title="Last sign-in">seen {}</span>',
+            _day(user.created_at),
+            last,
+        )
+
     @admin.display(description="tenant", ordering="tenant__name")
     def tenant_name(self, user: GatewayUser) -> str:
         # ``tenant`` came with the scoped user (select_related); a dangling id has no row.
@@ -88,7 +143,8 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
 
     @admin.display(description="roles", ordering="role")
     def roles(self, user: GatewayUser) -> str:
-        return user.role or "user"
+        # Stored as "support,auditor"; a space lets two roles share a narrow column.
+        return ", ".join(part.strip() for part in (user.role or "user").split(",") if part.strip())
 
     @admin.display(description="ban")
     def ban_status(self, user: GatewayUser) -> str:
@@ -120,6 +176,7 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
         audit_entries = selectors.user_audit_entries(actor, user)
         for entry in audit_entries:
             entry["url"] = admin_page_url(request, AuditLog, entry["id"])
+        _name_people(actor, self.capability, audit_entries)
         context = {
             **(extra_context or {}),
             "sessions": sessions,
@@ -172,7 +229,7 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
             except (services.NotFound, ValueError) as invalid:
                 form.add_error(None, str(invalid))
             else:
-                _report(request, outcome, "Banned", "already banned")
+                _report(request, outcome, "Banned", "already banned like this")
                 return None
         return views.confirmation_page(
             request,
@@ -287,6 +344,14 @@ def _report(request: HttpRequest, outcome: services.Outcome, done: str, already:
         if outcome.sessions_deleted:
             text += f"; {outcome.sessions_deleted} session(s) deleted"
         messages.success(request, text + ".")
+    if outcome.amended:
+        messages.success(
+            request,
+            f"Changed the ban of {len(outcome.amended)} user(s), still in force: "
+            f"{', '.join(outcome.amended[:10])}"
+            + (", …" if len(outcome.amended) > 10 else "")
+            + ".",
+        )
     if outcome.unchanged:
         messages.info(
             request,
@@ -300,6 +365,13 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     """The actions offered on a user page, each saying why not when it is refused."""
     links: list[dict[str, Any]] = []
     if user.ban_in_force():
+        links.append(
+            {
+                "label": "Change the ban",
+                "url": reverse("security:user_ban", args=[user.pk]),
+                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+            }
+        )
         links.append(
             {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
         )
@@ -334,6 +406,36 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     return links
 
 
+def _name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
+    """Give each audit entry ``by`` and ``on`` ({email, url}) where its ids are gateway users.
+
+    One query for the whole page; ids that are no user (an API key, a server) stay as they are.
+    """
+
+    def field(entry: Any, name: str) -> Any:
+        return entry[name] if isinstance(entry, dict) else getattr(entry, name)
+
+    def person(user_id: str | None) -> dict[str, Any] | None:
+        if not user_id or user_id not in emails:
+            return None
+        url = reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
+        return {"email": emails[user_id], "label": _breakable(emails[user_id]), "url": url}
+
+    ids = {field(entry, "actor_id") for entry in entries} | {
+        field(entry, "resource_id") for entry in entries if field(entry, "resource_type") == "user"
+    }
+    emails = selectors.user_emails(actor, capability, {pk for pk in ids if pk})
+    for entry in entries:
+        by = person(field(entry, "actor_id"))
+        on = (
+            person(field(entry, "resource_id")) if field(entry, "resource_type") == "user" else None
+        )
+        if isinstance(entry, dict):
+            entry["by"], entry["on"] = by, on
+        else:
+            entry.by, entry.on = by, on
+
+
 def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | None:
     if not session["impersonated_by"]:
         return None
@@ -352,18 +454,17 @@ def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | N
 @admin.register(ImpersonationRecord)
 class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
     capability = Capability.REVIEW_IMPERSONATIONS
+    # Five columns fit beside the admin's sidebar at 1400px: both people in one, the end under
+    # the status, the device under the IP address (the full user agent in its tooltip).
     list_display = (
-        "started_at",
-        "impersonator",
-        "impersonated",
+        "started",
+        "who",
         "tenant",
-        "ends",
-        "status_label",
-        "ip_address",
-        "short_user_agent",
+        "status_summary",
+        "where_from",
         "reviewed",
     )
-    list_display_links = ("started_at",)
+    list_display_links = ("started",)
     ordering = ("-started_at",)
     search_fields = (
         "impersonator_email",
@@ -408,21 +509,73 @@ class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
     )
     readonly_fields = ("impersonator", "impersonated", "tenant", "status_label")
 
+    class Media:
+        css = {"all": ("security/moderation.css",)}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # The tenant of a record already in scope; ``tenants`` has its own scoping for lists.
         tenant_names = Tenant.unscoped.filter(pk=OuterRef("tenant_id")).values("name")[:1]
         return super().get_queryset(request).annotate(tenant_name=Subquery(tenant_names))
 
+    @admin.display(description="started", ordering="started_at")
+    def started(self, record: ImpersonationRecord) -> str:
+        moment = timezone.localtime(record.started_at)
+        return format_html(
+            '{}<span class="moderation-secondary">{}</span>',
+            moment.strftime("%Y-%m-%d"),
+            moment.strftime("%H:%M %Z"),
+        )
+
+    @admin.display(description="who, as whom", ordering="impersonator_email")
+    def who(self, record: ImpersonationRecord) -> str:
+        return format_html(
+            '<span class="moderation-primary">{}</span>'
+            '<span class="moderation-secondary">as {}</span>',
+            self.impersonator(record),
+            self.impersonated(record),
+        )
+
+    @admin.display(description="status")
+    def status_summary(self, record: ImpersonationRecord) -> str:
+        # The label says what happened; beneath it, when (or until when, while active).
+        if record.ended_at is not None:
+            when = _minute(record.ended_at)
+        elif record.status == ImpersonationStatus.EXPIRED:
+            when = _minute(record.expires_at)
+        else:
+            when = f"until {_minute(record.expires_at)}"
+        return format_html(
+            '{}<span class="moderation-secondary moderation-date">{}</span>',
+            self.status_label(record),
+            when,
+        )
+
+    @admin.display(description="from", ordering="ip_address")
+    def where_from(self, record: ImpersonationRecord) -> str:
+        return format_html(
+            '<span class="moderation-primary">{}</span>'
+            '<span class="moderation-secondary" title="{}">{}</span>',
+            record.ip_address or "unknown address",
+            record.user_agent,
+            device_summary(record.user_agent),
+        )
+
     @admin.display(description="impersonator", ordering="impersonator_email")
     def impersonator(self, record: ImpersonationRecord) -> str:
-        return record.impersonator_email or record.impersonator_id
+        label = _breakable(record.impersonator_email or record.impersonator_id)
+        if not record.impersonator_id:
+            return label
+        url = reverse("admin:security_gatewayuser_change", args=[quote(record.impersonator_id)])
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description="impersonated user", ordering="impersonated_email")
     def impersonated(self, record: ImpersonationRecord) -> str:
         url = reverse(
             "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
         )
-        return format_html('<a href="{}">{}</a>', url, record.impersonated_email or "(no email)")
+        return format_html(
+            '<a href="{}">{}</a>', url, _breakable(record.impersonated_email or "(no email)")
+        )
 
     @admin.display(description="tenant", ordering="tenant_name")
     def tenant(self, record: ImpersonationRecord) -> str:
@@ -430,19 +583,10 @@ class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
             return "—"
         return getattr(record, "tenant_name", None) or f"missing tenant {record.tenant_id}"
 
-    @admin.display(description="ends or ended")
-    def ends(self, record: ImpersonationRecord) -> Any:
-        return record.ended_at or record.expires_at
-
     @admin.display(description="status")
     def status_label(self, record: ImpersonationRecord) -> str:
         status = record.status
         return format_html('<span class="impersonation-{}">{}</span>', status, status.label)
-
-    @admin.display(description="user agent")
-    def short_user_agent(self, record: ImpersonationRecord) -> str:
-        agent = record.user_agent or ""
-        return agent if len(agent) <= 60 else agent[:57] + "…"
 
     @admin.display(description="reviewed", boolean=True)
     def reviewed(self, record: ImpersonationRecord) -> bool:
@@ -458,6 +602,7 @@ class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
         events = selectors.impersonation_audit_events(actor, since, until)
         for event in events:
             event.url = admin_page_url(request, AuditLog, event.pk)  # type: ignore[attr-defined]
+        _name_people(actor, self.capability, events)
         context = {**(extra_context or {}), "impersonation_events": events}
         return super().changelist_view(request, context)
 
@@ -472,6 +617,7 @@ class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
         audit_entries = selectors.impersonation_audit_activity(actor, record)
         for entry in audit_entries:
             entry.url = admin_page_url(request, AuditLog, entry.pk)  # type: ignore[attr-defined]
+        _name_people(actor, self.capability, audit_entries)
         requests = selectors.impersonation_request_activity(actor, record)
         for row in requests:
             row.url = admin_page_url(request, RequestLog, row.pk)  # type: ignore[attr-defined]
@@ -495,3 +641,17 @@ class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
             ),
         }
         return super().change_view(request, object_id, form_url, context)
+
+
+def _day(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else "—"
+
+
+def _minute(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _breakable(email: str) -> str:
+    """An address that may break before its "@" rather than widen a narrow column."""
+    local, at, domain = email.partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else email
