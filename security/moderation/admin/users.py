@@ -1,9 +1,4 @@
-"""Admin pages of moderation: the gateway users a support person lives in, and impersonations.
-
-Both pages are read-only admin pages (changes go through the services, via confirmation pages
-and bulk actions). Filters accept only their own parameters: anything else in a URL, an
-impossible page number or a malformed date becomes a message, never a server error.
-"""
+"""The gateway user list and user page, with the bulk ban, unban and revoke actions."""
 
 from __future__ import annotations
 
@@ -11,22 +6,20 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import quote, unquote
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib.admin.utils import unquote
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from audit.models import AuditLog, RequestLog
+from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import GuardedChangelist, ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability, parse_roles
-from registry.models import McpServer
-from security.models import ApiKey, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, selectors, services, views
-from security.moderation.devices import device_summary
+from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
 from tenants.models import Tenant
@@ -90,7 +83,7 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
         return format_html(
             '<span class="moderation-primary">{}</span>'
             '<span class="moderation-secondary">{}</span>',
-            _breakable(user.email),
+            cells.breakable(user.email),
             aka,
         )
 
@@ -104,9 +97,9 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
             if user.ban_expires is None:
                 badges.append(("danger", "Banned", tooltip))
             elif user.ban_in_force():
-                badges.append(("danger", f"Banned until {_day(user.ban_expires)}", tooltip))
+                badges.append(("danger", f"Banned until {cells.day(user.ban_expires)}", tooltip))
             else:
-                badges.append(("muted", f"Ban expired {_day(user.ban_expires)}", tooltip))
+                badges.append(("muted", f"Ban expired {cells.day(user.ban_expires)}", tooltip))
         if not user.is_active:
             badges.append(("warning", "Inactive", "The account is switched off."))
         if not user.email_verified:
@@ -125,11 +118,11 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, user: GatewayUser) -> str:
-        last = _day(user.last_login_at) if user.last_login_at else "never"
+        last = cells.day(user.last_login_at) if user.last_login_at else "never"
         return format_html(
             '<span class="moderation-date">{}</span>'
             '<span class="moderation-secondary" title="Last sign-in">seen {}</span>',
-            _day(user.created_at),
+            cells.day(user.created_at),
             last,
         )
 
@@ -176,7 +169,7 @@ class GatewayUserAdmin(GuardedChangelist, ScopedModelAdmin):
         audit_entries = selectors.user_audit_entries(actor, user)
         for entry in audit_entries:
             entry["url"] = admin_page_url(request, AuditLog, entry["id"])
-        _name_people(actor, self.capability, audit_entries)
+        cells.name_people(actor, self.capability, audit_entries)
         context = {
             **(extra_context or {}),
             "sessions": sessions,
@@ -406,36 +399,6 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     return links
 
 
-def _name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
-    """Give each audit entry ``by`` and ``on`` ({email, url}) where its ids are gateway users.
-
-    One query for the whole page; ids that are no user (an API key, a server) stay as they are.
-    """
-
-    def field(entry: Any, name: str) -> Any:
-        return entry[name] if isinstance(entry, dict) else getattr(entry, name)
-
-    def person(user_id: str | None) -> dict[str, Any] | None:
-        if not user_id or user_id not in emails:
-            return None
-        url = reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
-        return {"email": emails[user_id], "label": _breakable(emails[user_id]), "url": url}
-
-    ids = {field(entry, "actor_id") for entry in entries} | {
-        field(entry, "resource_id") for entry in entries if field(entry, "resource_type") == "user"
-    }
-    emails = selectors.user_emails(actor, capability, {pk for pk in ids if pk})
-    for entry in entries:
-        by = person(field(entry, "actor_id"))
-        on = (
-            person(field(entry, "resource_id")) if field(entry, "resource_type") == "user" else None
-        )
-        if isinstance(entry, dict):
-            entry["by"], entry["on"] = by, on
-        else:
-            entry.by, entry.on = by, on
-
-
 def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | None:
     if not session["impersonated_by"]:
         return None
@@ -446,212 +409,3 @@ def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | N
         .first()
     )
     return None if record_id is None else admin_page_url(request, ImpersonationRecord, record_id)
-
-
-# --- Impersonation review ---------------------------------------------------------------------
-
-
-@admin.register(ImpersonationRecord)
-class ImpersonationRecordAdmin(GuardedChangelist, ScopedModelAdmin):
-    capability = Capability.REVIEW_IMPERSONATIONS
-    # Five columns fit beside the admin's sidebar at 1400px: both people in one, the end under
-    # the status, the device under the IP address (the full user agent in its tooltip).
-    list_display = (
-        "started",
-        "who",
-        "tenant",
-        "status_summary",
-        "where_from",
-        "reviewed",
-    )
-    list_display_links = ("started",)
-    ordering = ("-started_at",)
-    search_fields = (
-        "impersonator_email",
-        "impersonated_email",
-        "=impersonator_id",
-        "=impersonated_user_id",
-        "ip_address",
-    )
-    search_help_text = "Search by email or exact user id of either person, or by IP address."
-    list_filter = (
-        filters.ImpersonationStatusFilter,
-        filters.ReviewedFilter,
-        filters.ImpersonatorFilter,
-        filters.ImpersonatedUserFilter,
-        tenant_filter("tenant_id"),
-        filters.StartedRangeFilter,
-    )
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 50
-    actions = None
-    change_list_template = "security/moderation/impersonation_change_list.html"
-    change_form_template = "security/moderation/impersonation_change_form.html"
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "impersonator",
-                    "impersonated",
-                    "tenant",
-                    "status_label",
-                    "started_at",
-                    "expires_at",
-                    "ended_at",
-                    "ended_by",
-                )
-            },
-        ),
-        ("Where from", {"fields": ("ip_address", "user_agent", "session_id")}),
-        ("Review", {"fields": ("reviewed_at", "reviewed_by", "review_note")}),
-        ("Record", {"fields": ("first_seen_at", "last_seen_at")}),
-    )
-    readonly_fields = ("impersonator", "impersonated", "tenant", "status_label")
-
-    class Media:
-        css = {"all": ("security/moderation.css",)}
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # The tenant of a record already in scope; ``tenants`` has its own scoping for lists.
-        tenant_names = Tenant.unscoped.filter(pk=OuterRef("tenant_id")).values("name")[:1]
-        return super().get_queryset(request).annotate(tenant_name=Subquery(tenant_names))
-
-    @admin.display(description="started", ordering="started_at")
-    def started(self, record: ImpersonationRecord) -> str:
-        moment = timezone.localtime(record.started_at)
-        return format_html(
-            '{}<span class="moderation-secondary">{}</span>',
-            moment.strftime("%Y-%m-%d"),
-            moment.strftime("%H:%M %Z"),
-        )
-
-    @admin.display(description="who, as whom", ordering="impersonator_email")
-    def who(self, record: ImpersonationRecord) -> str:
-        return format_html(
-            '<span class="moderation-primary">{}</span>'
-            '<span class="moderation-secondary">as {}</span>',
-            self.impersonator(record),
-            self.impersonated(record),
-        )
-
-    @admin.display(description="status")
-    def status_summary(self, record: ImpersonationRecord) -> str:
-        # The label says what happened; beneath it, when (or until when, while active).
-        if record.ended_at is not None:
-            when = _minute(record.ended_at)
-        elif record.status == ImpersonationStatus.EXPIRED:
-            when = _minute(record.expires_at)
-        else:
-            when = f"until {_minute(record.expires_at)}"
-        return format_html(
-            '{}<span class="moderation-secondary moderation-date">{}</span>',
-            self.status_label(record),
-            when,
-        )
-
-    @admin.display(description="from", ordering="ip_address")
-    def where_from(self, record: ImpersonationRecord) -> str:
-        return format_html(
-            '<span class="moderation-primary">{}</span>'
-            '<span class="moderation-secondary" title="{}">{}</span>',
-            record.ip_address or "unknown address",
-            record.user_agent,
-            device_summary(record.user_agent),
-        )
-
-    @admin.display(description="impersonator", ordering="impersonator_email")
-    def impersonator(self, record: ImpersonationRecord) -> str:
-        label = _breakable(record.impersonator_email or record.impersonator_id)
-        if not record.impersonator_id:
-            return label
-        url = reverse("admin:security_gatewayuser_change", args=[quote(record.impersonator_id)])
-        return format_html('<a href="{}">{}</a>', url, label)
-
-    @admin.display(description="impersonated user", ordering="impersonated_email")
-    def impersonated(self, record: ImpersonationRecord) -> str:
-        url = reverse(
-            "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
-        )
-        return format_html(
-            '<a href="{}">{}</a>', url, _breakable(record.impersonated_email or "(no email)")
-        )
-
-    @admin.display(description="tenant", ordering="tenant_name")
-    def tenant(self, record: ImpersonationRecord) -> str:
-        if record.tenant_id is None:
-            return "—"
-        return getattr(record, "tenant_name", None) or f"missing tenant {record.tenant_id}"
-
-    @admin.display(description="status")
-    def status_label(self, record: ImpersonationRecord) -> str:
-        status = record.status
-        return format_html('<span class="impersonation-{}">{}</span>', status, status.label)
-
-    @admin.display(description="reviewed", boolean=True)
-    def reviewed(self, record: ImpersonationRecord) -> bool:
-        return record.reviewed_at is not None
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        actor = actor_of(request)
-        if actor is None or not actor.can(self.capability):
-            raise self.deny(request, "list")
-        # Every view of the page records what the gateway has now, before it is gone.
-        services.capture_impersonations()
-        since, until = filters.started_range(request.GET)
-        events = selectors.impersonation_audit_events(actor, since, until)
-        for event in events:
-            event.url = admin_page_url(request, AuditLog, event.pk)  # type: ignore[attr-defined]
-        _name_people(actor, self.capability, events)
-        context = {**(extra_context or {}), "impersonation_events": events}
-        return super().changelist_view(request, context)
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        actor = actor_of(request)
-        if actor is None or not actor.can(self.capability):
-            raise self.deny(request, "view")
-        services.capture_impersonations()
-        record = selectors.access_impersonation(actor, unquote(object_id))
-        audit_entries = selectors.impersonation_audit_activity(actor, record)
-        for entry in audit_entries:
-            entry.url = admin_page_url(request, AuditLog, entry.pk)  # type: ignore[attr-defined]
-        _name_people(actor, self.capability, audit_entries)
-        requests = selectors.impersonation_request_activity(actor, record)
-        for row in requests:
-            row.url = admin_page_url(request, RequestLog, row.pk)  # type: ignore[attr-defined]
-            row.server_url = (  # type: ignore[attr-defined]
-                admin_page_url(request, McpServer, row.server_id) if row.server_id else None
-            )
-        start, end = selectors.impersonation_window(record)
-        context = {
-            **(extra_context or {}),
-            "record": record,
-            "window_start": start,
-            "window_end": end,
-            "audit_entries": audit_entries,
-            "request_entries": requests,
-            "activity_limit": selectors.ACTIVITY_LIMIT,
-            "can_end": record.status == ImpersonationStatus.ACTIVE,
-            "end_url": reverse("security:impersonation_end", args=[record.pk]),
-            "review_url": reverse("security:impersonation_review", args=[record.pk]),
-            "impersonated_url": reverse(
-                "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
-            ),
-        }
-        return super().change_view(request, object_id, form_url, context)
-
-
-def _day(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else "—"
-
-
-def _minute(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def _breakable(email: str) -> str:
-    """An address that may break before its "@" rather than widen a narrow column."""
-    local, at, domain = email.partition("@")
-    return format_html("{}<wbr>{}{}", local, at, domain) if at else email
