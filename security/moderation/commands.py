@@ -29,6 +29,8 @@ class ModerationCommand(StaffCommand):
     def report(self, outcome: services.Outcome, done: str, already: str) -> None:
         for email in outcome.changed:
             self.stdout.write(self.style.SUCCESS(f"{done}: {email}"))
+        for email in outcome.amended:
+            self.stdout.write(self.style.SUCCESS(f"Changed (ban in force, not lifted): {email}"))
         for email in outcome.unchanged:
             self.stdout.write(f"Unchanged ({already}): {email}")
         if outcome.sessions_deleted:

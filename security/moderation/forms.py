@@ -13,18 +13,19 @@ from django import forms
 from django.utils import timezone
 
 from backoffice.roles import Role
-from security.moderation.services import MAX_NOTE_LENGTH, MAX_REASON_LENGTH
+from security.models import GatewayUser
+from security.moderation.services import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
 
 BAN_LENGTHS = {
     "1d": dt.timedelta(days=1),
     "7d": dt.timedelta(days=7),
     "30d": dt.timedelta(days=30),
 }
-# Far enough for any real ban, and well inside what both Python and PostgreSQL can hold.
-LATEST_BAN_END = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
 
 
 class BanForm(forms.Form):
+    required_css_class = "required"
+
     reason = forms.CharField(
         max_length=MAX_REASON_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -56,11 +57,19 @@ class BanForm(forms.Form):
             until = cleaned.get("until")
             if until is None:
                 self.add_error("until", "Choose when the ban ends.")
-            elif until <= timezone.now():
-                self.add_error("until", "The end of a ban must be in the future.")
-            elif until > LATEST_BAN_END:
-                self.add_error("until", "That is too far away: choose a permanent ban instead.")
+            elif (problem := ban_end_problem(until)) is not None:
+                self.add_error("until", problem)
         return cleaned
+
+    @classmethod
+    def initial_for(cls, user: GatewayUser) -> dict[str, Any]:
+        """A ban in force starts the form from its current reason and end, to be changed."""
+        if not user.ban_in_force():
+            return {}
+        if user.ban_expires is None:
+            return {"reason": user.ban_reason or "", "length": "permanent"}
+        until = user.ban_expires.replace(second=0, microsecond=0)
+        return {"reason": user.ban_reason or "", "length": "until", "until": until}
 
     def ban_expires(self) -> dt.datetime | None:
         """When the ban ends (None: permanent), from the chosen length."""
@@ -73,6 +82,8 @@ class BanForm(forms.Form):
 
 
 class RolesForm(forms.Form):
+    required_css_class = "required"
+
     roles = forms.MultipleChoiceField(
         choices=[(role.value, role.value) for role in Role],
         widget=forms.CheckboxSelectMultiple,
@@ -82,6 +93,8 @@ class RolesForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
+    required_css_class = "required"
+
     note = forms.CharField(
         max_length=MAX_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
@@ -22,8 +23,12 @@ from backoffice.roles import Actor, Capability, Role, format_roles, parse_roles
 from backoffice.staff_audit import record_denied, record_staff_action
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
 
-# Better-Auth's admin plugin stores this when a ban is given without a reason.
-DEFAULT_BAN_REASON = "No reason"
+# Far enough for any real ban, and well inside what both Python and PostgreSQL can hold (a time
+# near 9999-12-31 in a negative offset overflows once converted to UTC).
+LATEST_BAN_END = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
+# Banning again with the same reason and an end this close to the current one is a repeat (a
+# double click on "7 days"), not a change.
+SAME_BAN_END_TOLERANCE = dt.timedelta(minutes=1)
 # A bulk action locks every selected user in one transaction; keep that bounded.
 MAX_BULK_USERS = 500
 MAX_NOTE_LENGTH = 2000
@@ -44,6 +49,8 @@ class Outcome:
 
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Bans already in force whose reason or end was changed (not lifted in between).
+    amended: list[str] = field(default_factory=list)
     sessions_deleted: int = 0
 
 
@@ -72,6 +79,22 @@ def roles_refusal(actor: Actor, user: GatewayUser, new_roles: frozenset[Role]) -
     return refusal
 
 
+def ban_end_problem(expires_at: dt.datetime | None, now: dt.datetime | None = None) -> str | None:
+    """Why a ban may not end at ``expires_at`` (None: permanent, always fine), or None.
+
+    The form, the command and the service share these bounds, so each says the same thing.
+    """
+    if expires_at is None:
+        return None
+    if timezone.is_naive(expires_at):
+        return "The end of a ban needs a time zone."
+    if expires_at <= (now or timezone.now()):
+        return "The end of a ban must be in the future."
+    if expires_at > LATEST_BAN_END:
+        return "That is too far away: choose a permanent ban instead."
+    return None
+
+
 # --- User moderation --------------------------------------------------------------------------
 
 
@@ -87,20 +110,28 @@ def ban_users(
     reason: str,
     expires_at: dt.datetime | None,
 ) -> Outcome:
-    """Ban users in one transaction; if any of them may not be banned by ``actor``, none is."""
+    """Ban users in one transaction; if any of them may not be banned by ``actor``, none is.
+
+    A user already banned keeps the ban, with its reason and end replaced by these (audited as
+    ``user.ban`` with before and after): changing a ban never lifts it in between.
+    """
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_BAN, user_ids)
-    reason = _clean_text(reason, "reason", MAX_REASON_LENGTH) or DEFAULT_BAN_REASON
+    reason = _clean_text(reason, "reason", MAX_REASON_LENGTH)
+    if not reason:
+        raise ValueError("A ban needs a reason.")
     now = timezone.now()
-    if expires_at is not None and expires_at <= now:
-        raise ValueError("A ban must end in the future.")
+    problem = ban_end_problem(expires_at, now)
+    if problem is not None:
+        raise ValueError(problem)
     outcome = Outcome()
     with transaction.atomic():
         users = _lock_users(actor, user_ids)
         refused = _refusals(actor, users, AuditAction.USER_BAN)
         if not refused:
             for user in users:
-                if user.ban_in_force(now):
-                    # Already banned (a double click, or two people at once): no second row.
+                in_force = user.ban_in_force(now)
+                if in_force and _same_ban(user, reason, expires_at):
+                    # A double click, or two people at once: no second row.
                     outcome.unchanged.append(user.email)
                     continue
                 before = _ban_state(user)
@@ -118,9 +149,13 @@ def ban_users(
                     tenant_id=user.tenant_id,
                     before=before,
                     after={"banned": True, "ban_reason": reason, "ban_expires": expires_at},
-                    details={"email": user.email, "sessions_deleted": deleted},
+                    details={
+                        "email": user.email,
+                        "sessions_deleted": deleted,
+                        "changed_ban_in_force": in_force,
+                    },
                 )
-                outcome.changed.append(user.email)
+                (outcome.amended if in_force else outcome.changed).append(user.email)
                 outcome.sessions_deleted += deleted
     _raise_refused(actor, refused, AuditAction.USER_BAN)
     return outcome
@@ -276,38 +311,37 @@ class CaptureResult:
     ended: int
 
 
+# Held by every capture until its transaction ends, so two captures never interleave.
+CAPTURE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+CAPTURE_LOCK_KEY = 0x1B0_CA97  # any constant bigint unique to this lock
+
+
 def capture_impersonations() -> CaptureResult:
     """Copy every impersonation session row into the back office's records; close vanished ones.
 
     Needs no actor and writes no audit row: it records what the gateway did, changes nothing in
     it, and must see every tenant's sessions so that no impersonation escapes the record. Pages
     scope what they show of the records.
+
+    Captures run one at a time (an advisory lock taken before the live sessions are read), so a
+    capture never closes a record that a concurrent one has just opened; and a record that a
+    capture closed while its session row is still there is opened again.
     """
     now = timezone.now()
-    # Uses index: idx_sessions_impersonated_by
-    live = list(
-        GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
-            "id",
-            "user_id",
-            "user__email",
-            "user__tenant_id",
-            "impersonated_by",
-            "created_at",
-            "expires_at",
-            "ip_address",
-            "user_agent",
-        )
-    )
-    impersonator_emails = dict(
-        GatewayUser.unscoped.filter(pk__in={row["impersonated_by"] for row in live}).values_list(
-            "id", "email"
-        )
-    )
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(CAPTURE_LOCK_SQL, [CAPTURE_LOCK_KEY])
+        live = _live_impersonation_rows()
+        live_ids = [row["id"] for row in live]
+        impersonator_emails = dict(
+            GatewayUser.unscoped.filter(
+                pk__in={row["impersonated_by"] for row in live}
+            ).values_list("id", "email")
+        )
         known = set(
-            ImpersonationRecord.unscoped.filter(
-                session_id__in=[row["id"] for row in live]
-            ).values_list("session_id", flat=True)
+            ImpersonationRecord.unscoped.filter(session_id__in=live_ids).values_list(
+                "session_id", flat=True
+            )
         )
         ImpersonationRecord.unscoped.bulk_create(
             [
@@ -330,13 +364,37 @@ def capture_impersonations() -> CaptureResult:
             unique_fields=["session_id"],
             update_fields=["expires_at", "ip_address", "user_agent", "last_seen_at"],
         )
+        # Closed by a capture (no ``ended_by``) although its row is still there: open again.
+        # Staff endings (``ended_by`` set) delete the row in the same transaction; they stay.
+        ImpersonationRecord.unscoped.filter(
+            session_id__in=live_ids, ended_at__isnull=False, ended_by=""
+        ).update(ended_at=None)
         # Gone before its expiry: stopped in the gateway (or deleted) since we last looked.
         ended = (
             ImpersonationRecord.unscoped.filter(ended_at__isnull=True, expires_at__gt=now)
-            .exclude(session_id__in=[row["id"] for row in live])
+            .exclude(session_id__in=live_ids)
             .update(ended_at=now)
         )
     return CaptureResult(seen=len(live), recorded=len(live) - len(known), ended=ended)
+
+
+def _live_impersonation_rows() -> list[dict[str, Any]]:
+    """Every impersonation session row the gateway has now, in every tenant (never the token)."""
+    # Uses index: idx_sessions_impersonated_by
+    return [
+        dict(row)
+        for row in GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
+            "id",
+            "user_id",
+            "user__email",
+            "user__tenant_id",
+            "impersonated_by",
+            "created_at",
+            "expires_at",
+            "ip_address",
+            "user_agent",
+        )
+    ]
 
 
 def end_impersonation(*, actor: Actor, record_id: int) -> Outcome:
@@ -541,6 +599,14 @@ def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: 
         )
     deleted, _ = sessions.delete()
     return deleted
+
+
+def _same_ban(user: GatewayUser, reason: str, expires_at: dt.datetime | None) -> bool:
+    if user.ban_reason != reason:
+        return False
+    if user.ban_expires is None or expires_at is None:
+        return user.ban_expires is None and expires_at is None
+    return abs(user.ban_expires - expires_at) < SAME_BAN_END_TOLERANCE
 
 
 def _ban_state(user: GatewayUser) -> dict[str, object]:

@@ -29,6 +29,7 @@ from security.moderation import selectors, services
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
 
 CONFIRM_TEMPLATE = "security/moderation/confirm.html"
+SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
 
 
 # --- The user moderation pages ----------------------------------------------------------------
@@ -40,7 +41,9 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     refusal = services.moderation_refusal(actor, user, AuditAction.USER_BAN)
-    form = BanForm(request.POST if request.method == "POST" else None)
+    form = BanForm(
+        request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -62,16 +65,21 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
                     request,
                     f"Banned {user.email}; {_sessions(outcome.sessions_deleted)} deleted.",
                 )
+            elif outcome.amended:
+                messages.success(request, f"Changed the ban of {user.email}; it stays in force.")
             else:
-                messages.info(request, f"{user.email} was already banned: nothing changed.")
+                messages.info(
+                    request, f"Nothing changed: {user.email} is already banned like this."
+                )
             return redirect(user_page_url(user.pk))
+    in_force = user.ban_in_force()
     return confirmation_page(
         request,
-        title=f"Ban {user.email}",
+        title=f"Change the ban of {user.email}" if in_force else f"Ban {user.email}",
         users=[user],
         consequences=ban_consequences([user]),
         form=form,
-        submit_label="Ban",
+        submit_label="Change the ban" if in_force else "Ban",
         refusal=refusal,
         status=status,
     )
@@ -88,7 +96,7 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         if outcome.changed:
             messages.success(request, f"Lifted the ban of {user.email}.")
         else:
-            messages.info(request, f"{user.email} was not banned: nothing changed.")
+            messages.info(request, f"Nothing changed: {user.email} was not banned.")
         return redirect(user_page_url(user.pk))
     return confirmation_page(
         request,
@@ -113,7 +121,7 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
                 request, f"Signed {user.email} out: {_sessions(outcome.sessions_deleted)} deleted."
             )
         else:
-            messages.info(request, f"{user.email} had no sessions: nothing changed.")
+            messages.info(request, f"Nothing changed: {user.email} had no sessions.")
         return redirect(user_page_url(user.pk))
     return confirmation_page(
         request,
@@ -130,13 +138,21 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
 def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
+    if "\x00" in session_id:
+        raise Http404("No session has this id.")
     session = next((s for s in selectors.user_sessions(user) if s["id"] == session_id), None)
     if session is None:
-        raise Http404("This session no longer exists: it was revoked or it expired.")
+        # A second click on "Revoke", or a page opened before the session ended.
+        messages.info(request, SESSION_GONE.format(email=user.email))
+        return redirect(user_page_url(user.pk))
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        _call(services.revoke_session, actor=actor, session_id=session_id)
-        messages.success(request, f"Revoked one session of {user.email}.")
+        try:
+            services.revoke_session(actor=actor, session_id=session_id)
+        except services.NotFound:
+            messages.info(request, SESSION_GONE.format(email=user.email))
+        else:
+            messages.success(request, f"Revoked one session of {user.email}.")
         return redirect(user_page_url(user.pk))
     where = session["ip_address"] or "an unknown address"
     consequences = [
@@ -184,7 +200,7 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
             if outcome.changed:
                 messages.success(request, f"Changed the roles of {user.email}.")
             else:
-                messages.info(request, f"{user.email} already had these roles: nothing changed.")
+                messages.info(request, f"Nothing changed: {user.email} already had these roles.")
             return redirect(user_page_url(user.pk))
     consequences = [
         f"Current role text: “{user.role or ''}”.",
@@ -218,7 +234,11 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         if outcome.changed:
             messages.success(request, f"Ended the impersonation of {record.impersonated_email}.")
         else:
-            messages.info(request, "This impersonation had already ended: nothing changed.")
+            record.refresh_from_db(fields=["ended_at", "expires_at"])
+            messages.info(
+                request,
+                f"Nothing changed: this impersonation had already {_gone_verb(record)}.",
+            )
         return redirect(impersonation_page_url(record.pk))
     refusal = None
     if record.status != ImpersonationStatus.ACTIVE:
@@ -344,7 +364,10 @@ def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
         "they are signed out everywhere at once.",
     ]
     if already:
-        lines.append(f"Already banned, left as they are: {', '.join(already)}.")
+        lines.append(
+            f"Already banned: {', '.join(already)}. Their ban stays in force, with the reason "
+            "and end below instead of the current ones (it is not lifted in between)."
+        )
     return lines
 
 
@@ -430,6 +453,10 @@ def _call(operation: Any, **kwargs: Any) -> services.Outcome:
         return operation(**kwargs)
     except services.NotFound as gone:
         raise Http404(str(gone)) from gone
+
+
+def _gone_verb(record: ImpersonationRecord) -> str:
+    return "expired" if record.status == ImpersonationStatus.EXPIRED else "ended"
 
 
 def _sessions(count: int) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,6 +27,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+def find_chromium(environ: Mapping[str, str] = os.environ) -> tuple[str | None, str]:
+    """The Chromium to launch, or None and why none: what is checked is what is launched.
+
+    ``CHROMIUM_PATH`` names it exactly (and nothing else is tried when it is wrong); without it,
+    Debian's ``/usr/bin/chromium``, then a ``chromium`` on ``PATH``.
+    """
+    chosen = environ.get("CHROMIUM_PATH")
+    if chosen:
+        if os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+            return chosen, ""
+        return None, f"CHROMIUM_PATH={chosen} is not an executable file"
+    if os.path.isfile(DEFAULT_CHROMIUM) and os.access(DEFAULT_CHROMIUM, os.X_OK):
+        return DEFAULT_CHROMIUM, ""
+    on_path = shutil.which("chromium", path=environ.get("PATH"))
+    if on_path:
+        return on_path, ""
+    return None, f"Chromium not found at {DEFAULT_CHROMIUM} nor as chromium on PATH"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
@@ -35,10 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def _browser() -> Iterator[object]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+    chromium, missing = find_chromium(os.environ)
+    if chromium is None:
         pytest.skip(
-            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
-            "(python3 dev.py test does) to run browser tests"
+            f"{missing}: install Debian's chromium package (python3 dev.py test does) "
+            "or set CHROMIUM_PATH to run browser tests"
         )
     from playwright.sync_api import sync_playwright
 
@@ -48,7 +68,7 @@ def _browser() -> Iterator[object]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                executable_path=chromium, headless=True, args=CHROMIUM_ARGS
             )
             yield browser
             browser.close()

@@ -15,12 +15,17 @@ from security.moderation.commands import ModerationCommand
 
 
 class Command(ModerationCommand):
-    help = "Ban users (by email, username or id): deletes all their sessions, as Better-Auth does."
+    help = (
+        "Ban users (by email, username or id): deletes all their sessions, as Better-Auth does. "
+        "A user already banned keeps the ban, with this reason and end instead."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("users", nargs="+", help="Email, username or id of each user.")
-        parser.add_argument("--reason", required=True, help="Why; kept with the ban.")
+        parser.add_argument(
+            "--reason", required=True, help="Why; kept with the ban (required, not blank)."
+        )
         length = parser.add_mutually_exclusive_group()
         length.add_argument("--days", type=int, help="Ban for this many days.")
         length.add_argument("--until", help="Ban until this ISO time, e.g. 2030-01-31T18:00Z.")
@@ -50,4 +55,10 @@ def _ban_end(days: int | None, until: str | None) -> dt.datetime | None:
         moment = None
     if moment is None:
         raise CommandError(f"--until {until!r} is not a time: use e.g. 2030-01-31T18:00Z.")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    # The same bounds as the ban form and the service, said about the option.
+    problem = services.ban_end_problem(moment)
+    if problem is not None:
+        raise CommandError(f"--until {until}: {problem}")
+    return moment

@@ -40,3 +40,8 @@ def impersonation(admin, member):
 
 def audit_rows(action: str, **filters) -> list[AuditLog]:
     return list(AuditLog.unscoped.filter(action=action, **filters).order_by("id"))
+
+
+def breakable(email: str) -> str:
+    """An email as the moderation lists render it: free to break before its "@"."""
+    return email.replace("@", "<wbr>@", 1)

@@ -124,14 +124,101 @@ def test_a_ban_must_end_in_the_future(support, member):
     assert not reload(member).banned and not audit_rows("user.ban")
 
 
-def test_banning_a_banned_user_again_changes_nothing(support, member):
-    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+def test_banning_again_with_the_same_reason_and_end_changes_nothing(support, member):
+    until = now() + dt.timedelta(days=7)
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=until)
+    # A double click on "7 days": the second end is a few seconds later.
     outcome = services.ban_user(
-        actor=support.actor, user_id=member.pk, reason="Other", expires_at=None
+        actor=support.actor,
+        user_id=member.pk,
+        reason="Spam",
+        expires_at=until + dt.timedelta(seconds=3),
     )
-    assert outcome.unchanged == [member.email]
-    assert reload(member).ban_reason == "Spam"
+    assert outcome.unchanged == [member.email] and not outcome.amended
     assert len(audit_rows("user.ban")) == 1
+
+
+def test_a_ban_in_force_can_be_changed_without_being_lifted(support, member):
+    first_end = now() + dt.timedelta(days=7)
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=first_end)
+    with mock.patch.object(
+        services, "_delete_sessions", wraps=services._delete_sessions
+    ) as deleting:
+        outcome = services.ban_user(
+            actor=support.actor, user_id=member.pk, reason="Fraud, confirmed", expires_at=None
+        )
+    assert outcome.amended == [member.email] and not outcome.changed
+    assert deleting.call_count == 1  # the ban was changed in place: no unban in between
+    user = reload(member)
+    assert (user.banned, user.ban_reason, user.ban_expires) == (True, "Fraud, confirmed", None)
+    _, second = audit_rows("user.ban")
+    assert second.details["before"]["ban_reason"] == "Spam"
+    assert second.details["before"]["banned"] is True
+    assert second.details["after"] == {
+        "banned": True,
+        "ban_reason": "Fraud, confirmed",
+        "ban_expires": None,
+    }
+    assert not audit_rows("user.unban")
+
+
+def test_the_ban_page_of_a_banned_user_changes_the_ban(support, member):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+    client = support.client()
+    page = client.get(ban_url(member)).content.decode()
+    assert "Change the ban of mia@example.com" in page
+    assert "Their ban stays in force" in page
+    assert "\nSpam</textarea>" in page  # the form starts from the current ban
+    response = client.post(ban_url(member), {"reason": "Spam, again", "length": "30d"}, follow=True)
+    assert "Changed the ban of mia@example.com; it stays in force." in response.content.decode()
+    user = reload(member)
+    assert user.banned and user.ban_reason == "Spam, again"
+    assert dt.timedelta(days=29) < user.ban_expires - now() <= dt.timedelta(days=30)
+
+
+def test_the_user_page_of_a_banned_user_offers_to_change_the_ban(support, member):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+    page = (
+        support.client()
+        .get(reverse("admin:security_gatewayuser_change", args=[member.pk]))
+        .content.decode()
+    )
+    assert f'href="{ban_url(member)}" class="moderation-action">Change the ban</a>' in page
+    assert "Lift the ban" in page
+
+
+def test_banning_again_with_the_same_ban_says_nothing_changed_in_words_first(support, member):
+    services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None)
+    response = support.client().post(
+        ban_url(member), {"reason": "Spam", "length": "permanent"}, follow=True
+    )
+    assert "Nothing changed: mia@example.com is already banned like this." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
+def test_a_ban_needs_a_reason(support, member, reason):
+    with pytest.raises(ValueError, match="A ban needs a reason"):
+        services.ban_user(actor=support.actor, user_id=member.pk, reason=reason, expires_at=None)
+    assert not reload(member).banned and not audit_rows("user.ban")
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "message"),
+    [
+        (dt.datetime(3000, 1, 2, tzinfo=dt.UTC), "too far away"),
+        (
+            dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+            "too far away",
+        ),
+        (dt.datetime(2030, 1, 1), "needs a time zone"),
+    ],
+)
+def test_a_ban_end_out_of_range_is_refused(support, member, expires_at, message):
+    with pytest.raises(ValueError, match=message):
+        services.ban_user(actor=support.actor, user_id=member.pk, reason="x", expires_at=expires_at)
+    assert not reload(member).banned and not audit_rows("user.ban")
 
 
 def test_a_user_whose_ban_expired_can_be_banned_again(support, tenant_a):
@@ -217,6 +304,11 @@ def test_the_page_says_what_will_happen(support, member, member_sessions):
         assert session.token not in page
 
 
+def test_the_reason_is_marked_required(support, member):
+    page = support.client().get(ban_url(member)).content.decode()
+    assert '<label for="id_reason" class="required">Reason:</label>' in page
+
+
 def test_banning_for_seven_days_from_the_page(support, member, member_sessions):
     response = support.client().post(
         ban_url(member), {"reason": "Scraping", "length": "7d"}, follow=True
@@ -244,6 +336,8 @@ def test_banning_until_a_chosen_time(support, member):
         ({"reason": "x", "length": "until", "until": "next tuesday"}, "Enter a date and time"),
         ({"reason": "x", "length": "until", "until": "2020-01-01T00:00"}, "must be in the future"),
         ({"reason": "x", "length": "until", "until": "99999-01-01T00:00"}, "Enter a date and time"),
+        ({"reason": "x", "length": "until", "until": "3000-01-01T00:00"}, "too far away"),
+        ({"reason": "   ", "length": "permanent"}, "This field is required."),
         ({"reason": "x", "length": "until", "until": ""}, "Choose when the ban ends."),
         ({"reason": "x", "length": "forever"}, "Select a valid choice."),
         ({"reason": "a\x00b", "length": "permanent"}, "Null characters are not allowed."),
@@ -405,12 +499,24 @@ def test_the_command_bans_through_the_same_service(support, member, member_sessi
         (["--until", "soon"], "is not a time"),
         (["--days", "0"], "--days must be"),
         (["--days", "99999999"], "--days must be"),
+        (["--until", "9999-12-31T23:59:59-05:00"], "too far away: choose a permanent ban"),
+        (["--until", "3000-01-01T00:00Z"], "too far away: choose a permanent ban"),
+        (["--until", "2020-01-01T00:00Z"], "must be in the future"),
     ],
 )
 def test_the_command_rejects_bad_lengths(support, member, args, message):
     with pytest.raises(CommandError, match=message):
         call_command(
             "ban_user", member.email, "--reason", "x", *args, "--as", support.gateway_user.email
+        )
+    assert not reload(member).banned
+
+
+@pytest.mark.parametrize("reason", ["", "  "])
+def test_the_command_refuses_a_blank_reason(support, member, reason):
+    with pytest.raises(CommandError, match="A ban needs a reason"):
+        call_command(
+            "ban_user", member.email, "--reason", reason, "--as", support.gateway_user.email
         )
     assert not reload(member).banned
 

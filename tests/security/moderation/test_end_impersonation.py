@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit.models import AuditLog
+from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import services
 from tests.security.moderation.conftest import audit_rows
@@ -88,3 +89,17 @@ def test_the_command(support, impersonation, record, capsys):
     call_command("end_impersonation", str(record.pk), "--as", support.gateway_user.email)
     assert not GatewaySession.unscoped.filter(pk=impersonation.pk).exists()
     assert "Ended:" in capsys.readouterr().out
+
+
+def test_ending_an_expired_impersonation_says_it_expired(support, admin, member):
+    ImpersonationSessionFactory.create(
+        user=member, impersonated_by=admin.gateway_user.id, expired=True
+    )
+    services.capture_impersonations()
+    record = ImpersonationRecord.unscoped.get()
+    response = support.client().post(
+        reverse("security:impersonation_end", args=[record.pk]), follow=True
+    )
+    page = response.content.decode()
+    assert "Nothing changed: this impersonation had already expired." in page
+    assert "already ended" not in page

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from security.factories import GatewaySessionFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
@@ -66,3 +69,63 @@ def test_the_command_can_run_on_a_schedule(impersonation, capsys):
     call_command("capture_impersonations")
     assert "Seen 1 impersonation session(s): 1 new" in capsys.readouterr().out
     assert ImpersonationRecord.unscoped.count() == 1
+
+
+def test_a_record_closed_while_its_session_row_is_still_there_is_opened_again(impersonation):
+    services.capture_impersonations()
+    # What a capture racing another one used to do: close a record whose row is live.
+    ImpersonationRecord.unscoped.update(ended_at=dt.datetime.now(dt.UTC))
+    services.capture_impersonations()
+    record = ImpersonationRecord.unscoped.get()
+    assert record.ended_at is None and record.status == "active"
+
+
+def test_a_record_ended_by_staff_is_not_opened_again(support, impersonation):
+    services.capture_impersonations()
+    record = ImpersonationRecord.unscoped.get()
+    services.end_impersonation(actor=support.actor, record_id=record.pk)
+    services.capture_impersonations()
+    assert ImpersonationRecord.unscoped.get().status == "ended"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, member):
+    """Capture A reads the live sessions; a new impersonation starts and capture B records it;
+    then A carries on. A must not mark B's record ended (captures run one at a time)."""
+    a_has_read = threading.Event()
+    b_is_done = threading.Event()
+    read = services._live_impersonation_rows
+    errors: list[BaseException] = []
+
+    def slow_read():
+        rows = read()
+        if threading.current_thread().name == "capture-a":
+            a_has_read.set()
+            b_is_done.wait(timeout=1.5)  # B cannot finish first while A holds the lock
+        return rows
+
+    def capture(done: threading.Event | None = None) -> None:
+        try:
+            services.capture_impersonations()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            if done is not None:
+                done.set()
+            connections.close_all()
+
+    with mock.patch.object(services, "_live_impersonation_rows", side_effect=slow_read):
+        capture_a = threading.Thread(target=capture, name="capture-a")
+        capture_a.start()
+        assert a_has_read.wait(timeout=5)
+        session = ImpersonationSessionFactory.create(
+            user=member, impersonated_by=admin.gateway_user.id
+        )
+        capture_b = threading.Thread(target=capture, args=(b_is_done,), name="capture-b")
+        capture_b.start()
+        capture_a.join()
+        capture_b.join()
+
+    assert errors == []
+    record = ImpersonationRecord.unscoped.get(session_id=session.pk)
+    assert record.ended_at is None and record.status == "active"

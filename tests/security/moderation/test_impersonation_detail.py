@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.factories import AuditLogFactory, RequestLogFactory
 from registry.factories import McpServerFactory
 from security.factories import ImpersonationSessionFactory
-from security.models import ImpersonationRecord
+from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import services
+from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +29,12 @@ def record(admin, member) -> ImpersonationRecord:
     )
     services.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
+
+
+def stop_in_the_gateway(record: ImpersonationRecord, noticed: dt.datetime) -> None:
+    """Better-Auth deleted the session row; a capture noticed it at ``noticed``."""
+    GatewaySession.unscoped.filter(pk=record.session_id).delete()
+    ImpersonationRecord.unscoped.filter(pk=record.pk).update(ended_at=noticed)
 
 
 def page_of(record) -> str:
@@ -66,3 +75,67 @@ def test_unknown_and_malformed_ids_are_404(support, record, record_id):
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_review_get_403(request, persona, record):
     assert request.getfixturevalue(persona).client().get(page_of(record)).status_code == 403
+
+
+@pytest.mark.parametrize("by", ["gateway stop in the session", "back-office end"])
+def test_the_window_ends_at_the_audited_stop_not_when_a_capture_noticed(
+    support, admin, member, record, by
+):
+    stopped = record.started_at + dt.timedelta(minutes=10)
+    noticed = record.started_at + dt.timedelta(minutes=25)
+    stop_in_the_gateway(record, noticed)
+    if by == "back-office end":
+        AuditLogFactory.create(
+            action="impersonation.end",
+            actor_id=support.gateway_user.pk,
+            resource_type="session",
+            resource_id=record.session_id,
+            created_at=stopped,
+        )
+    else:
+        AuditLogFactory.create(
+            action="impersonation.stop",
+            actor_id=admin.gateway_user.pk,
+            resource_type="user",
+            resource_id=member.pk,
+            session_id=record.session_id,
+            created_at=stopped,
+        )
+    during = record.started_at + dt.timedelta(minutes=5)
+    after_the_stop = record.started_at + dt.timedelta(minutes=15)
+    AuditLogFactory.create(actor_id=member.pk, action="tools.call", created_at=during)
+    AuditLogFactory.create(actor_id=member.pk, action="profile.update", created_at=after_the_stop)
+
+    response = support.client().get(page_of(record))
+    page = response.content.decode()
+    assert response.context["window_end"] == stopped
+    assert "tools.call" in page and "profile.update" not in page
+
+
+def test_without_a_stop_event_the_window_ends_when_the_capture_noticed(support, record):
+    noticed = record.started_at + dt.timedelta(minutes=25)
+    stop_in_the_gateway(record, noticed)
+    response = support.client().get(page_of(record))
+    assert response.context["window_end"] == noticed
+
+
+def test_audit_tables_name_people_by_email_in_one_query(support, admin, member, record):
+    inside = record.started_at + dt.timedelta(minutes=5)
+    for _ in range(3):
+        AuditLogFactory.create(
+            actor_id=member.pk,
+            action="user.update",
+            resource_type="user",
+            resource_id=admin.gateway_user.pk,
+            created_at=inside,
+        )
+    client = support.client()
+    client.get(page_of(record))  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(page_of(record)).content.decode()
+    user_page = reverse("admin:security_gatewayuser_change", args=[admin.gateway_user.pk])
+    on_cell = f'<td><a href="{user_page}">{breakable(admin.gateway_user.email)}</a></td>'
+    assert page.count(on_cell) == 3  # each audit row's "On" names the user by email
+    assert f'<div class="readonly"><a href="{user_page}">' in page  # the impersonator links on
+    email_reads = [q for q in queries.captured_queries if 'FROM "user"' in q["sql"]]
+    assert len(email_reads) <= 3  # the page's own reads; not one per audit row

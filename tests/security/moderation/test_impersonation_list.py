@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from audit.factories import AuditLogFactory
 from security.factories import GatewayUserFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
+from security.moderation.devices import device_summary
+from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +129,51 @@ def test_roles_without_review_get_403(request, persona, impersonation):
 def test_signed_out_users_go_to_sign_in(client):
     response = client.get(LIST)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+CHROME_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+def test_one_row_says_who_as_whom_status_and_device_in_five_columns(support, admin, member):
+    ImpersonationSessionFactory.create(
+        user=member, impersonated_by=admin.gateway_user.id, user_agent=CHROME_ON_WINDOWS
+    )
+    response = support.client().get(LIST)
+    headers = [str(header["text"]).lower() for header in response.context["result_headers"]]
+    assert headers == ["started", "who, as whom", "tenant", "status", "from", "reviewed"]
+    page = response.content.decode()
+    admin_page = reverse("admin:security_gatewayuser_change", args=[admin.gateway_user.pk])
+    assert f'<a href="{admin_page}">{breakable(admin.gateway_user.email)}</a>' in page
+    assert '<span class="moderation-secondary">as <a href=' in page
+    assert f'title="{CHROME_ON_WINDOWS}">Chrome on Windows</span>' in page
+    assert '<span class="moderation-secondary moderation-date">until ' in page
+
+
+@pytest.mark.parametrize(
+    ("agent", "summary"),
+    [
+        (CHROME_ON_WINDOWS, "Chrome on Windows"),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.1 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Android 4.4.3; Mobile; rv:25.0) Gecko/25.0 Firefox/25.0",
+            "Firefox on Android",
+        ),
+        ("curl/8.4.0", "curl"),
+        ("", "unknown device"),
+        ("SomeBot/1.0 (+https://example.com)", "SomeBot/1.0"),
+    ],
+)
+def test_device_summaries(agent, summary):
+    assert device_summary(agent) == summary

@@ -69,3 +69,20 @@ def test_the_command(support, banned, capsys):
     call_command("unban_user", "ban@example.com", "--as", support.gateway_user.email)
     assert not reload(banned).banned
     assert "Ban lifted: ban@example.com" in capsys.readouterr().out
+
+
+def test_nothing_changed_messages_start_with_a_word_not_an_email(support, member):
+    """The admin capitalises a message's first letter: "Mia@example.com" is not her address."""
+    client = support.client()
+    pages = {
+        "security:user_unban": ({}, "Nothing changed: mia@example.com was not banned."),
+        "security:user_revoke_sessions": ({}, "Nothing changed: mia@example.com had no sessions."),
+        "security:user_roles": (
+            {"roles": ["user"]},
+            "Nothing changed: mia@example.com already had these roles.",
+        ),
+    }
+    for name, (data, message) in pages.items():
+        response = client.post(reverse(name, args=[member.pk]), data, follow=True)
+        assert message in response.content.decode()
+        assert "Mia@example.com" not in response.content.decode()

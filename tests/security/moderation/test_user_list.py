@@ -59,10 +59,41 @@ def test_nul_bytes_in_search_are_refused_with_a_message(support, member):
     assert "A filter held a NUL character, which no text has: removed." in response.content.decode()
 
 
-def test_columns_answer_the_usual_questions(support, member, tenant_a):
-    page = support.client().get(LIST).content.decode()
-    for text in ("mia@example.com", "Mia Member", "Tenant A", "Not banned", "credential"):
+def column_headers(response) -> list[str]:
+    return [str(header["text"]).lower() for header in response.context["result_headers"]]
+
+
+def test_columns_answer_the_usual_questions_in_six_columns(support, member, tenant_a):
+    response = support.client().get(LIST)
+    # One column per question, so the table fits 1400px beside the nav sidebar.
+    assert column_headers(response)[1:] == [
+        "user",
+        "status",
+        "roles",
+        "tenant",
+        "sign-in",
+        "created",
+    ]
+    page = response.content.decode()
+    assert (
+        '<span class="moderation-primary">mia<wbr>@example.com</span>'
+        '<span class="moderation-secondary">Mia Member · @mia</span>'
+    ) in page
+    for text in ("Tenant A", "credential", 'title="Last sign-in">seen '):
         assert text in page
+
+
+def test_the_status_column_shows_every_state_that_matters_as_badges(support, tenant_a):
+    GatewayUserFactory.create(
+        tenant=tenant_a, banned_expiring=True, ban_reason="Scraping", email="b@example.com"
+    )
+    GatewayUserFactory.create(tenant=tenant_a, is_active=False, email="i@example.com")
+    GatewayUserFactory.create(tenant=tenant_a, email_verified=False, email="u@example.com")
+    page = support.client().get(LIST).content.decode()
+    assert 'moderation-badge-danger" title="Banned until' in page
+    assert 'Reason: Scraping">Banned until' in page
+    assert 'moderation-badge-warning" title="The account is switched off.">Inactive</span>' in page
+    assert ">Unverified</span>" in page
 
 
 def test_an_expired_ban_shows_as_expired(support, tenant_a):

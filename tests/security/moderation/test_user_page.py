@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.factories import AuditLogFactory
@@ -16,6 +17,7 @@ from security.factories import (
     GatewayUserFactory,
 )
 from security.models import Account, ApiKey, GatewaySession, GatewayUser
+from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,33 @@ def test_the_page_cannot_edit_or_delete(support, member):
     assert response.status_code == 403
     delete = reverse("admin:security_gatewayuser_delete", args=[member.pk])
     assert client.get(delete).status_code == 403
+
+
+def test_audit_entries_name_people_by_email_with_one_query_for_the_page(support, member):
+    def staff_acting(count: int) -> int:
+        for _ in range(count):
+            actor = GatewayUserFactory.create()
+            AuditLogFactory.create(
+                actor_id=actor.pk,
+                actor_type="staff",
+                action="user.update",
+                resource_type="user",
+                resource_id=member.pk,
+            )
+        client = support.client()
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(page_of(member)).content.decode()
+        on_cell = f'<td><a href="{page_of(member)}">{breakable(member.email)}</a></td>'
+        assert page.count(on_cell) >= count
+        return len(queries.captured_queries)
+
+    few = staff_acting(2)
+    many = staff_acting(6)
+    assert many == few  # the emails of all the page's ids come in one query
+    by = GatewayUser.unscoped.exclude(pk=member.pk).exclude(pk=support.gateway_user.pk).first()
+    assert by is not None
+    page = support.client().get(page_of(member)).content.decode()
+    by_cell = (
+        f'<a href="{page_of(by)}">{breakable(by.email)}</a> <span class="moderation-person-type">'
+    )
+    assert by_cell + "staff" in page

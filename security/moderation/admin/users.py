@@ -1,9 +1,4 @@
-"""Admin pages of moderation: the gateway users a support person lives in, and impersonations.
-
-Both pages are read-only admin pages (changes go through the services, via confirmation pages
-and bulk actions). Filters accept only their own parameters: anything else in a URL, an
-impossible page number or a malformed date becomes a message, never a server error.
-"""
+"""The gateway user list and user page, with the bulk ban, unban and revoke actions."""
 
 from __future__ import annotations
 
@@ -11,20 +6,20 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import quote, unquote
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib.admin.utils import unquote
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from audit.models import AuditLog, RequestLog
+from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability, parse_roles
-from registry.models import McpServer
-from security.models import ApiKey, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, selectors, services, views
+from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
 from tenants.models import Tenant
@@ -35,19 +30,18 @@ from tenants.models import Tenant
 @admin.register(GatewayUser)
 class GatewayUserAdmin(ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
+    # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
+    # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
+    # reason ride along in small print or a tooltip instead of a column each.
     list_display = (
-        "email",
-        "name",
-        "username",
-        "tenant_name",
+        "user_summary",
+        "status_badges",
         "roles",
-        "ban_status",
-        "email_verified",
-        "is_active",
-        "auth_provider",
-        "created_at",
-        "last_login_at",
+        "tenant_name",
+        "provider",
+        "created",
     )
+    list_display_links = ("user_summary",)
     list_select_related = ("tenant",)
     # Uses index: idx_users_created_at (created_at DESC)
     ordering = ("-created_at",)
@@ -62,7 +56,6 @@ class GatewayUserAdmin(ScopedModelAdmin):
         filters.AuthProviderFilter,
         filters.CreatedFilter,
     )
-    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     actions = ["ban_selected", "unban_selected", "revoke_sessions_selected"]
     change_form_template = "security/moderation/user_change_form.html"
@@ -78,6 +71,60 @@ class GatewayUserAdmin(ScopedModelAdmin):
     )
     readonly_fields = ("roles", "tenant_name", "ban_status")
 
+    class Media:
+        css = {"all": ("security/moderation.css",)}
+
+    @admin.display(description="user", ordering="email")
+    def user_summary(self, user: GatewayUser) -> str:
+        aka = " · ".join(
+            part for part in (user.name, f"@{user.username}" if user.username else "") if part
+        )
+        return format_html(
+            '<span class="moderation-primary">{}</span>'
+            '<span class="moderation-secondary">{}</span>',
+            cells.breakable(user.email),
+            aka,
+        )
+
+    @admin.display(description="status")
+    def status_badges(self, user: GatewayUser) -> str:
+        badges: list[tuple[str, str, str]] = []  # (css modifier, text, tooltip)
+        if user.banned:
+            tooltip = views.ban_label(user) + (
+                f". Reason: {user.ban_reason}" if user.ban_reason else ""
+            )
+            if user.ban_expires is None:
+                badges.append(("danger", "Banned", tooltip))
+            elif user.ban_in_force():
+                badges.append(("danger", f"Banned until {cells.day(user.ban_expires)}", tooltip))
+            else:
+                badges.append(("muted", f"Ban expired {cells.day(user.ban_expires)}", tooltip))
+        if not user.is_active:
+            badges.append(("warning", "Inactive", "The account is switched off."))
+        if not user.email_verified:
+            badges.append(("muted", "Unverified", "The email address was never verified."))
+        if not badges:
+            return format_html('<span class="moderation-quiet">{}</span>', "OK")
+        return format_html_join(
+            "",
+            '<span class="moderation-badge moderation-badge-{}" title="{}">{}</span>',
+            ((kind, tooltip, text) for kind, text, tooltip in badges),
+        )
+
+    @admin.display(description="sign-in", ordering="auth_provider")
+    def provider(self, user: GatewayUser) -> str:
+        return user.auth_provider or "—"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, user: GatewayUser) -> str:
+        last = cells.day(user.last_login_at) if user.last_login_at else "never"
+        return format_html(
+            '<span class="moderation-date">{}</span>'
+            '<span class="moderation-secondary" title="Last sign-in">seen {}</span>',
+            cells.day(user.created_at),
+            last,
+        )
+
     @admin.display(description="tenant", ordering="tenant__name")
     def tenant_name(self, user: GatewayUser) -> str:
         # ``tenant`` came with the scoped user (select_related); a dangling id has no row.
@@ -88,7 +135,8 @@ class GatewayUserAdmin(ScopedModelAdmin):
 
     @admin.display(description="roles", ordering="role")
     def roles(self, user: GatewayUser) -> str:
-        return user.role or "user"
+        # Stored as "support,auditor"; a space lets two roles share a narrow column.
+        return ", ".join(part.strip() for part in (user.role or "user").split(",") if part.strip())
 
     @admin.display(description="ban")
     def ban_status(self, user: GatewayUser) -> str:
@@ -120,6 +168,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
         audit_entries = selectors.user_audit_entries(actor, user)
         for entry in audit_entries:
             entry["url"] = admin_page_url(request, AuditLog, entry["id"])
+        cells.name_people(actor, self.capability, audit_entries)
         context = {
             **(extra_context or {}),
             "sessions": sessions,
@@ -172,7 +221,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             except (services.NotFound, ValueError) as invalid:
                 form.add_error(None, str(invalid))
             else:
-                _report(request, outcome, "Banned", "already banned")
+                _report(request, outcome, "Banned", "already banned like this")
                 return None
         return views.confirmation_page(
             request,
@@ -287,6 +336,14 @@ def _report(request: HttpRequest, outcome: services.Outcome, done: str, already:
         if outcome.sessions_deleted:
             text += f"; {outcome.sessions_deleted} session(s) deleted"
         messages.success(request, text + ".")
+    if outcome.amended:
+        messages.success(
+            request,
+            f"Changed the ban of {len(outcome.amended)} user(s), still in force: "
+            f"{', '.join(outcome.amended[:10])}"
+            + (", …" if len(outcome.amended) > 10 else "")
+            + ".",
+        )
     if outcome.unchanged:
         messages.info(
             request,
@@ -300,6 +357,13 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
     """The actions offered on a user page, each saying why not when it is refused."""
     links: list[dict[str, Any]] = []
     if user.ban_in_force():
+        links.append(
+            {
+                "label": "Change the ban",
+                "url": reverse("security:user_ban", args=[user.pk]),
+                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+            }
+        )
         links.append(
             {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
         )
@@ -344,154 +408,3 @@ def _impersonation_url(request: HttpRequest, session: dict[str, Any]) -> str | N
         .first()
     )
     return None if record_id is None else admin_page_url(request, ImpersonationRecord, record_id)
-
-
-# --- Impersonation review ---------------------------------------------------------------------
-
-
-@admin.register(ImpersonationRecord)
-class ImpersonationRecordAdmin(ScopedModelAdmin):
-    capability = Capability.REVIEW_IMPERSONATIONS
-    list_display = (
-        "started_at",
-        "impersonator",
-        "impersonated",
-        "tenant",
-        "ends",
-        "status_label",
-        "ip_address",
-        "short_user_agent",
-        "reviewed",
-    )
-    list_display_links = ("started_at",)
-    ordering = ("-started_at",)
-    search_fields = (
-        "impersonator_email",
-        "impersonated_email",
-        "=impersonator_id",
-        "=impersonated_user_id",
-        "ip_address",
-    )
-    search_help_text = "Search by email or exact user id of either person, or by IP address."
-    list_filter = (
-        filters.ImpersonationStatusFilter,
-        filters.ReviewedFilter,
-        filters.ImpersonatorFilter,
-        filters.ImpersonatedUserFilter,
-        tenant_filter("tenant_id"),
-        filters.StartedRangeFilter,
-    )
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 50
-    actions = None
-    change_list_template = "security/moderation/impersonation_change_list.html"
-    change_form_template = "security/moderation/impersonation_change_form.html"
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "impersonator",
-                    "impersonated",
-                    "tenant",
-                    "status_label",
-                    "started_at",
-                    "expires_at",
-                    "ended_at",
-                    "ended_by",
-                )
-            },
-        ),
-        ("Where from", {"fields": ("ip_address", "user_agent", "session_id")}),
-        ("Review", {"fields": ("reviewed_at", "reviewed_by", "review_note")}),
-        ("Record", {"fields": ("first_seen_at", "last_seen_at")}),
-    )
-    readonly_fields = ("impersonator", "impersonated", "tenant", "status_label")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # The tenant of a record already in scope; ``tenants`` has its own scoping for lists.
-        tenant_names = Tenant.unscoped.filter(pk=OuterRef("tenant_id")).values("name")[:1]
-        return super().get_queryset(request).annotate(tenant_name=Subquery(tenant_names))
-
-    @admin.display(description="impersonator", ordering="impersonator_email")
-    def impersonator(self, record: ImpersonationRecord) -> str:
-        return record.impersonator_email or record.impersonator_id
-
-    @admin.display(description="impersonated user", ordering="impersonated_email")
-    def impersonated(self, record: ImpersonationRecord) -> str:
-        url = reverse(
-            "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
-        )
-        return format_html('<a href="{}">{}</a>', url, record.impersonated_email or "(no email)")
-
-    @admin.display(description="tenant", ordering="tenant_name")
-    def tenant(self, record: ImpersonationRecord) -> str:
-        if record.tenant_id is None:
-            return "—"
-        return getattr(record, "tenant_name", None) or f"missing tenant {record.tenant_id}"
-
-    @admin.display(description="ends or ended")
-    def ends(self, record: ImpersonationRecord) -> Any:
-        return record.ended_at or record.expires_at
-
-    @admin.display(description="status")
-    def status_label(self, record: ImpersonationRecord) -> str:
-        status = record.status
-        return format_html('<span class="impersonation-{}">{}</span>', status, status.label)
-
-    @admin.display(description="user agent")
-    def short_user_agent(self, record: ImpersonationRecord) -> str:
-        agent = record.user_agent or ""
-        return agent if len(agent) <= 60 else agent[:57] + "…"
-
-    @admin.display(description="reviewed", boolean=True)
-    def reviewed(self, record: ImpersonationRecord) -> bool:
-        return record.reviewed_at is not None
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        actor = actor_of(request)
-        if actor is None or not actor.can(self.capability):
-            raise self.deny(request, "list")
-        # Every view of the page records what the gateway has now, before it is gone.
-        services.capture_impersonations()
-        since, until = filters.started_range(request.GET)
-        events = selectors.impersonation_audit_events(actor, since, until)
-        for event in events:
-            event.url = admin_page_url(request, AuditLog, event.pk)  # type: ignore[attr-defined]
-        context = {**(extra_context or {}), "impersonation_events": events}
-        return super().changelist_view(request, context)
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        actor = actor_of(request)
-        if actor is None or not actor.can(self.capability):
-            raise self.deny(request, "view")
-        services.capture_impersonations()
-        record = selectors.access_impersonation(actor, unquote(object_id))
-        audit_entries = selectors.impersonation_audit_activity(actor, record)
-        for entry in audit_entries:
-            entry.url = admin_page_url(request, AuditLog, entry.pk)  # type: ignore[attr-defined]
-        requests = selectors.impersonation_request_activity(actor, record)
-        for row in requests:
-            row.url = admin_page_url(request, RequestLog, row.pk)  # type: ignore[attr-defined]
-            row.server_url = (  # type: ignore[attr-defined]
-                admin_page_url(request, McpServer, row.server_id) if row.server_id else None
-            )
-        start, end = selectors.impersonation_window(record)
-        context = {
-            **(extra_context or {}),
-            "record": record,
-            "window_start": start,
-            "window_end": end,
-            "audit_entries": audit_entries,
-            "request_entries": requests,
-            "activity_limit": selectors.ACTIVITY_LIMIT,
-            "can_end": record.status == ImpersonationStatus.ACTIVE,
-            "end_url": reverse("security:impersonation_end", args=[record.pk]),
-            "review_url": reverse("security:impersonation_review", args=[record.pk]),
-            "impersonated_url": reverse(
-                "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
-            ),
-        }
-        return super().change_view(request, object_id, form_url, context)

@@ -1,0 +1,60 @@
+"""What the moderation tables' cells show: people by email (linked), days and minutes.
+
+Shared by the user and impersonation pages, so a person or a time reads the same on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin.utils import quote
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from backoffice.roles import Capability
+from security.moderation import selectors
+
+
+def name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
+    """Give each audit entry ``by`` and ``on`` ({email, url}) where its ids are gateway users.
+
+    One query for the whole page; ids that are no user (an API key, a server) stay as they are.
+    """
+
+    def field(entry: Any, name: str) -> Any:
+        return entry[name] if isinstance(entry, dict) else getattr(entry, name)
+
+    def person(user_id: str | None) -> dict[str, Any] | None:
+        if not user_id or user_id not in emails:
+            return None
+        url = reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
+        return {"email": emails[user_id], "label": breakable(emails[user_id]), "url": url}
+
+    ids = {field(entry, "actor_id") for entry in entries} | {
+        field(entry, "resource_id") for entry in entries if field(entry, "resource_type") == "user"
+    }
+    emails = selectors.user_emails(actor, capability, {pk for pk in ids if pk})
+    for entry in entries:
+        by = person(field(entry, "actor_id"))
+        on = (
+            person(field(entry, "resource_id")) if field(entry, "resource_type") == "user" else None
+        )
+        if isinstance(entry, dict):
+            entry["by"], entry["on"] = by, on
+        else:
+            entry.by, entry.on = by, on
+
+
+def day(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else "—"
+
+
+def minute(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def breakable(email: str) -> str:
+    """An address that may break before its "@" rather than widen a narrow column."""
+    local, at, domain = email.partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else email
