@@ -75,7 +75,8 @@ def big_logs(db) -> dict[str, Any]:
 # 2,000 rows a day: a day's window plus its margins, and a page, with room to spare; the
 # unbounded walks this guards against read 30,000 to 60,000.
 ROW_BUDGET = 3_000
-ID_BOUND = re.compile(r"\bid (>=|<) \$\d+")
+# The id bound the page computed (by bisection) before sending its query.
+ID_BOUND = re.compile(r"\bid (>=|<) \d+")
 TIME_RANGE = {"period", "since", "until"}
 
 
