@@ -378,21 +378,27 @@ def capture_impersonations() -> CaptureResult:
     return CaptureResult(seen=len(live), recorded=len(live) - len(known), ended=ended)
 
 
+# What the back office copies of an impersonation session row: never its token.
+IMPERSONATION_ROW_FIELDS = (
+    "id",
+    "user_id",
+    "user__email",
+    "user__tenant_id",
+    "impersonated_by",
+    "created_at",
+    "expires_at",
+    "ip_address",
+    "user_agent",
+)
+
+
 def _live_impersonation_rows() -> list[dict[str, Any]]:
     """Every impersonation session row the gateway has now, in every tenant (never the token)."""
     # Uses index: idx_sessions_impersonated_by
     return [
         dict(row)
         for row in GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
-            "id",
-            "user_id",
-            "user__email",
-            "user__tenant_id",
-            "impersonated_by",
-            "created_at",
-            "expires_at",
-            "ip_address",
-            "user_agent",
+            *IMPERSONATION_ROW_FIELDS
         )
     ]
 
@@ -556,17 +562,7 @@ def _raise_refused(
 def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
     """Delete sessions, first recording the impersonations among them as ended by ``actor``."""
     impersonations = list(
-        sessions.filter(impersonated_by__isnull=False).values(
-            "id",
-            "user_id",
-            "user__email",
-            "user__tenant_id",
-            "impersonated_by",
-            "created_at",
-            "expires_at",
-            "ip_address",
-            "user_agent",
-        )
+        sessions.filter(impersonated_by__isnull=False).values(*IMPERSONATION_ROW_FIELDS)
     )
     if impersonations:
         emails = dict(

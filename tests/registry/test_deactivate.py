@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 
 from audit.models import AuditLog
 from registry.factories import McpServerFactory
 from registry.models import McpServer
 from registry.services import deactivate_server, deactivate_servers, reactivate_server
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -80,24 +78,7 @@ def test_a_missing_server_in_a_bulk_change_changes_none(admin, tenant_a):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_deactivations_write_one_audit_row(admin, tenant_a):
     server = McpServerFactory.create(tenant=tenant_a)
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def deactivate() -> None:
-        try:
-            barrier.wait()
-            deactivate_server(actor=admin.actor, server_id=server.pk)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deactivate) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(lambda _: deactivate_server(actor=admin.actor, server_id=server.pk), 6)
     assert not _active(server)
     assert len(_audit("server.deactivate")) == 1
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import threading
 import time
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditLog
 from security.api_keys import services
 from security.models import ApiKey, IssuingFormClaim
+from tests.concurrency import at_once
 from tests.security.api_keys.conftest import now
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +44,6 @@ def same_browser(client: Client, count: int) -> list[Client]:
 
 def post_at_once(clients: list, url: str, data: dict[str, Any]) -> list:
     """POST the same form from each client at the same moment; the responses, in any order."""
-    barrier = threading.Barrier(len(clients))
-    responses: list = []
-    errors: list[BaseException] = []
     insert_key = services._insert_key
 
     def slow_insert(**kwargs: Any) -> services.IssuedKey:
@@ -55,22 +51,8 @@ def post_at_once(clients: list, url: str, data: dict[str, Any]) -> list:
         time.sleep(0.3)
         return insert_key(**kwargs)
 
-    def send(client) -> None:
-        try:
-            barrier.wait()
-            responses.append(client.post(url, data))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
     with mock.patch.object(services, "_insert_key", side_effect=slow_insert):
-        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+        responses, _ = at_once(lambda n: clients[n].post(url, data), len(clients))
     return responses
 
 

@@ -4,10 +4,8 @@ rotating, and an edit that brings an expired key back."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connections
 
 from audit.models import AuditLog
 from security.api_keys import services
@@ -15,6 +13,7 @@ from security.api_keys.selectors import live_key_count
 from security.factories import ApiKeyFactory
 from security.models import ApiKey
 from tenants.models import TenantStatus
+from tests.concurrency import at_once
 from tests.security.api_keys.conftest import audit_rows, now, reload
 
 pytestmark = pytest.mark.django_db
@@ -78,28 +77,9 @@ def test_an_expired_key_at_the_limit_gives_no_new_key(tenant_admin_a, tenant_a, 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_rotations_of_one_key_issue_one_key(tenant_admin_a, tenant_a, key_a):
     limit(tenant_a, 1)
-    barrier = threading.Barrier(5)
-    issued: list[services.IssuedKey] = []
-    refused: list[BaseException] = []
-    errors: list[BaseException] = []
-
-    def attempt() -> None:
-        try:
-            barrier.wait()
-            issued.append(rotate(tenant_admin_a, key_a))
-        except services.ApiKeyRefused as exc:
-            refused.append(exc)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    issued, refused = at_once(
+        lambda _: rotate(tenant_admin_a, key_a), 5, refusals=(services.ApiKeyRefused,)
+    )
     assert (len(issued), len(refused)) == (1, 4)
     assert ApiKey.unscoped.count() == 2
     assert AuditLog.unscoped.filter(action="api_key.rotate").count() == 1

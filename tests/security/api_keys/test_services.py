@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connections
 
 from audit.models import AuditLog
 from security.api_key_secrets import generate_api_key, hash_api_key, prefix_of
 from security.api_keys import services
 from security.factories import ApiKeyFactory
 from security.models import ApiKey
+from tests.concurrency import at_once
 from tests.conftest import make_persona
 from tests.security.api_keys.conftest import audit_rows, expiry_of, now, reload
 
@@ -121,27 +120,11 @@ def test_simultaneous_creates_cannot_pass_the_limit_together(tenant_admin_a, ten
     """The tenant row lock makes the second creation wait, then count the first one's key."""
     tenant_a.max_api_keys = 1
     tenant_a.save(update_fields=["max_api_keys"])
-    barrier = threading.Barrier(4)
-    refused: list[BaseException] = []
-    errors: list[BaseException] = []
-
-    def attempt(n: int) -> None:
-        try:
-            barrier.wait()
-            create(tenant_admin_a, tenant_a, name=f"race {n}")
-        except services.ApiKeyRefused as exc:
-            refused.append(exc)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    _, refused = at_once(
+        lambda n: create(tenant_admin_a, tenant_a, name=f"race {n}"),
+        4,
+        refusals=(services.ApiKeyRefused,),
+    )
     assert len(refused) == 3
     assert ApiKey.unscoped.filter(tenant=tenant_a).count() == 1
     assert AuditLog.unscoped.filter(action="api_key.create").count() == 1
@@ -224,24 +207,12 @@ def test_another_tenants_key_cannot_be_revoked(tenant_admin_b, key_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_revokes_write_one_audit_row(tenant_admin_a, key_a):
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def revoke() -> None:
-        try:
-            barrier.wait()
-            services.revoke_api_key(actor=tenant_admin_a.actor, key_id=key_a.pk, reason="Leak")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=revoke) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(
+        lambda _: services.revoke_api_key(
+            actor=tenant_admin_a.actor, key_id=key_a.pk, reason="Leak"
+        ),
+        4,
+    )
     assert reload(key_a).is_active is False
     assert AuditLog.unscoped.filter(action="api_key.revoke").count() == 1
 

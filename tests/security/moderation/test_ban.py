@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connections
 from django.urls import reverse
 
 from audit.models import AuditLog
 from security.factories import GatewayUserFactory
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord
 from security.moderation import services
+from tests.concurrency import at_once
 from tests.conftest import make_persona
 from tests.security.moderation.conftest import audit_rows
 
@@ -261,26 +260,12 @@ def test_bulk_ban_is_all_or_nothing(support, admin, member, member_b):
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_bans_of_one_user_write_one_audit_row(support, member):
     """The row lock makes the second ban wait, then find the user already banned."""
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def ban() -> None:
-        try:
-            barrier.wait()
-            services.ban_user(
-                actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None
-            )
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=ban) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(
+        lambda _: services.ban_user(
+            actor=support.actor, user_id=member.pk, reason="Spam", expires_at=None
+        ),
+        4,
+    )
     assert reload(member).banned
     assert AuditLog.unscoped.filter(action="user.ban").count() == 1
 
