@@ -37,6 +37,7 @@ class LeanTable(tables.Table):
         detail_prefix: str,
         tenant_names: Mapping[str, str],
         server_names: Mapping[str, str] | None = None,
+        people: Mapping[str, str] | None = None,
         detail_query: str = "",
     ) -> None:
         super().__init__(rows, orderable=False, template_name="audit/log_table.html")
@@ -45,6 +46,7 @@ class LeanTable(tables.Table):
         self.detail_query = detail_query  # e.g. "?tz=Europe/Paris": the detail page's zone
         self.tenant_names = tenant_names
         self.server_names = server_names or {}
+        self.people = people or {}  # gateway user id -> email
 
     def lean_rows(self) -> list[LeanRow]:
         formatters: list[Callable[[Record], str]] = [
@@ -58,6 +60,11 @@ class LeanTable(tables.Table):
             )
             for record in self.data.data
         ]
+
+    @staticmethod
+    def people_in(rows: list[dict[str, Any]]) -> set[str]:
+        """The gateway user ids a page of rows names: they are shown as emails."""
+        return set()
 
     def cell_created_at(self, record: Record) -> str:
         return local_time(record["created_at"], self.zone)
@@ -92,11 +99,22 @@ class AuditLogTable(LeanTable):
     outcome = tables.Column(verbose_name="Outcome")
     ip_address = tables.Column(verbose_name="IP")
 
+    @staticmethod
+    def people_in(rows: list[dict[str, Any]]) -> set[str]:
+        """The gateway user ids a page names: actors, and users as resources."""
+        ids = {row["actor_id"] for row in rows if row["actor_type"] in ("user", "staff")}
+        ids |= {row["resource_id"] for row in rows if row["resource_type"] == "user"}
+        return {value for value in ids if value}
+
     def cell_actor(self, record: Record) -> str:
-        return f"{record['actor_type']} {record['actor_id'] or ''}".rstrip()
+        actor_id = record["actor_id"] or ""
+        return f"{record['actor_type']} {self.people.get(actor_id, actor_id)}".rstrip()
 
     def cell_resource(self, record: Record) -> str:
-        return f"{record['resource_type'] or ''} {record['resource_id'] or ''}".strip()
+        resource_id = record["resource_id"] or ""
+        if record["resource_type"] == "user":
+            resource_id = self.people.get(resource_id, resource_id)
+        return f"{record['resource_type'] or ''} {resource_id}".strip()
 
 
 class RequestLogTable(LeanTable):
@@ -109,6 +127,10 @@ class RequestLogTable(LeanTable):
     duration_ms = tables.Column(verbose_name="Duration (ms)")
     caller = tables.Column(verbose_name="User or API key", empty_values=())
 
+    @staticmethod
+    def people_in(rows: list[dict[str, Any]]) -> set[str]:
+        return {row["user_id"] for row in rows if row.get("user_id")}
+
     def cell_server_id(self, record: Record) -> str:
         server_id = record["server_id"]
         if server_id is None:
@@ -118,4 +140,5 @@ class RequestLogTable(LeanTable):
     def cell_caller(self, record: Record) -> str:
         if record["api_key_id"] is not None:
             return f"key {record['api_key_id']}"
-        return record["user_id"] or ""
+        user_id = record["user_id"] or ""
+        return self.people.get(user_id, user_id)

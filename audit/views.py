@@ -161,6 +161,10 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         detail_prefix=list_url,
         tenant_names=names,
         server_names=names,
+        people=selectors.people_emails(
+            request.actor,  # type: ignore[attr-defined]
+            explorer.table_class.people_in(rows),
+        ),
         detail_query="" if zone.key == settings.TIME_ZONE else "?" + urlencode({"tz": zone.key}),
     )
     filter_query = filter_query_string(request)
@@ -168,6 +172,8 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": explorer.title,
+        # The table needs the whole width more than the admin's app list does.
+        "is_nav_sidebar_enabled": False,
         "explorer": explorer,
         "filter": filterset,
         "form": filterset.form,

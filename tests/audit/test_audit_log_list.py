@@ -298,3 +298,18 @@ def test_a_malformed_cursor_is_a_clear_message(auditor):
     assert response.status_code == 400
     assert b"This page link is malformed." in response.content
     assert shown_ids(response) == []
+
+
+def test_people_are_shown_by_email_not_by_their_gateway_id(auditor, support):
+    someone = make_persona("user", email="someone@example.com")
+    AuditLogFactory.create(
+        actor_id=support.gateway_user.id,
+        actor_type=ActorType.STAFF,
+        action="user.ban",
+        resource_type="user",
+        resource_id=someone.gateway_user.id,
+    )
+    page = auditor.client().get(URL).content.decode()
+    assert f"staff {support.gateway_user.email}" in page
+    assert "user someone@example.com" in page
+    assert someone.gateway_user.id not in page.split("<tbody")[1]
