@@ -33,9 +33,10 @@ def test_a_tenant_admin_sees_only_their_tenants_keys(tenant_admin_a, key_a, key_
 
 def test_the_list_shows_what_people_need_and_never_a_hash(tenant_admin_a, key_a):
     html = tenant_admin_a.client().get(LIST_URL).content.decode()
-    for column in ("Name", "Key prefix", "Scopes", "Status", "Expires", "Last used"):
+    for column in ("Name", "Key prefix", "Scopes", "Status", "Expires", "Last used (uses)"):
         assert column in html
-    assert "Uses" in html and "Created by" in html and "Created" in html
+    assert f"{key_a.usage_count:,} uses" in html and "Created" in html
+    assert f"by {tenant_admin_a.gateway_user.email}" in html
     assert "servers:read, tools:call" in html
     assert tenant_admin_a.gateway_user.email in html
     assert key_a.key_hash not in html
