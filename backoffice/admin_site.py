@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver
+
+from backoffice.audit_actions import AuditAction
+from backoffice.staff_audit import record_staff_action
 
 REMOVED_URL_NAMES = frozenset({"view_on_site"})
 
@@ -35,6 +41,30 @@ class BackofficeAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         actor = getattr(request, "actor", None)
         return actor is not None and actor.has_backoffice_role()
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Django's sign-in, plus an audit row when a local break-glass superuser gets in.
+
+        Gateway staff are audited by their backend (``security.authentication``); a local
+        superuser signs in through Django's own backend, which writes nothing.
+        """
+        response = super().login(request, extra_context)
+        signed_in = request.method == "POST" and request.user.is_authenticated
+        if signed_in and getattr(response, "status_code", 0) == 302:
+            # Imported here: the admin site is built before the apps' models are loaded.
+            from security.staff import actor_for
+
+            actor, _refusal = actor_for(request.user, request)
+            if actor is not None and actor.is_break_glass:
+                with transaction.atomic():
+                    record_staff_action(
+                        actor=actor,
+                        action=AuditAction.STAFF_SIGN_IN,
+                        resource_type="user",
+                        resource_id=actor.actor_id,
+                        details={"method": "local superuser (break-glass)"},
+                    )
+        return response
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """Django's URLs less the ones this back office must not have.

@@ -184,12 +184,15 @@ def test_sign_in_rows_carry_the_request_id():
     assert row.request_id is not None
 
 
-def test_local_superuser_is_break_glass():
+def test_local_superuser_is_break_glass_and_its_sign_in_is_audited():
     User.objects.create_superuser("root", "root@example.com", "break-glass-password-1")
     client = Client()
     response = client.post(LOGIN_URL, {"username": "root", "password": "break-glass-password-1"})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+    row = AuditLog.unscoped.get(action="staff.sign_in", actor_id="local:root")
+    assert (row.actor_type, row.outcome) == ("staff", "success")
+    assert row.details["method"] == "local superuser (break-glass)"
 
 
 def test_local_non_superuser_without_gateway_link_has_no_access():
