@@ -14,6 +14,7 @@ from security.factories import (
     AccountFactory,
     ApiKeyFactory,
     CredentialAccountFactory,
+    GatewaySessionFactory,
     GatewayUserFactory,
 )
 from security.models import Account, ApiKey, GatewaySession, GatewayUser
@@ -35,6 +36,16 @@ def test_the_page_shows_sessions_without_their_tokens(support, member, member_se
         assert session.ip_address in page
         assert session.token not in page
         assert reverse("security:session_revoke", args=[member.pk, session.pk]) in page
+
+
+def test_sessions_name_the_device_with_the_full_user_agent_in_a_tooltip(support, member):
+    agent = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0 Safari/537.36"
+    )
+    GatewaySessionFactory.create(user=member, user_agent=agent)
+    page = support.client().get(page_of(member)).content.decode()
+    assert f'<td title="{agent}">Chrome on Windows</td>' in page
 
 
 def test_impersonated_sessions_say_by_whom_and_link_to_the_review(
