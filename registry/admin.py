@@ -46,8 +46,8 @@ SERVER_FIELDS = (
     "consecutive_failures",
     "response_time",
     "success",
-    "request_count",
-    "error_count",
+    "requests",
+    "errors",
     "tags",
     "capabilities",
     "created_at",
@@ -145,6 +145,10 @@ class McpServerAdmin(ScopedModelAdmin):
     @admin.display(description="requests", ordering="request_count")
     def requests(self, server: McpServer) -> str:
         return f"{server.request_count:,}"
+
+    @admin.display(description="errors", ordering="error_count")
+    def errors(self, server: McpServer) -> str:
+        return f"{server.error_count:,}"
 
     # --- filters from the URL: a bad value is the admin's "invalid lookup" notice, not a 500 ---
     def get_changelist_instance(self, request: HttpRequest) -> Any:

@@ -12,6 +12,7 @@ from registry.factories import (
     McpToolFactory,
     ServerHealthCheckFactory,
 )
+from registry.models import McpServer
 from tests.monitoring.conftest import assert_labels_inside
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,12 @@ def server(tenant_a):
     McpToolFactory.create(server=server, name="rarely_used", call_count=3)
     McpResourceFactory.create(server=server, uri="docs://handbook", access_count=77)
     return server
+
+
+def test_the_servers_counts_read_with_thousands_separators(tenant_admin_a, server):
+    McpServer.unscoped.filter(pk=server.pk).update(request_count=1234567, error_count=8980)
+    html = tenant_admin_a.client().get(_url(server)).content.decode()
+    assert "1,234,567" in html and "8,980" in html
 
 
 def test_page_shows_the_health_chart_tools_and_resources(tenant_admin_a, server):
