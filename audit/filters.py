@@ -43,7 +43,7 @@ STATUS_CLASSES = {"2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500), "5xx"
 ERROR_CLASSES = ("4xx", "5xx")  # the rows of idx_request_logs_errors (status_code >= 400)
 INT_MAX = 2**31 - 1  # duration_ms is a PostgreSQL integer
 # Parameters of the pages that are not filters.
-PAGE_PARAMETERS = frozenset({"cursor", "page"})
+PAGE_PARAMETERS = frozenset({"cursor", "newer", "page"})
 
 
 class NaiveDateTimeField(forms.DateTimeField):

@@ -146,7 +146,8 @@ class PageCursor:
 @dataclass(frozen=True)
 class LogPage:
     rows: list[dict[str, Any]]
-    next_cursor: PageCursor | None
+    next_cursor: PageCursor | None  # the last row, when older rows follow
+    newer_cursor: PageCursor | None = None  # the first row, when newer rows precede
 
 
 # --- who sees what -------------------------------------------------------------------------
@@ -256,9 +257,15 @@ def log_page(
     fields: tuple[str, ...],
     order: LogOrder,
     cursor: PageCursor | None = None,
+    newer_than: PageCursor | None = None,
     page_size: int = PAGE_SIZE,
 ) -> LogPage:
-    """One page of rows after ``cursor``, in one query whatever the depth."""
+    """One page of rows after ``cursor`` (or just before ``newer_than``), in one query at any depth.
+
+    Going back to newer rows reads the same index the other way, then turns the rows round.
+    """
+    if newer_than is not None:
+        return _newer_page(queryset, fields, order, newer_than, page_size)
     if cursor is not None:
         if order is LogOrder.TIME:
             # created_at <= c bounds the index scan; the OR breaks ties between equal times.
@@ -271,9 +278,40 @@ def log_page(
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
-        last = rows[-1]
-        next_cursor = PageCursor(created_at=last["created_at"], id=last["id"])
-    return LogPage(rows=rows, next_cursor=next_cursor)
+        next_cursor = _cursor_of(rows[-1])
+    # Having come past a cursor, newer rows exist: at least the row it names.
+    newer_cursor = _cursor_of(rows[0]) if cursor is not None and rows else None
+    return LogPage(rows=rows, next_cursor=next_cursor, newer_cursor=newer_cursor)
+
+
+def _newer_page(
+    queryset: QuerySet,
+    fields: tuple[str, ...],
+    order: LogOrder,
+    newer_than: PageCursor,
+    page_size: int,
+) -> LogPage:
+    if order is LogOrder.TIME:
+        queryset = queryset.filter(created_at__gte=newer_than.created_at).filter(
+            Q(created_at__gt=newer_than.created_at) | Q(id__gt=newer_than.id)
+        )
+        oldest_first: tuple[str, ...] = ("created_at", "id")
+    else:
+        queryset = queryset.filter(id__gt=newer_than.id)
+        oldest_first = ("id",)
+    rows = list(queryset.order_by(*oldest_first).values(*fields)[: page_size + 1])
+    has_newer = len(rows) > page_size
+    rows = rows[:page_size][::-1]
+    return LogPage(
+        rows=rows,
+        # The row the link came from is older than all of these.
+        next_cursor=_cursor_of(rows[-1]) if rows else None,
+        newer_cursor=_cursor_of(rows[0]) if has_newer else None,
+    )
+
+
+def _cursor_of(row: dict[str, Any]) -> PageCursor:
+    return PageCursor(created_at=row["created_at"], id=row["id"])
 
 
 def estimated_rows(queryset: QuerySet, order: LogOrder) -> int:

@@ -25,7 +25,13 @@ from django.urls import NoReverseMatch, reverse
 
 from audit import selectors
 from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
-from audit.filters import AuditLogFilter, LogFilterSet, RequestLogFilter, zone_named
+from audit.filters import (
+    PAGE_PARAMETERS,
+    AuditLogFilter,
+    LogFilterSet,
+    RequestLogFilter,
+    zone_named,
+)
 from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
 from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
@@ -137,23 +143,41 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     next_url = None
     total = None
     page_number = 1
-    cursor = None
+    newer_url = None
+    position = PagePosition()
     if filterset.is_valid():
         zone = filterset.form.cleaned_data["tz"]
         try:
-            cursor, page_number = page_position(request)
+            position = page_position(request)
         except InvalidCursor as error:
             errors.append(f"{error} Start again from the newest entries.")
     if filterset.is_valid() and not errors:
         order = explorer.order(filterset.cleaned)
         matching = selectors.within_time_range(filterset.qs, order, *filterset.time_range)
-        page = selectors.log_page(matching, fields=explorer.list_fields, order=order, cursor=cursor)
+
+        def read(at: PagePosition) -> selectors.LogPage:
+            return selectors.log_page(
+                matching,
+                fields=explorer.list_fields,
+                order=order,
+                cursor=at.cursor,
+                newer_than=at.newer_than,
+            )
+
+        page = read(position)
+        if position.newer_than is not None and page.newer_cursor is None:
+            # Back at the newest rows: the first page, whole, as the Newest link shows it.
+            position = PagePosition()
+            page = read(position)
         rows = page.rows
+        page_number = position.number
         # The estimate needs no id range: the planner reads the time range from created_at.
         estimate = selectors.estimated_rows(filterset.qs, order)
-        total = total_text(estimate, rows, cursor, page.next_cursor)
+        total = total_text(estimate, rows, position.number > 1 or page.next_cursor is not None)
         if page.next_cursor is not None:
-            next_url = "?" + paging_query(request, page.next_cursor, page_number + 1)
+            next_url = "?" + paging_query(request, "cursor", page.next_cursor, page_number + 1)
+        if page.newer_cursor is not None and page_number > 1:
+            newer_url = "?" + paging_query(request, "newer", page.newer_cursor, page_number - 1)
     list_url = reverse(f"audit:{explorer.name}_list")
     table = explorer.table_class(
         rows,
@@ -183,6 +207,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         "total": total,
         "page_number": page_number,
         "next_url": next_url,
+        "newer_url": newer_url,
         "newest_url": f"{list_url}?{filter_query}" if filter_query else list_url,
         "list_url": list_url,
         "other_explorer": other,
@@ -201,36 +226,53 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     return TemplateResponse(request, "audit/log_list.html", context, status=status)
 
 
-def page_position(request: HttpRequest) -> tuple[PageCursor | None, int]:
-    """The cursor and page number from the URL; a page number only labels the page."""
-    token = request.GET.get("cursor", "")
+@dataclass(frozen=True)
+class PagePosition:
+    """Where a page starts: after ``cursor`` (older rows) or before ``newer_than`` (newer rows).
+
+    ``number`` only labels the page; the cursors alone decide its rows.
+    """
+
+    cursor: PageCursor | None = None
+    newer_than: PageCursor | None = None
+    number: int = 1
+
+
+def page_position(request: HttpRequest) -> PagePosition:
+    """The page the URL asks for: ``cursor`` (Older) or ``newer`` (Newer), and its number."""
+    older, newer = request.GET.get("cursor", ""), request.GET.get("newer", "")
     number = request.GET.get("page", "1") or "1"
     if not re.fullmatch(r"[0-9]{1,10}", number) or not 1 <= int(number) <= MAX_PAGE_NUMBER:
         raise InvalidCursor("This page number is not valid.")
-    if not token:
-        return None, 1
-    return PageCursor.parse(token), int(number)
+    if older and newer:
+        raise InvalidCursor("This page link is malformed.")
+    if older:
+        return PagePosition(cursor=PageCursor.parse(older), number=max(int(number), 2))
+    if newer:
+        return PagePosition(newer_than=PageCursor.parse(newer), number=max(int(number), 2))
+    return PagePosition()
 
 
-def total_text(
-    estimate: int, rows: list[dict], cursor: PageCursor | None, next_cursor: PageCursor | None
-) -> str:
-    if cursor is None and next_cursor is None:
+def total_text(estimate: int, rows: list[dict], more_than_one_page: bool) -> str:
+    if not more_than_one_page:
         return f"{len(rows):,} entr{'y' if len(rows) == 1 else 'ies'}"
     return f"about {max(estimate, len(rows)):,} entries (estimate)"
 
 
 def filter_query_string(request: HttpRequest) -> str:
     query = request.GET.copy()
-    for name in ("cursor", "page"):
+    for name in PAGE_PARAMETERS:
         query.pop(name, None)
     return query.urlencode()
 
 
-def paging_query(request: HttpRequest, cursor: PageCursor, page_number: int) -> str:
+def paging_query(request: HttpRequest, direction: str, cursor: PageCursor, number: int) -> str:
+    """The same filters, on the page ``direction`` ("cursor" or "newer") of ``cursor``."""
     query = request.GET.copy()
-    query["cursor"] = cursor.token
-    query["page"] = str(page_number)
+    for name in PAGE_PARAMETERS:
+        query.pop(name, None)
+    query[direction] = cursor.token
+    query["page"] = str(number)
     return query.urlencode()
 
 
@@ -384,7 +426,7 @@ def export_response(
 ) -> HttpResponse | StreamingHttpResponse:
     """Stream exactly the rows the list's filter matches; a bad filter shows the list's errors."""
     filterset, _names = bound_filter(request, explorer)
-    if request.GET.get("cursor") or request.GET.get("page"):
+    if any(request.GET.get(name) for name in PAGE_PARAMETERS):
         # An export covers the whole filter, never one page of it.
         query = filter_query_string(request)
         return HttpResponse(status=302, headers={"Location": f"{request.path}?{query}"})

@@ -278,6 +278,33 @@ def test_pages_cover_every_row_once_in_order_at_a_fixed_cost(auditor, tenant_a, 
     assert len(set(query_counts)) == 1, query_counts
 
 
+def link(response, rel: str) -> str | None:
+    match = re.search(rf'href="(\?[^"]*)" rel="{rel}"', response.content.decode())
+    return URL + match.group(1).replace("&amp;", "&") if match else None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{}, {"tenant": "TENANT"}], ids=["by id", "by time"])
+def test_newer_goes_back_page_by_page_to_the_newest(auditor, tenant_a, query):
+    query = {k: str(tenant_a.id) if v == "TENANT" else v for k, v in query.items()}
+    bulk_audit_logs(330, tenant_id=tenant_a.id)
+    client = auditor.client()
+    pages = [client.get(URL, query)]
+    for _ in range(3):
+        pages.append(client.get(link(pages[-1], "next")))
+    assert link(pages[0], "prev") is None
+    forward = [shown_ids(page) for page in pages]
+    assert [len(ids) for ids in forward] == [100, 100, 100, 30]
+    page = pages[-1]
+    for expected in reversed(forward[:-1]):
+        page = client.get(link(page, "prev"))
+        assert page.status_code == 200
+        assert shown_ids(page) == expected
+    # Back at the top: the newest page, whole, with no Newer link and the Older one working.
+    assert link(page, "prev") is None and "Page 1." in page.content.decode()
+    assert shown_ids(client.get(link(page, "next"))) == forward[1]
+
+
 @pytest.mark.django_db
 def test_the_number_of_queries_does_not_grow_with_rows(auditor):
     client = auditor.client()
@@ -313,3 +340,14 @@ def test_people_are_shown_by_email_not_by_their_gateway_id(auditor, support):
     assert f"staff {support.gateway_user.email}" in page
     assert "user someone@example.com" in page
     assert someone.gateway_user.id not in page.split("<tbody")[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", [{"newer": "not-a-cursor"}, {"newer": "1.1", "cursor": "1.1"}], ids=["bad", "both"]
+)
+def test_a_malformed_newer_link_is_a_clear_message(auditor, query):
+    AuditLogFactory.create()
+    response = auditor.client().get(URL, query)
+    assert response.status_code == 400
+    assert b"This page link is malformed." in response.content
