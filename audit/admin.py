@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from audit import views
@@ -35,30 +35,14 @@ class LogAdmin(ScopedModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if not self._can(request):
             raise self.deny(request, "list")
-        query = request.GET.copy()
-        for stock, name in STOCK_LOOKUPS.items():
-            if stock in query:
-                query.setlist(name, query.pop(stock))
-        if self.needs_a_time_range(query):
-            # Other pages link here with a filter and no time range (the dashboard's "denied
-            # actions"): show the last 24 hours, selected in the form, rather than refuse it.
-            query["period"] = "24h"
         if any(name in request.GET for name in STOCK_LOOKUPS):
+            query = request.GET.copy()
+            for stock, name in STOCK_LOOKUPS.items():
+                if stock in query:
+                    query.setlist(name, query.pop(stock))
             url = reverse(f"audit:{self.explorer.name}_list")
             return HttpResponseRedirect(f"{url}?{query.urlencode()}")
-        request.GET = QueryDict(query.urlencode())  # read-only again, as Django hands it over
         return views.explorer_page(request, self.explorer)
-
-    def needs_a_time_range(self, query: QueryDict) -> bool:
-        """Whether the explorer would refuse this filter for want of a bound on the rows read."""
-        form_class = self.explorer.filter_class.Meta.form
-        given = {name for name, value in query.items() if value}
-        return bool(given & set(form_class.unindexed)) and not given & {
-            "period",
-            "since",
-            "until",
-            *form_class.bounding,
-        }
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

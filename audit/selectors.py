@@ -334,19 +334,6 @@ def server_name(server_id: uuid.UUID) -> str | None:
     return McpServer.unscoped.filter(id=server_id).values_list("name", flat=True).first()
 
 
-def people_emails(actor: Actor | None, ids: set[str]) -> dict[str, str]:
-    """The emails of the gateway users a page of log rows names, in one query.
-
-    Logs hold Better-Auth ids; people read emails. Scoped like the logs themselves.
-    """
-    ids = {value for value in ids if value and "\x00" not in value}
-    if not ids:
-        return {}
-    users = GatewayUser.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS)
-    # Uses index: user_pkey
-    return dict(users.filter(id__in=ids).values_list("id", "email"))
-
-
 def tenant_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Names of the tenants a detail page mentions (unscoped: the row was already scoped)."""
     return dict(Tenant.unscoped.filter(id__in=ids).values_list("id", "name"))

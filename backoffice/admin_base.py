@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, models, transaction
@@ -20,12 +21,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied
+from backoffice.staff_audit import SECRET_KEYS, record_denied
 from backoffice.tenancy import record_out_of_scope_attempt
 
-# Lookups on these fields would let a URL probe a secret one character at a time.
-SECRET_FIELDS = frozenset(
-    {"password", "key_hash", "token", "access_token", "refresh_token", "id_token"}
+INVALID_FILTER_MESSAGE = (
+    "A filter value is not valid for its column (an unknown status, a malformed address or "
+    "number), so the filters were cleared."
 )
 
 
@@ -127,16 +128,18 @@ class ScopedModelAdmin(admin.ModelAdmin):
             messages.warning(request, f"Ignored filters this page does not have: {shown}.")
             return _redirect_without(request, refused.names)
         except (DataError, ValueError, OverflowError):
-            messages.error(
-                request,
-                "A filter value is not valid for its column (an unknown status, a malformed "
-                "address or number), so the filters were cleared.",
-            )
+            messages.error(request, INVALID_FILTER_MESSAGE)
             return HttpResponseRedirect(request.path)
         if isinstance(response, HttpResponseRedirect) and response.url.endswith("?e=1"):
-            # Django's answer to an impossible page loses the whole query: keep the filters.
-            messages.warning(request, "There is no such page of results: showing the first one.")
-            return _redirect_without(request, [PAGE_VAR])
+            # Django's answer to an impossible page or a value an offered filter cannot take; it
+            # loses the whole query and, with it, the way back.
+            if PAGE_VAR in request.GET:
+                messages.warning(
+                    request, "There is no such page of results: showing the first one."
+                )
+                return _redirect_without(request, [PAGE_VAR])
+            messages.error(request, INVALID_FILTER_MESSAGE)
+            return HttpResponseRedirect(request.path)
         return response
 
     def change_view(
@@ -162,7 +165,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):  # type: ignore[no-untyped-def]
         """Django's answer when the object page finds nothing: a 404, and a probe is recorded."""
         try:
-            pk = self.model._meta.pk.to_python(object_id)
+            # Django hands over the id still quoted for URLs (quote() turns "_" into "_5F").
+            pk = self.model._meta.pk.to_python(unquote(object_id))
         except ValidationError:
             pk = None
         if pk is not None and "\x00" not in str(pk):
@@ -171,7 +175,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     # --- lookups and search that cannot leak or crash ---------------------------------------
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if set(lookup.split("__")) & SECRET_FIELDS:
+        # A lookup on a hash, password or token would let a URL probe it one character at a time.
+        if set(lookup.split("__")) & SECRET_KEYS:
             return False
         return super().lookup_allowed(lookup, value, request)
 

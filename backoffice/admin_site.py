@@ -49,7 +49,8 @@ class BackofficeAdminSite(admin.AdminSite):
         superuser signs in through Django's own backend, which writes nothing.
         """
         response = super().login(request, extra_context)
-        signed_in = request.method == "POST" and request.user.is_authenticated
+        # Sign-in links gateway staff to users that are never superusers: only break-glass is.
+        signed_in = request.method == "POST" and getattr(request.user, "is_superuser", False)
         if signed_in and getattr(response, "status_code", 0) == 302:
             # Imported here: the admin site is built before the apps' models are loaded.
             from security.staff import actor_for

@@ -112,7 +112,7 @@ def _write(
         user_agent=_text(actor.user_agent or "")[:500] or None,
         request_id=actor.request_id,
         session_id=actor.session_ref,
-        details=_without_secrets(json.loads(json.dumps(payload, cls=DjangoJSONEncoder))),
+        details=without_secrets(json.loads(json.dumps(payload, cls=DjangoJSONEncoder))),
     )
 
 
@@ -121,11 +121,16 @@ def _text(value: str) -> str:
     return value.replace("\x00", "")
 
 
-def _without_secrets(value: Any) -> Any:
+def without_secrets(value: Any) -> Any:
+    """JSON ``value`` without the keys in ``SECRET_KEYS`` at any depth, and without NUL.
+
+    Used on what the trail writes and on what pages show of rows others wrote.
+    """
     if isinstance(value, dict):
-        return {_text(k): _without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
+        cleaned = {_text(k): v for k, v in value.items()}
+        return {k: without_secrets(v) for k, v in cleaned.items() if k not in SECRET_KEYS}
     if isinstance(value, list):
-        return [_without_secrets(v) for v in value]
+        return [without_secrets(v) for v in value]
     if isinstance(value, str):
         return _text(value)
     return value

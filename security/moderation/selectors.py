@@ -239,21 +239,6 @@ def impersonation_audit_events(
     return list(events.only(*AUDIT_FIELDS).order_by("-created_at")[:IMPERSONATION_EVENTS_LIMIT])
 
 
-def user_emails(actor: Actor, capability: Capability, user_ids: set[str]) -> dict[str, str]:
-    """The email of each of these ids that is a gateway user ``actor`` may see, in one query.
-
-    Audit tables name people by id; this turns a page's worth of ids into emails at once.
-    """
-    ids = {pk for pk in user_ids if pk and "\x00" not in pk}
-    if not ids:
-        return {}
-    return dict(
-        GatewayUser.objects.visible_to(actor, capability)
-        .filter(pk__in=ids)
-        .values_list("id", "email")
-    )
-
-
 def _emails(user_ids: set[str]) -> dict[str, str]:
     # Impersonators are platform staff; their email names who acted on a row already in scope.
     if not user_ids:

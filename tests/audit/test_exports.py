@@ -176,3 +176,21 @@ def test_exports_strip_secret_keys_from_details_at_any_depth(auditor, file_forma
     assert rows == {secret.id: WITHOUT_SECRETS, plain.id: {"reason": "token expiry"}}
     for value in ("tok-1", "h-1", "pw-1", "at-1", "rt-1"):
         assert value not in text
+
+
+@pytest.mark.django_db
+def test_an_export_holds_a_row_written_long_after_its_time(auditor, now):
+    """Pages bound a time range by ids (ids grow with time); an export must not rely on that."""
+    bulk_audit_logs(200, newest=now)  # one a second, up to now
+    since, until = now - dt.timedelta(hours=30), now - dt.timedelta(hours=20)
+    # Written last (the highest id) but stamped inside the range, hours ago.
+    late = AuditLogFactory.create(created_at=now - dt.timedelta(hours=24))
+    query = {
+        "since": f"{since:%Y-%m-%dT%H:%M}",
+        "until": f"{until:%Y-%m-%dT%H:%M}",
+        "tz": "UTC",
+    }
+    response = auditor.client().get("/audit/logs/export.csv", query)
+    assert response.status_code == 200
+    ids = [int(row["id"]) for row in csv.DictReader(io.StringIO(body(response)))]
+    assert ids == [late.id]

@@ -82,8 +82,10 @@ def test_a_nul_in_a_path_or_header_does_not_lose_the_row():
         action=AuditAction.STAFF_ACCESS,
         resource_type="page",
         resource_id="x\x00y",
-        details={"path": "/admin/x\x00/", "a\x00b": ["c\x00"]},
+        details={"path": "/admin/x\x00/", "a\x00b": ["c\x00"], "pass\x00word": "hunter2"},
     )
     row = AuditLog.unscoped.get()
     assert row.user_agent == "evilagent" and row.resource_id == "xy"
     assert row.details["path"] == "/admin/x/" and row.details["ab"] == ["c"]
+    # A NUL cannot smuggle a secret's key past the filter.
+    assert "password" not in row.details and "hunter2" not in str(row.details)

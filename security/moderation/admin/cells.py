@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from backoffice.roles import Capability
-from security.moderation import selectors
+from security.selectors import user_emails
 
 
 def name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
@@ -34,7 +34,7 @@ def name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
     ids = {field(entry, "actor_id") for entry in entries} | {
         field(entry, "resource_id") for entry in entries if field(entry, "resource_type") == "user"
     }
-    emails = selectors.user_emails(actor, capability, {pk for pk in ids if pk})
+    emails = user_emails(actor, capability, ids)
     for entry in entries:
         by = person(field(entry, "actor_id"))
         on = (

@@ -99,8 +99,19 @@ def test_the_same_token_from_another_person_is_their_own_form(tenant_admin_a, te
 def test_a_refused_form_can_be_sent_again_once_fixed(tenant_admin_a, tenant_a, key_a):
     tenant_a.max_api_keys = 1
     tenant_a.save(update_fields=["max_api_keys"])
+    # The service itself (the page refuses earlier): its claim goes with the refused key.
+    with pytest.raises(services.ApiKeyRefused):
+        services.create_api_key(
+            actor=tenant_admin_a.actor,
+            tenant_id=tenant_a.pk,
+            name="over the limit",
+            scopes=["servers:read"],
+            expires_at=None,
+            rate_limit_per_minute=60,
+            form_token=FORM["form_token"],
+        )
+    assert not IssuingFormClaim.objects.exists()
     assert tenant_admin_a.client().post(CREATE_URL, FORM).status_code == 400
-    assert not IssuingFormClaim.objects.exists()  # the refusal rolled the claim back
     tenant_a.max_api_keys = 2
     tenant_a.save(update_fields=["max_api_keys"])
     assert tenant_admin_a.client().post(CREATE_URL, FORM).status_code == 200
