@@ -53,7 +53,7 @@ ID_TIME_MARGIN = dt.timedelta(minutes=15)
 # a bisection over the primary key, each step one index probe, about log2(ids) steps in all
 # (well under a millisecond at 10M rows). It runs as its own query and the page's query gets the
 # id as a number: as a subquery (an InitPlan) the planner could not see how narrow the range is,
-# and on PostgreSQL 16 it then preferred scanning another index whole.
+# and on PostgreSQL 18 (the embedded server) it then preferred scanning another index whole.
 # {table} is the model's db_table, never user input. NULL on an empty table (nothing to read).
 # Uses index: <table>_pkey
 FIRST_ID_AT_SQL = """
