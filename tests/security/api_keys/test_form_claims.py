@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
 from typing import Any
 from unittest import mock
 
@@ -16,7 +15,7 @@ from django.urls import reverse
 from audit.models import AuditLog
 from security.api_keys import services
 from security.models import ApiKey, IssuingFormClaim
-from tests.concurrency import at_once
+from tests.concurrency import at_once, backend_pid, wait_until_blocked_behind
 from tests.security.api_keys.conftest import now
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +42,18 @@ def same_browser(client: Client, count: int) -> list[Client]:
 
 
 def post_at_once(clients: list, url: str, data: dict[str, Any]) -> list:
-    """POST the same form from each client at the same moment; the responses, in any order."""
+    """POST the same form from each client at once; the responses, in any order.
+
+    The request that claims the form holds its transaction open until PostgreSQL shows every
+    other request waiting behind it, so they really arrive while the key is being issued.
+    """
     insert_key = services._insert_key
 
-    def slow_insert(**kwargs: Any) -> services.IssuedKey:
-        # Hold the first transaction open, so every other request arrives while it runs.
-        time.sleep(0.3)
+    def insert_once_the_others_wait(**kwargs: Any) -> services.IssuedKey:
+        wait_until_blocked_behind(backend_pid(), waiters=len(clients) - 1)
         return insert_key(**kwargs)
 
-    with mock.patch.object(services, "_insert_key", side_effect=slow_insert):
+    with mock.patch.object(services, "_insert_key", side_effect=insert_once_the_others_wait):
         responses, _ = at_once(lambda n: clients[n].post(url, data), len(clients))
     return responses
 

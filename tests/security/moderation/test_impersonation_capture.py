@@ -13,6 +13,7 @@ from django.db import connections
 from security.factories import GatewaySessionFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import services
+from tests.concurrency import GIVE_UP_AFTER, backend_pid, wait_until_blocked_behind
 
 pytestmark = pytest.mark.django_db
 
@@ -91,17 +92,21 @@ def test_a_record_ended_by_staff_is_not_opened_again(support, impersonation):
 @pytest.mark.django_db(transaction=True)
 def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, member):
     """Capture A reads the live sessions; a new impersonation starts and capture B records it;
-    then A carries on. A must not mark B's record ended (captures run one at a time)."""
+    then A carries on. A must not mark B's record ended (captures run one at a time).
+
+    A carries on only once B is waiting behind A's transaction (PostgreSQL's lock graph), or B
+    has finished without waiting, which is what a capture without the lock does."""
     a_has_read = threading.Event()
     b_is_done = threading.Event()
     read = services._live_impersonation_rows
     errors: list[BaseException] = []
 
-    def slow_read():
+    def read_then_let_b_run():
         rows = read()
         if threading.current_thread().name == "capture-a":
             a_has_read.set()
-            b_is_done.wait(timeout=1.5)  # B cannot finish first while A holds the lock
+            a_pid = backend_pid()
+            wait_until_blocked_behind(a_pid, waiters=1, or_until=b_is_done.is_set)
         return rows
 
     def capture(done: threading.Event | None = None) -> None:
@@ -114,10 +119,10 @@ def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, m
                 done.set()
             connections.close_all()
 
-    with mock.patch.object(services, "_live_impersonation_rows", side_effect=slow_read):
+    with mock.patch.object(services, "_live_impersonation_rows", side_effect=read_then_let_b_run):
         capture_a = threading.Thread(target=capture, name="capture-a")
         capture_a.start()
-        assert a_has_read.wait(timeout=5)
+        assert a_has_read.wait(timeout=GIVE_UP_AFTER)
         session = ImpersonationSessionFactory.create(
             user=member, impersonated_by=admin.gateway_user.id
         )
