@@ -6,11 +6,12 @@ pays one INSERT per row.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import factory
 
-from audit.models import ActorType, AuditLog, AuditOutcome, RequestLog
+from audit.models import ActorType, AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
 from registry.factories import McpServerFactory
 from tenants.factories import ContractModelFactory, utc_now
 
@@ -75,3 +76,25 @@ class RequestLogFactory(ContractModelFactory[RequestLog]):
     response_bytes = 2048
     error_message = None
     created_at = factory.LazyFunction(utc_now)
+
+
+class LogIdBlockFactory(ContractModelFactory[LogIdBlock]):
+    """One summarised block of audit log ids spanning the hour before now."""
+
+    class Meta:
+        model = LogIdBlock
+
+    table_name = "audit_logs"
+    block = factory.Sequence(int)
+    max_created_at = factory.LazyFunction(utc_now)
+    min_created_at = factory.LazyAttribute(lambda o: o.max_created_at - dt.timedelta(hours=1))
+
+
+class LogIdFrontierFactory(ContractModelFactory[LogIdFrontier]):
+    """Where the summary of a log ends: nothing summarised, nothing seen yet."""
+
+    class Meta:
+        model = LogIdFrontier
+        django_get_or_create = ("table_name",)
+
+    table_name = "audit_logs"

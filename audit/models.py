@@ -89,3 +89,45 @@ class RequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} #{self.id}"
+
+
+class LogIdBlock(models.Model):
+    """The time span of one block of ``SIZE`` log ids (back office's own schema).
+
+    Kept by ``audit.time_blocks`` so the explorers can turn a time range into the id ranges
+    that really hold it, even where the gateway backfilled rows out of id order.
+    """
+
+    SIZE = 1000
+
+    table_name = models.TextField()
+    block = models.BigIntegerField()  # ids block * SIZE to (block + 1) * SIZE - 1
+    min_created_at = models.DateTimeField()
+    max_created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["table_name", "block"], name="log_id_blocks_key")
+        ]
+        db_table = "log_id_blocks"
+
+    def __str__(self) -> str:
+        return f"{self.table_name} block {self.block}"
+
+
+class LogIdFrontier(models.Model):
+    """How far ``LogIdBlock`` reaches for one log table, and how far its next run may go."""
+
+    table_name = models.TextField(primary_key=True)
+    # Every id below this is summarised; from here on is the tail that pages read whole.
+    summarised_below_id = models.BigIntegerField(default=0)
+    # The highest id a run saw, and the transactions writing to the table just after: once they
+    # have all ended, no id up to it can still appear (see audit.time_blocks).
+    seen_max_id = models.BigIntegerField(null=True)
+    seen_writers = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "log_id_frontiers"
+
+    def __str__(self) -> str:
+        return self.table_name

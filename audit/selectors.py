@@ -14,12 +14,12 @@ index, and the order follows that index so PostgreSQL can stop after one page of
   ``request_logs.created_at``), read backwards from the primary key, or from
   idx_audit_logs_action_resource when the action is selective.
 
-Both orders are "newest first" by the time the gateway wrote the row. They agree because of the
-one assumption the pk walk rests on: **ids grow with created_at** (identity ids are handed out as
-rows are written, and created_at is the time of writing), up to ``ID_TIME_MARGIN`` of skew between
-a transaction's start (its ``now()``) and its insert. A time range on the pk walk therefore
-becomes an id range, found by bisection over the primary key (``within_time_range``), so the walk
-starts and stops at the range's ends instead of filtering every newer or older row away.
+Both orders are "newest first" by the time the gateway wrote the row, and agree while ids rise
+with created_at. The results never rest on that: on the pk walk a time range becomes the id ranges
+that ``audit.time_blocks`` knows can hold it (every block of ids whose times meet the range, plus
+the unsummarised newest ids), read one after the other, newest first, with the created_at
+predicates kept, so a page is exact even where the gateway backfilled rows out of id order. In
+order data gives one range: the walk starts and stops at the time range's ends.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditLog, RequestLog
+from audit.time_blocks import IdRange, id_ranges
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
 from registry.models import McpServer
@@ -43,37 +43,6 @@ from security.models import GatewayUser
 from tenants.models import Tenant
 
 PAGE_SIZE = 100
-
-# How far a row's created_at may trail the order its id was handed out (a transaction's now()
-# is its start; its insert may come later). The id range is widened by this much at each end,
-# so no row of the time range is lost; the created_at predicates keep the result exact.
-ID_TIME_MARGIN = dt.timedelta(minutes=15)
-
-# The first id whose row (or every later row, ids growing with created_at) is at or after %s:
-# a bisection over the primary key, each step one index probe, about log2(ids) steps in all
-# (well under a millisecond at 10M rows). It runs as its own query and the page's query gets the
-# id as a number: as a subquery (an InitPlan) the planner could not see how narrow the range is,
-# and on PostgreSQL 18 (the embedded server) it then preferred scanning another index whole.
-# {table} is the model's db_table, never user input. NULL on an empty table (nothing to read).
-# Uses index: <table>_pkey
-FIRST_ID_AT_SQL = """
-WITH RECURSIVE search(lo, hi) AS (
-    SELECT (SELECT id FROM {table} ORDER BY id LIMIT 1),
-           (SELECT id FROM {table} ORDER BY id DESC LIMIT 1) + 1
-  UNION ALL
-    SELECT CASE WHEN probe.created_at < %s THEN probe.id + 1 ELSE search.lo END,
-           CASE WHEN probe.created_at < %s THEN search.hi
-                ELSE search.lo + (search.hi - search.lo) / 2 END
-    FROM search
-    CROSS JOIN LATERAL (
-        SELECT id, created_at FROM {table}
-        WHERE id >= search.lo + (search.hi - search.lo) / 2
-        ORDER BY id LIMIT 1
-    ) AS probe
-    WHERE search.lo < search.hi
-)
-SELECT max(lo) FROM search
-"""
 
 AUDIT_LOG_LIST_FIELDS = (
     "id",
@@ -208,43 +177,19 @@ def request_log_order(filters: dict[str, Any]) -> LogOrder:
     return LogOrder.INSERTION
 
 
-def first_id_at(queryset: QuerySet, moment: dt.datetime) -> int | None:
-    """The first id written at or after ``moment`` (ids grow with created_at); None: no rows."""
-    table = queryset.model._meta.db_table
-    # The table name comes from the model; the moment is a bound parameter.
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(FIRST_ID_AT_SQL.format(table=table), [moment, moment])
-        return cursor.fetchone()[0]
-
-
-def within_time_range(
+def id_ranges_for(
     queryset: QuerySet, order: LogOrder, since: dt.datetime | None, until: dt.datetime | None
-) -> QuerySet:
-    """The filtered rows, with their time range also as an id range when the pk is walked.
+) -> list[IdRange] | None:
+    """The id ranges a pk walk over ``[since, until)`` reads, newest first; None: read it whole.
 
     Ordered by time, the time range already bounds the ``(<column>, created_at DESC)`` index scan.
     Walked by id, a bare ``created_at`` predicate is a filter that the walk applies to every row
     newer than the range, and to every older one when the range holds under a page of matches;
-    ``id >= first_id_at(since) AND id < first_id_at(until)`` makes both ends index conditions.
-    Each bound is widened by ``ID_TIME_MARGIN`` (see the module docstring).
+    the ranges make both ends index conditions (see ``audit.time_blocks``).
     """
-    if order is not LogOrder.INSERTION:
-        return queryset
-    # Near year 1 or 9999 the widened bound does not exist, and is not needed: nothing is older
-    # or newer than it.
-    bounds = (("id__gte", since, -ID_TIME_MARGIN), ("id__lt", until, ID_TIME_MARGIN))
-    for lookup, moment, margin in bounds:
-        if moment is None:
-            continue
-        try:
-            widened = moment + margin
-        except OverflowError:
-            continue
-        first_id = first_id_at(queryset, widened)
-        if first_id is None:
-            return queryset.none()  # an empty log
-        queryset = queryset.filter(**{lookup: first_id})
-    return queryset
+    if order is not LogOrder.INSERTION or (since is None and until is None):
+        return None
+    return id_ranges(queryset.model._meta.db_table, since, until)[::-1]
 
 
 def ordered(queryset: QuerySet, order: LogOrder) -> QuerySet:
@@ -258,14 +203,16 @@ def log_page(
     order: LogOrder,
     cursor: PageCursor | None = None,
     newer_than: PageCursor | None = None,
+    id_ranges: list[IdRange] | None = None,
     page_size: int = PAGE_SIZE,
 ) -> LogPage:
-    """One page of rows after ``cursor`` (or just before ``newer_than``), in one query at any depth.
+    """One page of rows after ``cursor`` (or just before ``newer_than``), in one query at any depth
+    (one per id range the page reaches, see ``id_ranges_for``).
 
     Going back to newer rows reads the same index the other way, then turns the rows round.
     """
     if newer_than is not None:
-        return _newer_page(queryset, fields, order, newer_than, page_size)
+        return _newer_page(queryset, fields, order, newer_than, id_ranges, page_size)
     if cursor is not None:
         if order is LogOrder.TIME:
             # created_at <= c bounds the index scan; the OR breaks ties between equal times.
@@ -274,7 +221,9 @@ def log_page(
             )
         else:
             queryset = queryset.filter(id__lt=cursor.id)
-    rows = list(ordered(queryset, order).values(*fields)[: page_size + 1])
+            if id_ranges is not None:
+                id_ranges = [r for r in id_ranges if r.start < cursor.id]
+    rows = _read(queryset, order.value, fields, page_size + 1, id_ranges)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -289,6 +238,7 @@ def _newer_page(
     fields: tuple[str, ...],
     order: LogOrder,
     newer_than: PageCursor,
+    id_ranges: list[IdRange] | None,
     page_size: int,
 ) -> LogPage:
     if order is LogOrder.TIME:
@@ -299,7 +249,9 @@ def _newer_page(
     else:
         queryset = queryset.filter(id__gt=newer_than.id)
         oldest_first = ("id",)
-    rows = list(queryset.order_by(*oldest_first).values(*fields)[: page_size + 1])
+        if id_ranges is not None:
+            id_ranges = [r for r in id_ranges[::-1] if r.stop is None or r.stop > newer_than.id]
+    rows = _read(queryset, oldest_first, fields, page_size + 1, id_ranges)
     has_newer = len(rows) > page_size
     rows = rows[:page_size][::-1]
     return LogPage(
@@ -308,6 +260,28 @@ def _newer_page(
         next_cursor=_cursor_of(rows[-1]) if rows else None,
         newer_cursor=_cursor_of(rows[0]) if has_newer else None,
     )
+
+
+def _read(
+    queryset: QuerySet,
+    order_by: tuple[str, ...],
+    fields: tuple[str, ...],
+    limit: int,
+    id_ranges: list[IdRange] | None,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows in ``order_by``; with ``id_ranges`` (in that order), range by range,
+    each an index range of its own, stopping once enough rows are read."""
+    if id_ranges is None:
+        return list(queryset.order_by(*order_by).values(*fields)[:limit])
+    rows: list[dict[str, Any]] = []
+    for id_range in id_ranges:
+        part = queryset.filter(id__gte=id_range.start)
+        if id_range.stop is not None:
+            part = part.filter(id__lt=id_range.stop)
+        rows += part.order_by(*order_by).values(*fields)[: limit - len(rows)]
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def _cursor_of(row: dict[str, Any]) -> PageCursor:

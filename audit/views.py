@@ -154,15 +154,16 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             errors.append(f"{error} Start again from the newest entries.")
     if filterset.is_valid() and not errors:
         order = explorer.order(filterset.cleaned)
-        matching = selectors.within_time_range(filterset.qs, order, *filterset.time_range)
+        id_ranges = selectors.id_ranges_for(filterset.qs, order, *filterset.time_range)
 
         def read(at: PagePosition) -> selectors.LogPage:
             return selectors.log_page(
-                matching,
+                filterset.qs,
                 fields=explorer.list_fields,
                 order=order,
                 cursor=at.cursor,
                 newer_than=at.newer_than,
+                id_ranges=id_ranges,
             )
 
         page = read(position)

@@ -10,8 +10,13 @@ import pytest
 from django.db import connection, models
 from django.utils import timezone
 
-from audit.factories import AuditLogFactory, RequestLogFactory
-from audit.models import AuditLog, AuditOutcome, RequestLog
+from audit.factories import (
+    AuditLogFactory,
+    LogIdBlockFactory,
+    LogIdFrontierFactory,
+    RequestLogFactory,
+)
+from audit.models import AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
 from registry.factories import (
     McpResourceFactory,
     McpServerFactory,
@@ -68,6 +73,8 @@ FACTORIES = [
     (StaffAccountFactory, StaffAccount),
     (ImpersonationRecordFactory, ImpersonationRecord),
     (IssuingFormClaimFactory, IssuingFormClaim),
+    (LogIdBlockFactory, LogIdBlock),
+    (LogIdFrontierFactory, LogIdFrontier),
 ]
 
 # The apps whose every model (contract or back-office) must have a factory here.

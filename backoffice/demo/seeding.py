@@ -11,6 +11,7 @@ import factory.random
 from django.db import connection, transaction
 from faker import Faker
 
+from audit.time_blocks import SUMMARISED_TABLES, summarise_settled_blocks
 from backoffice.demo.api_keys import ApiKeyBuilder
 from backoffice.demo.audit_logs import INSERT_AUDIT_LOGS, audit_log_params
 from backoffice.demo.graph import DemoGraph
@@ -76,6 +77,8 @@ def seed_demo(*, log_rows: int, seed: int | None, write: Callable[[str], None]) 
     with connection.cursor() as cursor:
         for statement in ANALYZE_LOGS:
             cursor.execute(statement)
+    for table in SUMMARISED_TABLES:
+        summarise_settled_blocks(table)
 
     write("Created " + ", ".join(f"{n} {what}" for what, n in sorted(graph.counts.items())) + ".")
     write(f"Seeded in {time.perf_counter() - started:.1f} s.")

@@ -33,6 +33,7 @@ from django.test import Client, RequestFactory
 
 from audit.models import AuditLog
 from audit.selectors import PAGE_SIZE, PageCursor
+from audit.time_blocks import summarise_settled_blocks
 from backoffice.roles import Actor, parse_roles
 from security.models import Account, GatewayUser, StaffAccount
 
@@ -46,7 +47,9 @@ FROM generate_series(1, %(tenants)s) AS g
 ON CONFLICT (slug) DO NOTHING
 """
 BENCH_TENANT_IDS_SQL = "SELECT id FROM tenants WHERE slug LIKE 'bench-tenant-%%' ORDER BY slug"
-# Rows are spread over --days ending now, ids rising with time as the gateway writes them.
+# Rows are spread evenly over --days ending when the load started, ids rising with time as the
+# gateway writes them: row g of the --rows in all is at (g / rows) of the period, whichever
+# batch inserts it.
 # Actions: 4 of 12 start with "user." (a third of the rows), tenants roughly uniform, 5% platform.
 LOAD_AUDIT_LOGS_SQL = """
 INSERT INTO audit_logs (tenant_id, actor_id, actor_type, action, resource_type, resource_id,
@@ -68,7 +71,7 @@ SELECT
     'bench/1.0',
     gen_random_uuid(),
     jsonb_build_object('reason', 'benchmark', 'n', g),
-    now() - make_interval(secs => %(seconds)s * (1 - g::float8 / %(end)s))
+    %(now)s - make_interval(secs => %(seconds)s * (1 - g::float8 / %(rows)s))
 FROM generate_series(%(start)s, %(end)s) AS g
 """
 DEEP_CURSOR_SQL = "SELECT id, created_at FROM audit_logs ORDER BY id DESC OFFSET %s LIMIT 1"
@@ -122,6 +125,7 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=1_000_000)
         parser.add_argument("--tenants", type=int, default=20)
         parser.add_argument("--days", type=int, default=30)
+        parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS, help=argparse_hidden())
         parser.add_argument("--iterations", type=int, default=30)
         parser.add_argument("--stock-iterations", type=int, default=3)
         parser.add_argument(
@@ -144,7 +148,7 @@ class Command(BaseCommand):
                 f"({connection.settings_dict['NAME']}). Run it on a scratch database only, "
                 "with --yes-load-rows."
             )
-        self.load(options["rows"], options["tenants"], options["days"])
+        self.load(options["rows"], options["tenants"], options["days"], options["batch_rows"])
         client = self.signed_in_auditor()
         pages = self.pages()
         results = []
@@ -157,7 +161,7 @@ class Command(BaseCommand):
 
     # --- loading ---------------------------------------------------------------------------
 
-    def load(self, rows: int, tenants: int, days: int) -> None:
+    def load(self, rows: int, tenants: int, days: int, batch_rows: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(LOAD_TENANTS_SQL, {"tenants": tenants})
             cursor.execute(BENCH_TENANT_IDS_SQL)
@@ -171,8 +175,9 @@ class Command(BaseCommand):
         )
         start = time.perf_counter()
         loaded = 0
+        now = dt.datetime.now(dt.UTC)
         while loaded < missing:
-            batch = min(BATCH_ROWS, missing - loaded)
+            batch = min(batch_rows, missing - loaded)
             with connection.cursor() as cursor:
                 # A batch takes longer than the pages' statement_timeout.
                 cursor.execute("SET statement_timeout = 0")
@@ -182,6 +187,8 @@ class Command(BaseCommand):
                         "tenant_ids": tenant_ids,
                         "tenant_count": len(tenant_ids),
                         "seconds": days * 86400,
+                        "now": now,
+                        "rows": rows,
                         "start": present + loaded + 1,
                         "end": present + loaded + batch,
                     },
@@ -196,6 +203,12 @@ class Command(BaseCommand):
                 cursor.execute(f"{vacuum} audit_logs")
                 cursor.execute("RESET statement_timeout")
             self.stdout.write(f"loaded and analysed in {time.perf_counter() - start:,.0f} s")
+        # What the scheduled summarise_log_blocks would have done as the rows arrived.
+        step = time.perf_counter()
+        blocks = summarise_settled_blocks(AuditLog._meta.db_table)
+        self.stdout.write(
+            f"id blocks summarised: {blocks:,} in {time.perf_counter() - step:,.1f} s"
+        )
 
     def signed_in_auditor(self) -> Client:
         """A test client signed in as the bench's auditor, through the whole middleware stack."""
