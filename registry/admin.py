@@ -19,6 +19,7 @@ from django.utils.html import format_html
 
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.operations import NotFound
 from backoffice.roles import Capability
 from monitoring import charts
 from registry import selectors, services
@@ -173,18 +174,9 @@ class McpServerAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- actions ---------------------------------------------------------------------------
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        # With no action offered, Django would quietly ignore a posted one: refuse and record it.
-        name = request.POST.get("action", "") if request.method == "POST" else ""
-        if name and self._can(request) and name not in self.get_actions(request):
-            raise self.deny(request, f"action {name[:100]}")
-        return super().changelist_view(request, extra_context)
-
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
         """Refuse a selection holding something other than server ids, with a message, not a 500."""
-        name = request.POST.get("action", "")
-        if name and name not in self.get_actions(request):
-            raise self.deny(request, f"action {name[:100]}")
+        self.refuse_unoffered_action(request)
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if selected and selectors.valid_server_ids(selected) is None:
             self.message_user(
@@ -215,7 +207,7 @@ class McpServerAdmin(ScopedModelAdmin):
                     server_ids=[server.pk for server in servers],
                     reason=form.cleaned_data["reason"],
                 )
-            except McpServer.DoesNotExist:
+            except NotFound:
                 self.message_user(
                     request, "A selected server no longer exists; nothing changed.", messages.ERROR
                 )

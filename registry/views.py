@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from backoffice.access import staff_view
+from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from backoffice.tenancy import access
 from registry import services
@@ -35,16 +36,20 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
+    attempt = Attempt[bool](form, invalid_status=400)
     if form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
-        changed = change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
-        if changed:
-            messages.success(request, f"{server.name} was {verb}d.")
-        else:
-            messages.info(
-                request, f"{server.name} was already {'active' if active else 'inactive'}."
-            )
-        return redirect("admin:registry_mcpserver_change", server.pk)
+        changed = attempt(
+            lambda: change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
+        )
+        if changed is not None:
+            if changed:
+                messages.success(request, f"{server.name} was {verb}d.")
+            else:
+                messages.info(
+                    request, f"{server.name} was already {'active' if active else 'inactive'}."
+                )
+            return redirect("admin:registry_mcpserver_change", server.pk)
     context = {
         **admin.site.each_context(request),
         "title": f"{verb.capitalize()} {server.name}?",
@@ -55,7 +60,7 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
         "verb": verb,
         "active": active,
     }
-    status = 400 if form.is_bound else 200
+    status = attempt.status if attempt.status != 200 else (400 if form.is_bound else 200)
     return TemplateResponse(
         request, "registry/server_activation_confirm.html", context, status=status
     )

@@ -25,8 +25,6 @@ class ApiKeyCommand(StaffCommand):
 
     capability = Capability.MANAGE_API_KEYS
     resource_type = "api_key"
-    refusals = (services.ApiKeyRefused,)
-    problems = (services.NotFound,)
 
     def key(self, actor: Actor, prefix_or_id: str) -> ApiKey:
         key = selectors.find_api_key(actor, prefix_or_id)

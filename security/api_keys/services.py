@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Invalid, NotFound, require
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied, record_staff_action
+from backoffice.staff_audit import record_staff_action
 from security.api_key_secrets import generate_api_key
 from security.api_keys import scopes as scope_catalog
 from security.api_keys.selectors import new_key_refusal
@@ -50,12 +50,7 @@ FORM_CLAIMS_KEPT_FOR = dt.timedelta(days=7)
 FORM_CLAIMS_PRUNED_AT_ONCE = 500
 
 
-class ApiKeyRefused(ValueError):
-    """The change cannot be made (limit reached, key revoked, bad value); nothing was changed."""
-
-
-class NotFound(LookupError):
-    """The key or tenant is not there, or not within the actor's scope."""
+__all__ = ["Invalid", "NotFound"]  # with AlreadyIssued, the errors raised here
 
 
 class AlreadyIssued(Exception):
@@ -110,7 +105,7 @@ def create_api_key(
             raise NotFound("No such tenant among those you may create keys for.")
         refusal = new_key_refusal(tenant)
         if refusal is not None:
-            raise ApiKeyRefused(refusal)
+            raise Invalid(refusal)
         issued = _insert_key(
             actor=actor,
             tenant_id=tenant.pk,
@@ -151,7 +146,7 @@ def update_api_key(
     with transaction.atomic():
         tenant, key = _locked_tenant_and_key(actor, key_id)
         if _is_revoked(key):
-            raise ApiKeyRefused(
+            raise Invalid(
                 f"{key.key_prefix} is {_ended(key)}: a {_ended(key)} key cannot be changed."
             )
         was_usable = _is_usable(key)
@@ -175,7 +170,7 @@ def update_api_key(
                 change = "has expired, and this expiry would make it usable again"
                 if was_usable:
                     change = "cannot be kept for longer"
-                raise ApiKeyRefused(f"{key.key_prefix} {change}: {refusal}")
+                raise Invalid(f"{key.key_prefix} {change}: {refusal}")
         key.updated_at = timezone.now()
         key.save(
             update_fields=["name", "scopes", "expires_at", "rate_limit_per_minute", "updated_at"]
@@ -241,22 +236,20 @@ def rotate_api_key(
     """
     _require_capability(actor, AuditAction.API_KEY_ROTATE)
     if not dt.timedelta(0) <= grace <= max(GRACE_PERIODS.values()):
-        raise ApiKeyRefused("Choose a grace period between now and 7 days.")
+        raise Invalid("Choose a grace period between now and 7 days.")
     expires_at = _clean_expiry(expires_at)
     with transaction.atomic():
         claim = _claim_form(actor, form_token, purpose=f"rotate:{key_id}")
         tenant, old = _locked_tenant_and_key(actor, key_id)
         if _is_revoked(old):
-            raise ApiKeyRefused(
+            raise Invalid(
                 f"{old.key_prefix} is {_ended(old)}: create a new key instead of rotating it."
             )
         if not _is_usable(old):
-            raise ApiKeyRefused(
-                f"{old.key_prefix} has expired: create a new key instead of rotating it."
-            )
+            raise Invalid(f"{old.key_prefix} has expired: create a new key instead of rotating it.")
         refusal = new_key_refusal(tenant, excluding=old.pk)
         if refusal is not None:
-            raise ApiKeyRefused(f"{old.key_prefix} cannot be rotated now. {refusal}")
+            raise Invalid(f"{old.key_prefix} cannot be rotated now. {refusal}")
         before = snapshot(old)
         now = timezone.now()
         old_ends = now + grace
@@ -317,9 +310,7 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
 
 
 def _require_capability(actor: Actor, action: AuditAction) -> None:
-    if not actor.can(Capability.MANAGE_API_KEYS):
-        record_denied(actor=actor, action=action, resource_type="api_key")
-        raise PermissionDenied("Your role does not allow managing API keys.")
+    require(actor, Capability.MANAGE_API_KEYS, action, resource_type="api_key")
 
 
 def _locked_key(actor: Actor, key_id: uuid.UUID) -> ApiKey:
@@ -451,28 +442,28 @@ def _insert_key(
                 continue
             raise
         return IssuedKey(key=key, plaintext=material.plaintext)
-    raise ApiKeyRefused("Could not make a key with a unique prefix; please try again.")
+    raise Invalid("Could not make a key with a unique prefix; please try again.")
 
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ApiKeyRefused("Give the key a name, e.g. the system that will use it.")
+        raise Invalid("Give the key a name, e.g. the system that will use it.")
     if "\x00" in name:
-        raise ApiKeyRefused("A key name cannot contain a NUL character.")
+        raise Invalid("A key name cannot contain a NUL character.")
     if len(name) > MAX_NAME_LENGTH:
-        raise ApiKeyRefused(f"A key name has at most {MAX_NAME_LENGTH} characters.")
+        raise Invalid(f"A key name has at most {MAX_NAME_LENGTH} characters.")
     return name
 
 
 def _clean_scopes(scopes: Sequence[str], also_allowed: Sequence[str] = ()) -> list[str]:
     chosen = list(dict.fromkeys(scopes))
     if not chosen:
-        raise ApiKeyRefused("Choose at least one scope: a key without scopes can do nothing.")
+        raise Invalid("Choose at least one scope: a key without scopes can do nothing.")
     unknown = [s for s in chosen if s not in scope_catalog.SCOPE_VALUES and s not in also_allowed]
     if unknown:
         shown = ", ".join(s.replace("\x00", "")[:40] for s in unknown)
-        raise ApiKeyRefused(f"Not a scope of the catalog: {shown}.")
+        raise Invalid(f"Not a scope of the catalog: {shown}.")
     return chosen
 
 
@@ -480,18 +471,18 @@ def _clean_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
     if expires_at is None:
         return None
     if timezone.is_naive(expires_at):
-        raise ApiKeyRefused("An expiry needs a time zone.")
+        raise Invalid("An expiry needs a time zone.")
     now = timezone.now()
     if expires_at <= now:
-        raise ApiKeyRefused("The expiry must be in the future.")
+        raise Invalid("The expiry must be in the future.")
     if expires_at > now + MAX_LIFETIME:
-        raise ApiKeyRefused("A key can be valid for at most ten years.")
+        raise Invalid("A key can be valid for at most ten years.")
     return expires_at
 
 
 def _clean_rate_limit(rate_limit: int) -> int:
     if not isinstance(rate_limit, int) or not MIN_RATE_LIMIT <= rate_limit <= MAX_RATE_LIMIT:
-        raise ApiKeyRefused(
+        raise Invalid(
             f"The rate limit is a whole number of requests per minute, "
             f"{MIN_RATE_LIMIT} to {MAX_RATE_LIMIT}."
         )
@@ -501,9 +492,9 @@ def _clean_rate_limit(rate_limit: int) -> int:
 def _clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ApiKeyRefused("Say why the key is revoked; the reason is kept in the audit log.")
+        raise Invalid("Say why the key is revoked; the reason is kept in the audit log.")
     if "\x00" in reason:
-        raise ApiKeyRefused("A reason cannot contain a NUL character.")
+        raise Invalid("A reason cannot contain a NUL character.")
     if len(reason) > MAX_REASON_LENGTH:
-        raise ApiKeyRefused(f"A reason has at most {MAX_REASON_LENGTH} characters.")
+        raise Invalid(f"A reason has at most {MAX_REASON_LENGTH} characters.")
     return reason

@@ -71,7 +71,7 @@ def create_key(request: HttpRequest) -> HttpResponse:
             return _already_sent(request, actor, already.key_id)
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
+        except services.Invalid as refused:
             form.add_error(None, str(refused))
         else:
             return _issued_page(request, issued, title=f"API key “{issued.key.name}” created")
@@ -107,7 +107,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
             )
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
+        except services.Invalid as refused:
             form.add_error(None, str(refused))
         else:
             if changed:
@@ -141,7 +141,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
             )
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
+        except services.Invalid as refused:
             form.add_error(None, str(refused))
         else:
             if revoked:
@@ -192,7 +192,7 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
             return _already_sent(request, actor, already.key_id)
         except services.NotFound as gone:
             raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
+        except services.Invalid as refused:
             form.add_error(None, str(refused))
         else:
             return _issued_page(

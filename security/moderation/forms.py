@@ -1,7 +1,7 @@
 """The input of moderation pages: a ban's reason and length, roles, a review note.
 
-Forms only check what a person typed and say clearly what is wrong; the rules about who may do
-what to whom live in the services.
+Forms only check what a person typed and say clearly what is wrong; who may do what to whom is
+``backoffice.roles.person_refusal``, asked by the pages and again by the services.
 """
 
 from __future__ import annotations
@@ -82,6 +82,12 @@ class BanForm(forms.Form):
 
 
 class RolesForm(forms.Form):
+    """Checkboxes for the roles the actor may grant (``offered``), and only those.
+
+    Every known role is still accepted as input, so that a posted role the actor may not grant
+    reaches the service, which refuses it with its reason and records the attempt.
+    """
+
     required_css_class = "required"
 
     roles = forms.MultipleChoiceField(
@@ -90,6 +96,11 @@ class RolesForm(forms.Form):
         help_text="Stored in the gateway as comma-separated text, e.g. “support,auditor”.",
         error_messages={"required": "Choose at least one role (“user” for none)."},
     )
+
+    def __init__(self, *args: Any, offered: frozenset[Role] = frozenset(Role), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["roles"]
+        field.widget.choices = [(role.value, role.value) for role in Role if role in offered]
 
 
 class ReviewForm(forms.Form):

@@ -16,6 +16,8 @@ from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
+from backoffice.confirmation import Attempt
+from backoffice.operations import NotFound
 from backoffice.roles import Capability, parse_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, selectors, services, views
@@ -202,25 +204,18 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = BanForm(request.POST if confirmed else None)
-        refusals = [
-            refusal
-            for user in users
-            if (refusal := services.moderation_refusal(actor, user, AuditAction.USER_BAN))
-        ]
-        status = 200
+        refusals = _refusals(actor, users, AuditAction.USER_BAN)
+        attempt = Attempt[services.Outcome](form)
         if confirmed and form.is_valid():
-            try:
-                outcome = services.ban_users(
+            outcome = attempt(
+                lambda: services.ban_users(
                     actor=actor,
                     user_ids=[user.pk for user in users],
                     reason=form.cleaned_data["reason"],
                     expires_at=form.ban_expires(),
                 )
-            except services.ModerationRefused as refused:
-                refusals, status = [str(refused)], 403
-            except (services.NotFound, ValueError) as invalid:
-                form.add_error(None, str(invalid))
-            else:
+            )
+            if outcome is not None:
                 _report(request, outcome, "Banned", "already banned like this")
                 return None
         return views.confirmation_page(
@@ -230,8 +225,8 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.ban_consequences(users),
             form=form,
             submit_label="Ban",
-            refusal=" ".join(refusals) or None,
-            status=status,
+            refusal=refusals,
+            status=attempt.status,
             hidden=_hidden("ban_selected", users),
             cancel_url=request.get_full_path(),
         )
@@ -248,6 +243,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.unban_consequences,
             submit_label="Lift the bans",
             operation=services.unban_users,
+            audit_action=AuditAction.USER_UNBAN,
             verbs=("Lifted the ban of", "not banned"),
         )
 
@@ -265,6 +261,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.revoke_consequences,
             submit_label="Revoke all sessions",
             operation=services.revoke_sessions_of_users,
+            audit_action=AuditAction.SESSION_REVOKE_ALL,
             verbs=("Signed out", "without sessions"),
         )
 
@@ -278,6 +275,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
         consequences: Any,
         submit_label: str,
         operation: Any,
+        audit_action: AuditAction,
         verbs: tuple[str, str],
     ) -> HttpResponse | None:
         users = self._selection(request, queryset)
@@ -287,14 +285,16 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = ConfirmForm(request.POST if confirmed else None)
+        attempt = Attempt[services.Outcome](form)
         if confirmed and form.is_valid():
             try:
-                outcome = operation(actor=actor, user_ids=[user.pk for user in users])
-            except services.NotFound as gone:
+                outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
+            except NotFound as gone:
                 messages.error(request, str(gone))
                 return None
-            _report(request, outcome, *verbs)
-            return None
+            if outcome is not None:
+                _report(request, outcome, *verbs)
+                return None
         return views.confirmation_page(
             request,
             title=f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}",
@@ -302,6 +302,8 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=consequences(users),
             form=form,
             submit_label=submit_label,
+            refusal=_refusals(actor, users, audit_action),
+            status=attempt.status,
             hidden=_hidden(action, users),
             cancel_url=request.get_full_path(),
         )
@@ -318,6 +320,16 @@ class GatewayUserAdmin(ScopedModelAdmin):
             messages.warning(request, "None of the selected users exist any more.")
             return None
         return users
+
+
+def _refusals(actor: Any, users: list[GatewayUser], action: AuditAction) -> str | None:
+    """Why the selection may not be acted on, said before the form: one refused user stops all."""
+    refusals = [
+        refusal
+        for user in users
+        if (refusal := services.moderation_refusal(actor, user, action)) is not None
+    ]
+    return " ".join(refusals) or None
 
 
 def _hidden(action: str, users: list[GatewayUser]) -> list[tuple[str, str]]:
@@ -365,7 +377,11 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
             }
         )
         links.append(
-            {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
+            {
+                "label": "Lift the ban",
+                "url": reverse("security:user_unban", args=[user.pk]),
+                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
+            }
         )
     else:
         links.append(
@@ -380,12 +396,14 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
                 {
                     "label": "Clear expired ban",
                     "url": reverse("security:user_unban", args=[user.pk]),
+                    "refusal": services.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
                 }
             )
     links.append(
         {
             "label": "Revoke all sessions",
             "url": reverse("security:user_revoke_sessions", args=[user.pk]),
+            "refusal": services.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL),
         }
     )
     links.append(

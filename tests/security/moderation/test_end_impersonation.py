@@ -12,9 +12,24 @@ from audit.models import AuditLog
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import services
+from tests.conftest import Persona, make_persona
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def colleague(db) -> Persona:
+    """Another support person: support may end their impersonations, not an admin's."""
+    return make_persona("support")
+
+
+@pytest.fixture
+def impersonation(colleague, member):
+    """A support colleague impersonating the member right now."""
+    return ImpersonationSessionFactory.create(
+        user=member, impersonated_by=colleague.gateway_user.id
+    )
 
 
 @pytest.fixture
@@ -91,9 +106,9 @@ def test_the_command(support, impersonation, record, capsys):
     assert "Ended:" in capsys.readouterr().out
 
 
-def test_ending_an_expired_impersonation_says_it_expired(support, admin, member):
+def test_ending_an_expired_impersonation_says_it_expired(support, colleague, member):
     ImpersonationSessionFactory.create(
-        user=member, impersonated_by=admin.gateway_user.id, expired=True
+        user=member, impersonated_by=colleague.gateway_user.id, expired=True
     )
     services.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()

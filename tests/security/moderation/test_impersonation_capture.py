@@ -80,10 +80,10 @@ def test_a_record_closed_while_its_session_row_is_still_there_is_opened_again(im
     assert record.ended_at is None and record.status == "active"
 
 
-def test_a_record_ended_by_staff_is_not_opened_again(support, impersonation):
+def test_a_record_ended_by_staff_is_not_opened_again(admin, impersonation):
     services.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
-    services.end_impersonation(actor=support.actor, record_id=record.pk)
+    services.end_impersonation(actor=admin.actor, record_id=record.pk)
     services.capture_impersonations()
     assert ImpersonationRecord.unscoped.get().status == "ended"
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from backoffice.operations import Refused
 from security.models import ImpersonationRecord
 from security.moderation import services
 from tests.security.moderation.conftest import audit_rows
@@ -36,7 +37,7 @@ def test_the_same_review_twice_writes_one_row(support, record):
 
 
 def test_nobody_reviews_their_own_impersonation(admin, record):
-    with pytest.raises(services.ModerationRefused, match="own impersonation"):
+    with pytest.raises(Refused, match="own impersonation"):
         services.review_impersonation(actor=admin.actor, record_id=record.pk, note="fine")
     record.refresh_from_db()
     assert record.reviewed_at is None
