@@ -16,12 +16,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DataError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import ROLE_REFUSAL, Refused
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import SECRET_KEYS, record_denied
 from backoffice.tenancy import record_out_of_scope_attempt
@@ -112,8 +113,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
             path("", checked, name=changelist) if url.name == changelist else url for url in urls
         ]
 
-    def deny(self, request: HttpRequest, what: str = "") -> PermissionDenied:
-        """Record a refused attempt and return the exception to raise."""
+    def deny(self, request: HttpRequest, what: str = "") -> Refused:
+        """Record a refused attempt and return the exception to raise (already recorded)."""
         actor = actor_of(request)
         if actor is not None:
             record_denied(
@@ -122,7 +123,7 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 resource_type=self.model._meta.label_lower,
                 details={"path": request.path[:500], "method": request.method, "what": what},
             )
-        return PermissionDenied(what or "Your role does not allow this.")
+        return Refused(what or ROLE_REFUSAL)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return OfferedFiltersChangeList

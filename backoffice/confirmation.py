@@ -56,25 +56,28 @@ def confirmation_page(
     request: HttpRequest,
     *,
     title: str,
-    consequences: Sequence[str],
     form: Any,
     submit_label: str,
     opts: Any,
+    consequences: Sequence[str] = (),
     original: Any = None,
     refusal: str | None = None,
     status: int = 200,
     cancel_url: str | None = None,
+    cancel_label: str = "No, take me back",
+    submit_class: str = "default",
     hidden: Sequence[tuple[str, str]] = (),
     subjects_template: str | None = None,
     stylesheets: Sequence[str] = (),
-    danger: bool = False,
     **extra: Any,
 ) -> TemplateResponse:
     """The one confirmation page: what will happen, who or what it touches, then the form.
 
-    A ``refusal`` (the operation's own, asked before the form is shown) replaces the submit
-    button with "Back"; a refusal of what was chosen (``Attempt``) is a form error instead, so
-    the form stays to be corrected. ``subjects_template`` shows what the operation touches.
+    A ``refusal`` (the operation's own, asked before the form is shown) replaces the form with
+    the reason and "Back"; a refusal of what was chosen (``Attempt``) is a form error instead,
+    so the form stays to be corrected. ``subjects_template`` shows what the operation touches;
+    ``extra`` may add ``summary_template``, ``after_template``, ``note``, ``scripts``,
+    ``body_class``, ``form_class``, ``submit_id`` and ``refusal_id``.
     """
     if refusal and form is not None and form.is_bound and form.non_field_errors():
         # Refused again by the service, under its lock: its own words (what stayed unchanged).
@@ -82,7 +85,7 @@ def confirmation_page(
     original_url = None
     if original is not None:
         original_url = reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(original.pk)]
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(str(original.pk))]
         )
     context = {
         **admin.site.each_context(request),
@@ -93,14 +96,15 @@ def confirmation_page(
         "consequences": consequences,
         "form": form,
         "submit_label": submit_label,
+        "submit_class": submit_class,
         "refusal": refusal,
         "cancel_url": cancel_url
-        or original_url
-        or reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        if cancel_url is not None
+        else original_url or reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        "cancel_label": cancel_label,
         "hidden": hidden,
         "subjects_template": subjects_template,
         "stylesheets": stylesheets,
-        "danger": danger,
         **extra,
     }
     return TemplateResponse(request, CONFIRM_TEMPLATE, context, status=status)

@@ -13,7 +13,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -22,7 +21,7 @@ from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.operations import NotFound
 from backoffice.roles import Capability
 from monitoring import charts
-from registry import selectors, services
+from registry import selectors, services, views
 from registry.filters import HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
@@ -224,16 +223,15 @@ class McpServerAdmin(ScopedModelAdmin):
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{verb.capitalize()} servers?",
-            "opts": self.model._meta,
-            "servers": servers,
-            "form": form,
-            "verb": verb,
-            "active": active,
-            "action_name": f"{verb}_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-        }
-        return TemplateResponse(request, "registry/server_activation_confirm.html", context)
+        return views.activation_page(
+            request,
+            servers,
+            form=form,
+            active=active,
+            title=f"{verb.capitalize()} servers?",
+            hidden=[
+                ("action", f"{verb}_selected"),
+                ("post", "yes"),
+                *((helpers.ACTION_CHECKBOX_NAME, str(server.pk)) for server in servers),
+            ],
+        )

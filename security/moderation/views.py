@@ -380,6 +380,7 @@ def confirmation_page(
         subjects_template=SUBJECTS_TEMPLATE,
         subjects=_subjects(users),
         stylesheets=("security/moderation.css",),
+        form_class="moderation-form",
         **extra,
     )
 
