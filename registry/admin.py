@@ -26,7 +26,7 @@ from registry.filters import HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
 
-# Columns of a PostgreSQL enum type and the labels they accept.
+# What a server's page shows, every field read-only: changes go through registry.services.
 SERVER_FIELDS = (
     "name",
     "tenant",
