@@ -26,6 +26,7 @@ from backoffice.operations import ROLE_REFUSAL, Refused
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import SECRET_KEYS, record_denied
 from backoffice.tenancy import record_out_of_scope_attempt
+from tenants.models import Tenant
 
 INVALID_FILTER_MESSAGE = (
     "A filter value is not valid for its column (an unknown status, a malformed address or "
@@ -287,8 +288,6 @@ class TenantListFilter(admin.SimpleListFilter):
     field_path = "tenant_id"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from tenants.models import Tenant
-
         tenants = Tenant.objects.visible_to(actor_of(request), Capability.VIEW_TENANTS)
         return [(str(pk), name) for pk, name in tenants.values_list("id", "name")]
 

@@ -3,7 +3,7 @@
 ``user.role`` is text that may hold several comma-separated roles. A capability is granted by a
 set of roles; a platform role (admin, support, auditor) grants it across tenants, ``tenant_admin``
 only within the person's own tenant. Pages and services ask ``actor.can(...)`` and scope their
-queries with ``backoffice.tenancy``: nothing else decides who sees what.
+queries with ``backoffice.scoping``: nothing else decides who sees what.
 """
 
 from __future__ import annotations
