@@ -29,7 +29,7 @@ from security.factories import (
     ImpersonationSessionFactory,
 )
 from security.models import GatewayUser, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tenants.models import Tenant
 from tests.conftest import Persona, make_persona
 
@@ -95,7 +95,7 @@ def _run(case: Case, actor: Persona, target: GatewayUser) -> Callable[[], object
         # The target is the impersonation's author.
         member = GatewayUserFactory.create()
         ImpersonationSessionFactory.create(user=member, impersonated_by=target.pk)
-        services.capture_impersonations()
+        impersonation_capture.capture_impersonations()
         record = ImpersonationRecord.unscoped.get(impersonator_id=target.pk)
         if case.operation == "end_impersonation":
             return lambda: services.end_impersonation(actor=who, record_id=record.pk)

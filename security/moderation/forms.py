@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backoffice.roles import Role
 from security.models import GatewayUser
-from security.moderation.services import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
+from security.moderation.rules import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
 
 BAN_LENGTHS = {
     "1d": dt.timedelta(days=1),

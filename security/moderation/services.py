@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
@@ -24,26 +22,29 @@ from backoffice.operations import Invalid, NotFound, Refused, audited_change, re
 from backoffice.roles import (
     Actor,
     Capability,
-    Operation,
     Role,
     format_roles,
-    parse_roles,
-    person_refusal,
     unknown_roles,
 )
 from backoffice.staff_audit import record_staff_action
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.moderation.impersonation_capture import (
+    IMPERSONATION_ROW_FIELDS,
+    impersonation_records,
+)
+from security.moderation.rules import (
+    MAX_BULK_USERS,
+    MAX_NOTE_LENGTH,
+    MAX_REASON_LENGTH,
+    ban_end_problem,
+    impersonation_refusal,
+    moderation_refusal,
+    roles_refusal,
+)
 
-# Far enough for any real ban, and well inside what both Python and PostgreSQL can hold (a time
-# near 9999-12-31 in a negative offset overflows once converted to UTC).
-LATEST_BAN_END = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
 # Banning again with the same reason and an end this close to the current one is a repeat (a
 # double click on "7 days"), not a change.
 SAME_BAN_END_TOLERANCE = dt.timedelta(minutes=1)
-# A bulk action locks every selected user in one transaction; keep that bounded.
-MAX_BULK_USERS = 500
-MAX_NOTE_LENGTH = 2000
-MAX_REASON_LENGTH = 500
 
 
 __all__ = ["Invalid", "NotFound", "Refused"]  # the errors every operation here raises
@@ -58,77 +59,6 @@ class Outcome:
     # Bans already in force whose reason or end was changed (not lifted in between).
     amended: list[str] = field(default_factory=list)
     sessions_deleted: int = 0
-
-
-# --- Rules every page shows before it is asked, and every service enforces --------------------
-
-
-OPERATIONS = {
-    AuditAction.USER_BAN: Operation.BAN,
-    AuditAction.USER_UNBAN: Operation.UNBAN,
-    AuditAction.SESSION_REVOKE_ALL: Operation.REVOKE_SESSIONS,
-    AuditAction.SESSION_REVOKE: Operation.REVOKE_SESSIONS,
-    AuditAction.USER_ROLE_CHANGE: Operation.CHANGE_ROLES,
-    AuditAction.IMPERSONATION_END: Operation.END_IMPERSONATION,
-    AuditAction.IMPERSONATION_REVIEW: Operation.REVIEW_IMPERSONATION,
-}
-
-
-def moderation_refusal(actor: Actor, user: GatewayUser, action: AuditAction) -> str | None:
-    """Why ``actor`` may not apply ``action`` to ``user``, or None when they may."""
-    return person_refusal(
-        actor,
-        OPERATIONS[action],
-        target_id=user.pk,
-        target_roles=parse_roles(user.role),
-        target_label=user.email,
-    )
-
-
-def roles_refusal(actor: Actor, user: GatewayUser, new_roles: frozenset[Role]) -> str | None:
-    """Why ``actor`` may not give ``user`` these roles (each added or removed must be grantable)."""
-    return person_refusal(
-        actor,
-        Operation.CHANGE_ROLES,
-        target_id=user.pk,
-        target_roles=parse_roles(user.role),
-        target_label=user.email,
-        roles_after=new_roles,
-    )
-
-
-def impersonation_refusal(
-    actor: Actor, record: ImpersonationRecord, action: AuditAction
-) -> str | None:
-    """Why ``actor`` may not end or review this impersonation: who its author is decides."""
-    author_role = (
-        GatewayUser.unscoped.filter(pk=record.impersonator_id)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return person_refusal(
-        actor,
-        OPERATIONS[action],
-        target_id=record.impersonator_id or None,
-        target_roles=parse_roles(author_role),
-        target_label=record.impersonator_email or record.impersonator_id,
-    )
-
-
-def ban_end_problem(expires_at: dt.datetime | None, now: dt.datetime | None = None) -> str | None:
-    """Why a ban may not end at ``expires_at`` (None: permanent, always fine), or None.
-
-    The form, the command and the service share these bounds, so each says the same thing.
-    """
-    if expires_at is None:
-        return None
-    if timezone.is_naive(expires_at):
-        return "The end of a ban needs a time zone."
-    if expires_at <= (now or timezone.now()):
-        return "The end of a ban must be in the future."
-    if expires_at > LATEST_BAN_END:
-        return "That is too far away: choose a permanent ban instead."
-    return None
 
 
 # --- User moderation --------------------------------------------------------------------------
@@ -341,105 +271,6 @@ def change_roles(*, actor: Actor, user_id: str, roles: Iterable[Role | str]) -> 
 # --- Impersonation review ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CaptureResult:
-    seen: int
-    recorded: int
-    ended: int
-
-
-# Held by every capture until its transaction ends, so two captures never interleave.
-CAPTURE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
-CAPTURE_LOCK_KEY = 0x1B0_CA97  # any constant bigint unique to this lock
-
-
-def capture_impersonations() -> CaptureResult:
-    """Copy every impersonation session row into the back office's records; close vanished ones.
-
-    Needs no actor and writes no audit row: it records what the gateway did, changes nothing in
-    it, and must see every tenant's sessions so that no impersonation escapes the record. Pages
-    scope what they show of the records.
-
-    Captures run one at a time (an advisory lock taken before the live sessions are read), so a
-    capture never closes a record that a concurrent one has just opened; and a record that a
-    capture closed while its session row is still there is opened again.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(CAPTURE_LOCK_SQL, [CAPTURE_LOCK_KEY])
-        live = _live_impersonation_rows()
-        live_ids = [row["id"] for row in live]
-        impersonator_emails = dict(
-            GatewayUser.unscoped.filter(
-                pk__in={row["impersonated_by"] for row in live}
-            ).values_list("id", "email")
-        )
-        known = set(
-            ImpersonationRecord.unscoped.filter(session_id__in=live_ids).values_list(
-                "session_id", flat=True
-            )
-        )
-        ImpersonationRecord.unscoped.bulk_create(
-            [
-                ImpersonationRecord(
-                    session_id=row["id"],
-                    impersonator_id=row["impersonated_by"] or "",
-                    impersonator_email=impersonator_emails.get(row["impersonated_by"] or "", ""),
-                    impersonated_user_id=row["user_id"],
-                    impersonated_email=row["user__email"] or "",
-                    tenant_id=row["user__tenant_id"],
-                    started_at=row["created_at"],
-                    expires_at=row["expires_at"],
-                    ip_address=row["ip_address"] or "",
-                    user_agent=(row["user_agent"] or "")[:1000],
-                    last_seen_at=now,
-                )
-                for row in live
-            ],
-            update_conflicts=True,
-            unique_fields=["session_id"],
-            update_fields=["expires_at", "ip_address", "user_agent", "last_seen_at"],
-        )
-        # Closed by a capture (no ``ended_by``) although its row is still there: open again.
-        # Staff endings (``ended_by`` set) delete the row in the same transaction; they stay.
-        ImpersonationRecord.unscoped.filter(
-            session_id__in=live_ids, ended_at__isnull=False, ended_by=""
-        ).update(ended_at=None)
-        # Gone before its expiry: stopped in the gateway (or deleted) since we last looked.
-        ended = (
-            ImpersonationRecord.unscoped.filter(ended_at__isnull=True, expires_at__gt=now)
-            .exclude(session_id__in=live_ids)
-            .update(ended_at=now)
-        )
-    return CaptureResult(seen=len(live), recorded=len(live) - len(known), ended=ended)
-
-
-# What the back office copies of an impersonation session row: never its token.
-IMPERSONATION_ROW_FIELDS = (
-    "id",
-    "user_id",
-    "user__email",
-    "user__tenant_id",
-    "impersonated_by",
-    "created_at",
-    "expires_at",
-    "ip_address",
-    "user_agent",
-)
-
-
-def _live_impersonation_rows() -> list[dict[str, Any]]:
-    """Every impersonation session row the gateway has now, in every tenant (never the token)."""
-    # Uses index: idx_sessions_impersonated_by
-    return [
-        dict(row)
-        for row in GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
-            *IMPERSONATION_ROW_FIELDS
-        )
-    ]
-
-
 def end_impersonation(*, actor: Actor, record_id: int) -> Outcome:
     """Stop an active impersonation now by deleting its session row, as Better-Auth's stop does."""
     _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_END, [record_id])
@@ -599,30 +430,8 @@ def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: 
         sessions.filter(impersonated_by__isnull=False).values(*IMPERSONATION_ROW_FIELDS)
     )
     if impersonations:
-        emails = dict(
-            GatewayUser.unscoped.filter(
-                pk__in={row["impersonated_by"] for row in impersonations}
-            ).values_list("id", "email")
-        )
         ImpersonationRecord.unscoped.bulk_create(
-            [
-                ImpersonationRecord(
-                    session_id=row["id"],
-                    impersonator_id=row["impersonated_by"] or "",
-                    impersonator_email=emails.get(row["impersonated_by"] or "", ""),
-                    impersonated_user_id=row["user_id"],
-                    impersonated_email=row["user__email"] or "",
-                    tenant_id=row["user__tenant_id"],
-                    started_at=row["created_at"],
-                    expires_at=row["expires_at"],
-                    ip_address=row["ip_address"] or "",
-                    user_agent=(row["user_agent"] or "")[:1000],
-                    last_seen_at=now,
-                    ended_at=now,
-                    ended_by=actor.display_name,
-                )
-                for row in impersonations
-            ],
+            impersonation_records(impersonations, now, ended_by=actor.display_name),
             update_conflicts=True,
             unique_fields=["session_id"],
             update_fields=["ended_at", "ended_by", "last_seen_at"],

@@ -29,7 +29,7 @@ from backoffice.confirmation import Attempt
 from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
-from security.moderation import selectors, services
+from security.moderation import rules, selectors, services
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
 
 SUBJECTS_TEMPLATE = "security/moderation/_subjects.html"
@@ -44,7 +44,7 @@ SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, 
 def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.USER_BAN)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_BAN)
     form = BanForm(
         request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
     )
@@ -89,7 +89,7 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.USER_UNBAN)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +117,7 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
@@ -155,7 +155,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
         # A second click on "Revoke", or a page opened before the session ended.
         messages.info(request, SESSION_GONE.format(email=user.email))
         return redirect(user_page_url(user.pk))
-    refusal = services.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     attempt = Attempt[bool](form)
 
@@ -203,7 +203,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
 def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
     current = parse_roles(user.role)
     offered = grantable_roles(actor.roles)
     # Roles the actor may not grant nor remove stay as they are; the form offers the others.
@@ -274,7 +274,7 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
                     f"Nothing changed: this impersonation had already {_gone_verb(record)}.",
                 )
             return redirect(impersonation_page_url(record.pk))
-    refusal = services.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_END)
+    refusal = rules.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_END)
     if refusal is None and record.status != ImpersonationStatus.ACTIVE:
         refusal = f"This impersonation is {record.status.label.lower()}: there is nothing to end."
     return confirmation_page(
@@ -304,7 +304,7 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial={"note": record.review_note},
     )
-    refusal = services.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_REVIEW)
+    refusal = rules.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_REVIEW)
     attempt = Attempt[services.Outcome](form, field="note")
     if request.method == "POST" and form.is_valid():
         outcome = attempt(

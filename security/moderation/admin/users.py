@@ -20,7 +20,7 @@ from backoffice.confirmation import Attempt
 from backoffice.operations import NotFound
 from backoffice.roles import Capability, parse_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
-from security.moderation import filters, selectors, services, views
+from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
@@ -309,11 +309,11 @@ class GatewayUserAdmin(ScopedModelAdmin):
         )
 
     def _selection(self, request: HttpRequest, queryset: QuerySet) -> list[GatewayUser] | None:
-        users = list(queryset.order_by("email")[: services.MAX_BULK_USERS + 1])
-        if len(users) > services.MAX_BULK_USERS:
+        users = list(queryset.order_by("email")[: rules.MAX_BULK_USERS + 1])
+        if len(users) > rules.MAX_BULK_USERS:
             messages.error(
                 request,
-                f"Select at most {services.MAX_BULK_USERS} users at a time: nothing changed.",
+                f"Select at most {rules.MAX_BULK_USERS} users at a time: nothing changed.",
             )
             return None
         if not users:
@@ -327,7 +327,7 @@ def _refusals(actor: Any, users: list[GatewayUser], action: AuditAction) -> str 
     refusals = [
         refusal
         for user in users
-        if (refusal := services.moderation_refusal(actor, user, action)) is not None
+        if (refusal := rules.moderation_refusal(actor, user, action)) is not None
     ]
     return " ".join(refusals) or None
 
@@ -373,14 +373,14 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
             {
                 "label": "Change the ban",
                 "url": reverse("security:user_ban", args=[user.pk]),
-                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_BAN),
             }
         )
         links.append(
             {
                 "label": "Lift the ban",
                 "url": reverse("security:user_unban", args=[user.pk]),
-                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
             }
         )
     else:
@@ -388,7 +388,7 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
             {
                 "label": "Ban",
                 "url": reverse("security:user_ban", args=[user.pk]),
-                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_BAN),
             }
         )
         if user.banned:
@@ -396,21 +396,21 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
                 {
                     "label": "Clear expired ban",
                     "url": reverse("security:user_unban", args=[user.pk]),
-                    "refusal": services.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
+                    "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
                 }
             )
     links.append(
         {
             "label": "Revoke all sessions",
             "url": reverse("security:user_revoke_sessions", args=[user.pk]),
-            "refusal": services.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL),
+            "refusal": rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL),
         }
     )
     links.append(
         {
             "label": "Change roles",
             "url": reverse("security:user_roles", args=[user.pk]),
-            "refusal": services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
+            "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
         }
     )
     return links

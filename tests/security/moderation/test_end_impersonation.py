@@ -11,7 +11,7 @@ from django.urls import reverse
 from audit.models import AuditLog
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tests.conftest import Persona, make_persona
 from tests.security.moderation.conftest import audit_rows
 
@@ -34,7 +34,7 @@ def impersonation(colleague, member):
 
 @pytest.fixture
 def record(impersonation) -> ImpersonationRecord:
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
 
 
@@ -110,7 +110,7 @@ def test_ending_an_expired_impersonation_says_it_expired(support, colleague, mem
     ImpersonationSessionFactory.create(
         user=member, impersonated_by=colleague.gateway_user.id, expired=True
     )
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
     response = support.client().post(
         reverse("security:impersonation_end", args=[record.pk]), follow=True

@@ -19,7 +19,7 @@ from security.factories import (
     ImpersonationSessionFactory,
 )
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,7 @@ def test_support_posting_admin_gets_the_form_again_with_a_message_not_a_dead_end
 
 def test_support_cannot_end_an_impersonation_an_admin_started(support, admin, member):
     session = ImpersonationSessionFactory.create(user=member, impersonated_by=admin.gateway_user.id)
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
     url = reverse("security:impersonation_end", args=[record.pk])
     client = support.client()

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from backoffice.operations import Refused
 from security.models import ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def record(impersonation) -> ImpersonationRecord:
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
 
 
