@@ -97,7 +97,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_UPDATE)
     form = EditKeyForm(request.POST if request.method == "POST" else None, key=key)
-    refusal = _ended_refusal(key, "changed")
+    refusal = services.change_refusal(key)
     attempt = Attempt[bool](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
         changed = attempt(
@@ -135,7 +135,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_REVOKE)
     form = RevokeKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _ended_refusal(key, "revoked again")
+    refusal = services.revoke_refusal(key)
     attempt = Attempt[bool](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
         revoked = attempt(
@@ -177,9 +177,7 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_ROTATE)
     form = RotateKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _ended_refusal(key, "rotated", instead="create a new key instead")
-    if refusal is None and key.status == selectors.ApiKeyStatus.EXPIRED:  # type: ignore[attr-defined]
-        refusal = f"{key.key_prefix} has expired: create a new key instead of rotating it."
+    refusal = services.rotate_refusal(key)
     attempt = Attempt[services.IssuedKey](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
@@ -236,15 +234,6 @@ def _actor(request: HttpRequest) -> Actor:
     if actor is None:
         raise PermissionDenied
     return actor
-
-
-def _ended_refusal(key: ApiKey, verb: str, *, instead: str = "") -> str | None:
-    status = key.status  # type: ignore[attr-defined]
-    if status not in selectors.ENDED_STATUSES:
-        return None
-    ended = "revoked" if status == selectors.ApiKeyStatus.REVOKED else "deactivated"
-    alternative = f"; {instead}" if instead else ""
-    return f"{key.key_prefix} is {ended}: a {ended} key cannot be {verb}{alternative}."
 
 
 def _usage(own_tenant: Any) -> str | None:
