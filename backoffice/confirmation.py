@@ -4,7 +4,8 @@
 The shape is Django's ``delete_selected``: the page first says what will happen (with the
 operation's refusal, asked before the form is shown), then a confirmed POST calls the service.
 ``Attempt`` runs that call: ``Refused`` becomes the reason on the form, kept on screen to be
-corrected, with a 403; ``Invalid`` becomes a form error; ``NotFound`` becomes a 404.
+corrected, with a 403; ``Invalid`` becomes a form error; ``NotFound`` becomes a 404 (or, for an
+admin action over a selection that vanished meanwhile, a form error too).
 """
 
 from __future__ import annotations
@@ -26,10 +27,18 @@ T = TypeVar("T")
 class Attempt(Generic[T]):
     """One confirmed call of a service for a page; ``status`` is the page's answer if it fails."""
 
-    def __init__(self, form: Any, *, field: str | None = None, invalid_status: int = 200) -> None:
+    def __init__(
+        self,
+        form: Any,
+        *,
+        field: str | None = None,
+        invalid_status: int = 200,
+        not_found_on_form: bool = False,
+    ) -> None:
         self.form = form
         self.field = field
         self.invalid_status = invalid_status
+        self.not_found_on_form = not_found_on_form
         self.status = 200
         self.refused: Refused | None = None
 
@@ -38,7 +47,10 @@ class Attempt(Generic[T]):
         try:
             return operation()
         except NotFound as gone:
-            raise Http404(str(gone)) from gone
+            if not self.not_found_on_form:
+                raise Http404(str(gone)) from gone
+            self.status = self.invalid_status
+            self.form.add_error(self.field, str(gone))
         except Refused as refused:
             refused.record()
             self.refused, self.status = refused, 403

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
-from backoffice.operations import NotFound
+from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from monitoring import charts
 from registry import selectors, services, views
@@ -198,19 +198,18 @@ class McpServerAdmin(ScopedModelAdmin):
         servers = list(queryset.select_related("tenant").order_by("name"))
         verb = "reactivate" if active else "deactivate"
         form = ServerActivationForm(request.POST if request.POST.get("post") == "yes" else None)
+        attempt = Attempt[list[McpServer]](form, not_found_on_form=True)
+        changed = None
         if form.is_bound and form.is_valid():
             change = services.reactivate_servers if active else services.deactivate_servers
-            try:
-                changed = change(
+            changed = attempt(
+                lambda: change(
                     actor=actor,
                     server_ids=[server.pk for server in servers],
                     reason=form.cleaned_data["reason"],
                 )
-            except NotFound:
-                self.message_user(
-                    request, "A selected server no longer exists; nothing changed.", messages.ERROR
-                )
-                return None
+            )
+        if changed is not None:
             unchanged = len(servers) - len(changed)
             self.message_user(
                 request,
@@ -229,6 +228,7 @@ class McpServerAdmin(ScopedModelAdmin):
             form=form,
             active=active,
             title=f"{verb.capitalize()} servers?",
+            status=attempt.status,
             hidden=[
                 ("action", f"{verb}_selected"),
                 ("post", "yes"),

@@ -17,7 +17,6 @@ from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
-from backoffice.operations import NotFound
 from backoffice.roles import Capability, parse_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, rules, selectors, services, views
@@ -205,7 +204,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
         confirmed = request.POST.get("post") == "yes"
         form = BanForm(request.POST if confirmed else None)
         refusals = _refusals(actor, users, AuditAction.USER_BAN)
-        attempt = Attempt[services.Outcome](form)
+        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
         if confirmed and form.is_valid():
             outcome = attempt(
                 lambda: services.ban_users(
@@ -285,13 +284,9 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = ConfirmForm(request.POST if confirmed else None)
-        attempt = Attempt[services.Outcome](form)
+        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
         if confirmed and form.is_valid():
-            try:
-                outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
-            except NotFound as gone:
-                messages.error(request, str(gone))
-                return None
+            outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
             if outcome is not None:
                 _report(request, outcome, *verbs)
                 return None
