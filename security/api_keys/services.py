@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
-from backoffice.operations import Invalid, NotFound, require
+from backoffice.operations import Invalid, NotFound, audited_change, require
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_staff_action
 from security.api_key_secrets import generate_api_key
@@ -90,7 +90,7 @@ def create_api_key(
     scopes = inputs.clean_scopes(scopes)
     expires_at = inputs.clean_expiry(expires_at)
     rate_limit_per_minute = inputs.clean_rate_limit(rate_limit_per_minute)
-    with transaction.atomic():
+    with audited_change():
         claim = _claim_form(actor, form_token, purpose="create")
         # Locking the tenant row serialises creations for one tenant: two at once cannot both
         # see room for one more key.
@@ -137,7 +137,7 @@ def update_api_key(
     """
     _require_capability(actor, AuditAction.API_KEY_UPDATE)
     name = inputs.clean_name(name)
-    with transaction.atomic():
+    with audited_change():
         tenant, key = _locked_tenant_and_key(actor, key_id)
         if (refusal := change_refusal(key)) is not None:
             raise Invalid(refusal)
@@ -185,7 +185,7 @@ def revoke_api_key(*, actor: Actor, key_id: uuid.UUID, reason: str) -> bool:
     """Revoke a key at once (the gateway refuses it from now on); False when already revoked."""
     _require_capability(actor, AuditAction.API_KEY_REVOKE)
     reason = inputs.clean_reason(reason)
-    with transaction.atomic():
+    with audited_change():
         key = _locked_key(actor, key_id)
         if _is_revoked(key):
             return False
@@ -230,7 +230,7 @@ def rotate_api_key(
     if not dt.timedelta(0) <= grace <= max(GRACE_PERIODS.values()):
         raise Invalid("Choose a grace period between now and 7 days.")
     expires_at = inputs.clean_expiry(expires_at)
-    with transaction.atomic():
+    with audited_change():
         claim = _claim_form(actor, form_token, purpose=f"rotate:{key_id}")
         tenant, old = _locked_tenant_and_key(actor, key_id)
         if (refusal := rotate_refusal(old)) is not None:

@@ -17,7 +17,7 @@ from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
-from backoffice.roles import Capability, parse_roles
+from backoffice.roles import Capability, unknown_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
@@ -136,8 +136,26 @@ class GatewayUserAdmin(ScopedModelAdmin):
 
     @admin.display(description="roles", ordering="role")
     def roles(self, user: GatewayUser) -> str:
-        # Stored as "support,auditor"; a space lets two roles share a narrow column.
-        return ", ".join(part.strip() for part in (user.role or "user").split(",") if part.strip())
+        # Stored as "support,auditor"; a space lets two roles share a narrow column. A role of
+        # the gateway's own is kept by every change here, and said to be unknown.
+        unknown = set(unknown_roles(user.role))
+        return format_html_join(
+            ", ",
+            "{}",
+            (
+                (
+                    format_html(
+                        '<span class="moderation-unknown-role" title="{}">{} (unknown)</span>',
+                        "Not a role the back office knows: kept as it is by every change here.",
+                        part,
+                    )
+                    if part in unknown
+                    else part,
+                )
+                for part in (p.strip() for p in (user.role or "user").split(","))
+                if part
+            ),
+        )
 
     @admin.display(description="ban")
     def ban_status(self, user: GatewayUser) -> str:
@@ -181,7 +199,6 @@ class GatewayUserAdmin(ScopedModelAdmin):
             ),
             "moderation_links": _moderation_links(actor, user),
             "ban_label": views.ban_label(user),
-            "roles_list": sorted(role.value for role in parse_roles(user.role)),
         }
         return super().change_view(request, object_id, form_url, context)
 

@@ -140,3 +140,14 @@ def test_support_cannot_end_an_impersonation_an_admin_started(support, admin, me
     assert client.post(url).status_code == 403
     assert GatewaySession.unscoped.filter(pk=session.pk).exists()
     assert [row.outcome for row in audit_rows("impersonation.end")] == ["denied"]
+
+
+def test_the_user_list_and_page_show_unknown_roles_as_such(admin, tenant_a):
+    billing = GatewayUserFactory.create(tenant=tenant_a, role="user,billing_manager")
+    client = admin.client()
+    for url in (
+        "/admin/security/gatewayuser/",
+        f"/admin/security/gatewayuser/{billing.pk}/change/",
+    ):
+        page = client.get(url).content.decode()
+        assert "billing_manager (unknown)</span>" in page
