@@ -93,7 +93,7 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=[(role.value, role.value) for role in Role],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Stored in the gateway as comma-separated text, e.g. “support,auditor”.",
+        help_text="Stored in the gateway as comma-separated text, e.g. “tenant_admin,user”.",
         error_messages={"required": "Choose at least one role (“user” for none)."},
     )
 
