@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 from backoffice.model_fields import PgEnumField
-from backoffice.tenancy import TenantScopedManager
+from backoffice.scoping import TenantScopedManager
 
 
 class AuditOutcome(models.TextChoices):

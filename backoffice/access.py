@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Refused
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_denied
 
@@ -38,7 +38,7 @@ def staff_view(capability: Capability) -> Callable[[View], View]:
                         resource_type=f"page:{view.__module__}.{view.__name__}",
                         details={"path": request.path[:500], "method": request.method},
                     )
-                raise PermissionDenied("Your role does not allow this page.")
+                raise Refused("Your role does not allow this page.")
             return view(request, *args, **kwargs)
 
         wrapped = admin.site.admin_view(checked)

@@ -9,20 +9,24 @@ which write the audit row.
 from __future__ import annotations
 
 import uuid
+from functools import update_wrapper
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DataError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import ROLE_REFUSAL, Refused
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import SECRET_KEYS, record_denied
 from backoffice.tenancy import record_out_of_scope_attempt
+from tenants.models import Tenant
 
 INVALID_FILTER_MESSAGE = (
     "A filter value is not valid for its column (an unknown status, a malformed address or "
@@ -83,13 +87,35 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def response_action(self, request: HttpRequest, queryset: models.QuerySet) -> Any:
         """Refuse (and record) a posted action the actor's role does not offer."""
-        name = request.POST.get("action", "")
-        if name and name not in self.get_actions(request):
-            raise self.deny(request, f"action {name[:100]}")
+        self.refuse_unoffered_action(request)
         return super().response_action(request, queryset)
 
-    def deny(self, request: HttpRequest, what: str = "") -> PermissionDenied:
-        """Record a refused attempt and return the exception to raise."""
+    def refuse_unoffered_action(self, request: HttpRequest) -> None:
+        """Django ignores a posted action it does not offer; we refuse it and record the attempt."""
+        name = request.POST.get("action", "") if request.method == "POST" else ""
+        if name and self._can(request) and name not in self.get_actions(request):
+            raise self.deny(request, f"action {name[:100]}")
+
+    def get_urls(self) -> list[URLPattern]:
+        """Django's URLs, the list's behind ``refuse_unoffered_action`` whatever page it shows
+        (the logs' lists are their explorers, which never see a posted action)."""
+        urls = super().get_urls()
+        changelist = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+
+        def checked_changelist(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            self.refuse_unoffered_action(request)
+            return self.changelist_view(request, *args, **kwargs)
+
+        checked = self.admin_site.admin_view(
+            update_wrapper(checked_changelist, self.changelist_view)
+        )
+        checked.model_admin = self  # type: ignore[attr-defined]
+        return [
+            path("", checked, name=changelist) if url.name == changelist else url for url in urls
+        ]
+
+    def deny(self, request: HttpRequest, what: str = "") -> Refused:
+        """Record a refused attempt and return the exception to raise (already recorded)."""
         actor = actor_of(request)
         if actor is not None:
             record_denied(
@@ -98,7 +124,7 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 resource_type=self.model._meta.label_lower,
                 details={"path": request.path[:500], "method": request.method, "what": what},
             )
-        return PermissionDenied(what or "Your role does not allow this.")
+        return Refused(what or ROLE_REFUSAL)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return OfferedFiltersChangeList
@@ -107,10 +133,6 @@ class ScopedModelAdmin(admin.ModelAdmin):
         """The list, refusing unoffered actions and turning bad filter values into a message."""
         if not self._can(request):
             raise self.deny(request, "list")
-        posted_action = request.POST.get("action", "") if request.method == "POST" else ""
-        if posted_action and posted_action not in self.get_actions(request):
-            # Django ignores an action it does not offer; we refuse it and record the attempt.
-            raise self.deny(request, f"action {posted_action[:100]}")
         garbled = [
             key
             for key, values in request.GET.lists()
@@ -148,6 +170,33 @@ class ScopedModelAdmin(admin.ModelAdmin):
         if not self._can(request):
             raise self.deny(request, "view")
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- Django's own refusals: this back office is read-only, and every refusal is recorded ---
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise self.deny(request, "add")
+        return super().add_view(request, form_url, extra_context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        posted_change = request.method == "POST" and object_id is not None
+        if posted_change and not self.has_change_permission(request):
+            raise self.deny(request, "change")
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_delete_permission(request):
+            raise self.deny(request, "delete")
+        return super().delete_view(request, object_id, extra_context)
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
@@ -239,8 +288,6 @@ class TenantListFilter(admin.SimpleListFilter):
     field_path = "tenant_id"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from tenants.models import Tenant
-
         tenants = Tenant.objects.visible_to(actor_of(request), Capability.VIEW_TENANTS)
         return [(str(pk), name) for pk, name in tenants.values_list("id", "name")]
 

@@ -3,13 +3,14 @@
 ``user.role`` is text that may hold several comma-separated roles. A capability is granted by a
 set of roles; a platform role (admin, support, auditor) grants it across tenants, ``tenant_admin``
 only within the person's own tenant. Pages and services ask ``actor.can(...)`` and scope their
-queries with ``backoffice.tenancy``: nothing else decides who sees what.
+queries with ``backoffice.scoping``: nothing else decides who sees what.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -53,15 +54,150 @@ GRANTS: dict[Capability, frozenset[Role]] = {
 }
 
 
+# --- Who may act on whom ----------------------------------------------------------------------
+#
+# The grants above say what a role may do at all; this table says to whom. It is the only place
+# that decides it: pages ask it before showing a form (a form offers only what the actor may do),
+# services ask it again under the row lock, and tests/test_who_acts_on_whom.py checks every
+# (actor role, target role, operation) against it.
+
+
+class Operation(enum.StrEnum):
+    """What one staff member does to another person's account (an impersonation: its author)."""
+
+    BAN = "ban"
+    UNBAN = "unban"
+    REVOKE_SESSIONS = "revoke_sessions"  # every session, or one
+    CHANGE_ROLES = "change_roles"
+    END_IMPERSONATION = "end_impersonation"
+    REVIEW_IMPERSONATION = "review_impersonation"
+
+
+# Roles confined to one tenant: the only ones a role short of admin may grant.
+TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.USER})
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whom a role acting on accounts may touch: accounts holding ``above`` are out of its reach,
+    and ``grants`` are the roles it may give or take away."""
+
+    above: frozenset[Role]
+    grants: frozenset[Role]
+
+
+REACH: dict[Role, Reach] = {
+    Role.ADMIN: Reach(above=frozenset(), grants=frozenset(Role)),
+    Role.SUPPORT: Reach(above=frozenset({Role.ADMIN}), grants=TENANT_ROLES),
+}
+
+# Per operation: (may be done to one's own account, may be done to an account out of reach).
+ON_WHOM: dict[Operation, tuple[bool, bool]] = {
+    Operation.BAN: (False, False),
+    Operation.UNBAN: (False, False),
+    Operation.REVOKE_SESSIONS: (False, False),
+    Operation.CHANGE_ROLES: (False, False),
+    # Stopping your own impersonation is what Better-Auth's "stop" does.
+    Operation.END_IMPERSONATION: (True, False),
+    # Reviewing is oversight: support reviews what an admin did, nobody reviews themselves.
+    Operation.REVIEW_IMPERSONATION: (False, True),
+}
+
+# How each operation reads in a refusal: on oneself, and on someone out of reach ({} = email).
+_ON_ONESELF = {
+    Operation.BAN: "Nobody can ban themselves.",
+    Operation.UNBAN: "Nobody can lift their own ban.",
+    Operation.REVOKE_SESSIONS: "Nobody can sign themselves out here.",
+    Operation.CHANGE_ROLES: "Nobody can change their own roles.",
+    Operation.REVIEW_IMPERSONATION: "Nobody can review their own impersonation.",
+}
+_ON_HIGHER = {
+    Operation.BAN: "ban {}",
+    Operation.UNBAN: "lift the ban of {}",
+    Operation.REVOKE_SESSIONS: "sign out {}",
+    Operation.CHANGE_ROLES: "change the roles of {}",
+    Operation.END_IMPERSONATION: "end an impersonation by {}",
+}
+
+
+def out_of_reach(actor_roles: frozenset[Role]) -> frozenset[Role]:
+    """The roles whose holders ``actor_roles`` may not act on; every role when none of them may."""
+    reaches = [REACH[role] for role in actor_roles if role in REACH]
+    if not reaches:
+        return frozenset(Role)
+    return frozenset.intersection(*(reach.above for reach in reaches))
+
+
+def grantable_roles(actor_roles: frozenset[Role]) -> frozenset[Role]:
+    """The roles ``actor_roles`` may give or take away (the form offers these and no others)."""
+    return frozenset().union(*(REACH[role].grants for role in actor_roles if role in REACH))
+
+
+def person_refusal(
+    actor: Actor,
+    operation: Operation,
+    *,
+    target_id: str | None,
+    target_roles: frozenset[Role],
+    target_label: str,
+    roles_after: frozenset[Role] | None = None,
+) -> str | None:
+    """Why ``actor`` may not do ``operation`` to this account, or None when they may.
+
+    ``roles_after`` (role changes only) are the target's known roles once changed; every role
+    given or taken away must be one the actor may grant.
+    """
+    on_oneself, on_higher = ON_WHOM[operation]
+    if not on_oneself and target_id is not None and target_id == actor.gateway_user_id:
+        return _ON_ONESELF[operation]
+    higher = target_roles & out_of_reach(actor.roles)
+    if not on_higher and higher:
+        held = next(role for role in Role if role in higher)
+        what = _ON_HIGHER[operation].format(target_label)
+        return f"Only {_article(_ranked_above(held))} may {what}, who is {_article(held)}."
+    if roles_after is not None:
+        changed = (roles_after ^ target_roles) - grantable_roles(actor.roles)
+        if changed:
+            names = [role.value for role in Role if role in changed]
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            verb = "grant" if changed & roles_after else "remove"
+            plural = "role" if len(names) == 1 else "roles"
+            return f"Only an admin may {verb} the {listed} {plural}."
+    return None
+
+
+def _ranked_above(role: Role) -> Role:
+    """The role that reaches holders of ``role``: the lowest one that has it within reach."""
+    return next(
+        candidate
+        for candidate in reversed(Role)
+        if candidate in REACH and role not in REACH[candidate].above
+    )
+
+
+def _article(role: Role) -> str:
+    return f"an {role.value}" if role.value[0] in "aeiou" else f"a {role.value}"
+
+
 def parse_roles(role_text: str | None) -> frozenset[Role]:
     """The known roles in a ``user.role`` value; unknown names are ignored, never guessed."""
     names = {part.strip().lower() for part in (role_text or "").split(",")}
     return frozenset(Role(name) for name in names if name in Role._value2member_map_)
 
 
-def format_roles(roles: set[Role] | frozenset[Role]) -> str:
-    """``user.role`` text for a set of roles, in a stable order."""
-    return ",".join(role.value for role in Role if role in roles)
+def unknown_roles(role_text: str | None) -> list[str]:
+    """The names in a ``user.role`` value the back office does not know, in their order.
+
+    The gateway may use roles of its own (``billing_manager``); a role change keeps them as they
+    are, and pages show them as such.
+    """
+    names = [part.strip() for part in (role_text or "").split(",") if part.strip()]
+    return list(dict.fromkeys(n for n in names if n.lower() not in Role._value2member_map_))
+
+
+def format_roles(roles: set[Role] | frozenset[Role], unknown: Sequence[str] = ()) -> str:
+    """``user.role`` text for a set of roles, in a stable order, then the ``unknown`` kept."""
+    return ",".join([*(role.value for role in Role if role in roles), *unknown])
 
 
 @dataclass(frozen=True)

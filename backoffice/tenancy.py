@@ -1,15 +1,13 @@
-"""Tenant scoping, in one place, failing closed.
+"""One tenant-scoped object, or a 404 whose attempt the audit trail keeps.
 
-Every tenant-owned model's default manager (``objects``) returns nothing: a query that forgot its
-tenant shows an empty page, never another tenant's rows. Reads go through
-``Model.objects.visible_to(actor, capability)``, which adds the actor's tenant unless a platform
-role grants the capability across tenants. ``Model.unscoped`` exists for code that has no actor
-(migrations of data, the demo seed, tests) and must say so by its name.
+``access`` is how a page or a selector fetches one object: another tenant's object does not
+exist for the actor (a 404, never a 403), and a probe of one is recorded as denied. It sits above
+the audit trail; the scoping it relies on (``backoffice.scoping``) sits below every model.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,35 +15,10 @@ from django.http import Http404
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
+from backoffice.scoping import TenantScopedManager
+from backoffice.staff_audit import record_denied
 
 M = TypeVar("M", bound=models.Model)
-
-
-class TenantScopedManager(models.Manager, Generic[M]):
-    """Default manager of a tenant-owned model: empty until scoped to an actor."""
-
-    def __init__(self, tenant_field: str = "") -> None:
-        super().__init__()
-        self.tenant_field = tenant_field
-
-    def get_queryset(self) -> models.QuerySet[M]:
-        if hasattr(self, "instance"):
-            # A reverse relation (``server.tools``) built by Django from this class: it is
-            # filtered by its parent, which the caller could only hold after scoping it.
-            return super().get_queryset()
-        return super().get_queryset().none()
-
-    def visible_to(self, actor: Actor | None, capability: Capability) -> models.QuerySet[M]:
-        """The rows ``actor`` may see for ``capability``; none at all when it may see none."""
-        queryset: models.QuerySet[M] = models.QuerySet(self.model, using=self._db)
-        if actor is None or not actor.can(capability):
-            return queryset.none()
-        if actor.is_platform_wide(capability):
-            return queryset
-        if actor.tenant_id is None:
-            # A tenant admin with no tenant (or a dangling one) sees nothing.
-            return queryset.none()
-        return queryset.filter(**{self.tenant_field: actor.tenant_id})
 
 
 def access(
@@ -87,9 +60,6 @@ def record_out_of_scope_attempt(
     )
     if not found:
         return
-    # Imported here: the audit trail's own model is built on this module's manager.
-    from backoffice.staff_audit import record_denied
-
     record_denied(
         actor=actor,
         action=action or AuditAction.STAFF_ACCESS,

@@ -13,20 +13,20 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from monitoring import charts
-from registry import selectors, services
+from registry import selectors, services, views
 from registry.filters import HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
 
-# Columns of a PostgreSQL enum type and the labels they accept.
+# What a server's page shows, every field read-only: changes go through registry.services.
 SERVER_FIELDS = (
     "name",
     "tenant",
@@ -173,18 +173,9 @@ class McpServerAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- actions ---------------------------------------------------------------------------
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        # With no action offered, Django would quietly ignore a posted one: refuse and record it.
-        name = request.POST.get("action", "") if request.method == "POST" else ""
-        if name and self._can(request) and name not in self.get_actions(request):
-            raise self.deny(request, f"action {name[:100]}")
-        return super().changelist_view(request, extra_context)
-
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
         """Refuse a selection holding something other than server ids, with a message, not a 500."""
-        name = request.POST.get("action", "")
-        if name and name not in self.get_actions(request):
-            raise self.deny(request, f"action {name[:100]}")
+        self.refuse_unoffered_action(request)
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if selected and selectors.valid_server_ids(selected) is None:
             self.message_user(
@@ -207,19 +198,18 @@ class McpServerAdmin(ScopedModelAdmin):
         servers = list(queryset.select_related("tenant").order_by("name"))
         verb = "reactivate" if active else "deactivate"
         form = ServerActivationForm(request.POST if request.POST.get("post") == "yes" else None)
+        attempt = Attempt[list[McpServer]](form, not_found_on_form=True)
+        changed = None
         if form.is_bound and form.is_valid():
             change = services.reactivate_servers if active else services.deactivate_servers
-            try:
-                changed = change(
+            changed = attempt(
+                lambda: change(
                     actor=actor,
                     server_ids=[server.pk for server in servers],
                     reason=form.cleaned_data["reason"],
                 )
-            except McpServer.DoesNotExist:
-                self.message_user(
-                    request, "A selected server no longer exists; nothing changed.", messages.ERROR
-                )
-                return None
+            )
+        if changed is not None:
             unchanged = len(servers) - len(changed)
             self.message_user(
                 request,
@@ -232,16 +222,16 @@ class McpServerAdmin(ScopedModelAdmin):
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{verb.capitalize()} servers?",
-            "opts": self.model._meta,
-            "servers": servers,
-            "form": form,
-            "verb": verb,
-            "active": active,
-            "action_name": f"{verb}_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-        }
-        return TemplateResponse(request, "registry/server_activation_confirm.html", context)
+        return views.activation_page(
+            request,
+            servers,
+            form=form,
+            active=active,
+            title=f"{verb.capitalize()} servers?",
+            status=attempt.status,
+            hidden=[
+                ("action", f"{verb}_selected"),
+                ("post", "yes"),
+                *((helpers.ACTION_CHECKBOX_NAME, str(server.pk)) for server in servers),
+            ],
+        )

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 from backoffice.model_fields import PgEnumField
-from backoffice.tenancy import TenantScopedManager
+from backoffice.scoping import TenantScopedManager
 from security.models import GatewayUser
 from tenants.models import Tenant
 

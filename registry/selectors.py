@@ -5,26 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.roles import Actor, Capability
-from backoffice.tenancy import access
 from registry.models import McpResource, McpServer, McpTool, ServerHealthCheck
 
 # The contract's health summary calls a check older than this "stale".
 HEALTH_CHECK_STALE_AFTER = dt.timedelta(minutes=5)
 HEALTH_HISTORY_LIMIT = 60
-
-
-def servers_visible_to(actor: Actor | None) -> QuerySet[McpServer]:
-    """Servers ``actor`` may see in the registry: every tenant's for staff, their own otherwise."""
-    return McpServer.objects.visible_to(actor, Capability.VIEW_REGISTRY)
-
-
-def access_server(actor: Actor | None, server_id: object) -> McpServer:
-    """One server ``actor`` may see, or 404 (another tenant's server does not exist for them)."""
-    return access(McpServer.objects, actor, Capability.VIEW_REGISTRY, server_id)
 
 
 def stale_check_condition(now: dt.datetime | None = None) -> Q:

@@ -3,6 +3,7 @@
 The admin action, the button on a server's page and any command call these functions, which
 lock the rows they change and write one audit row per server actually changed in the same
 transaction: two people deactivating the same server at once leave one audit row, not two.
+Errors are those of ``backoffice.operations``: ``Refused`` (audited), ``Invalid``, ``NotFound``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Invalid, NotFound, audited_change, require
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_staff_action
 from registry.models import McpServer
@@ -49,13 +49,18 @@ def reactivate_server(*, actor: Actor, server_id: uuid.UUID | str, reason: str =
 def _set_active(
     *, actor: Actor, server_ids: Iterable[uuid.UUID | str], active: bool, reason: str
 ) -> list[McpServer]:
-    if not actor.can(Capability.MANAGE_REGISTRY):
-        raise PermissionDenied("Your role does not allow changing the registry.")
-    ids = sorted({uuid.UUID(str(server_id)) for server_id in server_ids})
-    reason = reason.strip()[:MAX_REASON_LENGTH]
     action = AuditAction.SERVER_REACTIVATE if active else AuditAction.SERVER_DEACTIVATE
+    require(actor, Capability.MANAGE_REGISTRY, action, resource_type="mcp_server")
+    try:
+        ids = sorted({uuid.UUID(str(server_id)) for server_id in server_ids})
+    except ValueError as malformed:
+        raise NotFound("A selected id is not a server's.") from malformed
+    reason = reason.strip()
+    if "\x00" in reason:
+        raise Invalid("The reason cannot contain NUL characters.")
+    reason = reason[:MAX_REASON_LENGTH]
     changed: list[McpServer] = []
-    with transaction.atomic():
+    with audited_change():
         # Locked in id order so two bulk actions over the same servers cannot deadlock.
         servers = list(
             McpServer.objects.visible_to(actor, Capability.MANAGE_REGISTRY)
@@ -64,9 +69,7 @@ def _set_active(
             .order_by("pk")
         )
         if len(servers) != len(ids):
-            raise McpServer.DoesNotExist(
-                "A selected server does not exist or is not yours to change."
-            )
+            raise NotFound("A selected server does not exist or is not yours to change.")
         now = timezone.now()
         for server in servers:
             if server.is_active == active:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from collections.abc import Sequence
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
+from backoffice import confirmation
 from backoffice.access import staff_view
+from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from backoffice.tenancy import access
 from registry import services
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
+
+SERVERS_TEMPLATE = "registry/_activation_servers.html"
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,27 +40,81 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
+    attempt = Attempt[bool](form, invalid_status=400)
     if form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
-        changed = change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
-        if changed:
-            messages.success(request, f"{server.name} was {verb}d.")
-        else:
-            messages.info(
-                request, f"{server.name} was already {'active' if active else 'inactive'}."
-            )
-        return redirect("admin:registry_mcpserver_change", server.pk)
-    context = {
-        **admin.site.each_context(request),
-        "title": f"{verb.capitalize()} {server.name}?",
-        "opts": McpServer._meta,
-        "servers": [server],
-        "single": True,
-        "form": form,
-        "verb": verb,
-        "active": active,
-    }
-    status = 400 if form.is_bound else 200
-    return TemplateResponse(
-        request, "registry/server_activation_confirm.html", context, status=status
+        changed = attempt(
+            lambda: change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
+        )
+        if changed is not None:
+            if changed:
+                messages.success(request, f"{server.name} was {verb}d.")
+            else:
+                messages.info(
+                    request, f"{server.name} was already {'active' if active else 'inactive'}."
+                )
+            return redirect("admin:registry_mcpserver_change", server.pk)
+    status = attempt.status if attempt.status != 200 else (400 if form.is_bound else 200)
+    return activation_page(
+        request,
+        [server],
+        form=form,
+        active=active,
+        title=f"{verb.capitalize()} {server.name}?",
+        status=status,
+        original=server,
+    )
+
+
+def activation_page(
+    request: HttpRequest,
+    servers: list[McpServer],
+    *,
+    form: ServerActivationForm,
+    active: bool,
+    title: str,
+    status: int = 200,
+    original: McpServer | None = None,
+    hidden: Sequence[tuple[str, str]] = (),
+) -> HttpResponse:
+    """The confirmation of a deactivation or reactivation, of one server or of a selection.
+
+    Only taking servers out of routing is destructive, in the admin's red; a selection with
+    nothing to change says so and offers no change that would be none.
+    """
+    verb = "reactivate" if active else "deactivate"
+    refusal = None
+    if not any(server.is_active != active for server in servers):
+        state = "active" if active else "inactive"
+        refusal = (
+            f"This server is already {state}: there is nothing to {verb}."
+            if len(servers) == 1
+            else f"All selected servers are already {state}: there is nothing to {verb}."
+        )
+    consequences = [
+        "Reactivating puts these servers back into the gateway's routing. Their health checks "
+        "resume on the gateway's schedule."
+        if active
+        else "Deactivating takes these servers out of the gateway's routing: clients stop "
+        "reaching their tools and resources until a staff member reactivates them."
+    ]
+    return confirmation.confirmation_page(
+        request,
+        title=title,
+        form=form,
+        submit_label=f"Yes, {verb}",
+        submit_id=f"confirm-{verb}",
+        submit_class="default" if active else "",
+        opts=McpServer._meta,
+        original=original,
+        consequences=consequences,
+        refusal=refusal,
+        refusal_id="nothing-to-change",
+        status=status,
+        hidden=hidden,
+        subjects_template=SERVERS_TEMPLATE,
+        servers=servers,
+        active=active,
+        stylesheets=("monitoring/monitoring.css", "registry/registry.css"),
+        body_class="reactivate-confirmation" if active else "delete-confirmation",
     )

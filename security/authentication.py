@@ -10,7 +10,6 @@ request, so a role change or a ban in the gateway applies on the next click.
 from __future__ import annotations
 
 import enum
-import logging
 
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import User
@@ -23,8 +22,6 @@ from backoffice.audit_actions import AuditAction
 from backoffice.roles import BACKOFFICE_ROLES, parse_roles
 from security.models import Account, GatewayUser, StaffAccount
 from security.passwords import verify_password
-
-logger = logging.getLogger(__name__)
 
 CREDENTIAL_PROVIDER = "credential"
 # Longest identifier we look up; anything longer cannot be an email or username of the gateway.

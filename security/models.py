@@ -17,7 +17,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from backoffice.model_fields import UTCDateTimeField
-from backoffice.tenancy import TenantScopedManager
+from backoffice.scoping import TenantScopedManager
 from tenants.models import Tenant
 
 

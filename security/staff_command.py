@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Invalid, NotFound, Refused
 from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import record_denied
 from security.staff import command_actor
@@ -17,14 +17,12 @@ class StaffCommand(BaseCommand):
     """Resolve ``--as`` to an actor, check its capability, run ``act``, report refusals clearly.
 
     Scripts get the same rules as the pages: the same services, the same capability (a refusal is
-    recorded as denied), the same audit rows.
+    recorded as denied), the same audit rows. The errors of ``backoffice.operations`` are mapped
+    here, once: ``Refused`` reads "Refused: ...", ``Invalid`` and ``NotFound`` their message.
     """
 
     capability: Capability | None = None
     resource_type = ""
-    # Exceptions reported as "Refused: ..." and as their own message.
-    refusals: tuple[type[Exception], ...] = ()
-    problems: tuple[type[Exception], ...] = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -50,11 +48,10 @@ class StaffCommand(BaseCommand):
             raise CommandError("Refused: your role does not allow this.")
         try:
             self.act(actor, **options)
-        except self.refusals as refused:
+        except Refused as refused:
+            refused.record()
             raise CommandError(f"Refused: {refused}") from refused
-        except PermissionDenied as denied:
-            raise CommandError(f"Refused: {denied or 'your role does not allow this.'}") from denied
-        except self.problems as problem:
+        except (Invalid, NotFound) as problem:
             raise CommandError(str(problem)) from problem
 
     def act(self, actor: Actor, **options: Any) -> None:

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
 from backoffice.admin_base import ScopedModelAdmin
 from backoffice.roles import Capability
@@ -13,6 +12,3 @@ class TenantAdmin(ScopedModelAdmin):
     list_filter = ["status", "plan"]
     search_fields = ["name", "slug"]
     readonly_fields = [f.name for f in Tenant._meta.fields]
-
-    def get_list_filter(self, request: HttpRequest) -> list:
-        return self.list_filter

@@ -24,7 +24,7 @@ class ContractModelFactory(DjangoModelFactory[M]):
     """Base of the factories for contract models: they save through ``unscoped``.
 
     The default manager of a tenant-owned model is empty until scoped to an actor (see
-    ``backoffice.tenancy``); factories have no actor, so they say so by using ``unscoped``.
+    ``backoffice.scoping``); factories have no actor, so they say so by using ``unscoped``.
     Typed code calls ``.create()``/``.build()``, which mypy knows return the model.
     """
 

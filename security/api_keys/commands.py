@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
-from security.api_keys import selectors, services
+from security.api_keys import inputs, selectors, services
 from security.models import ApiKey
 from security.staff_command import StaffCommand
 
@@ -25,8 +25,6 @@ class ApiKeyCommand(StaffCommand):
 
     capability = Capability.MANAGE_API_KEYS
     resource_type = "api_key"
-    refusals = (services.ApiKeyRefused,)
-    problems = (services.NotFound,)
 
     def key(self, actor: Actor, prefix_or_id: str) -> ApiKey:
         key = selectors.find_api_key(actor, prefix_or_id)
@@ -71,6 +69,6 @@ def expiry_from(options: dict[str, Any], *, default_days: int | None = 90) -> dt
         days = default_days
     if days is None:
         return None
-    if not 1 <= days <= services.MAX_LIFETIME.days:
-        raise CommandError(f"--days must be between 1 and {services.MAX_LIFETIME.days}.")
+    if not 1 <= days <= inputs.MAX_LIFETIME.days:
+        raise CommandError(f"--days must be between 1 and {inputs.MAX_LIFETIME.days}.")
     return timezone.now() + dt.timedelta(days=days)

@@ -14,8 +14,8 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
+from security.api_keys import inputs, services
 from security.api_keys import scopes as scope_catalog
-from security.api_keys import services
 from tenants.models import Tenant
 
 EXPIRY_CHOICES = [
@@ -132,7 +132,7 @@ class ExpiryMixin(PrintableForm):
                     self.add_error("expires_on", "Choose the date the key expires on.")
             elif day < today:
                 self.add_error("expires_on", "The date has passed: choose today or later.")
-            elif day > today + services.MAX_LIFETIME - dt.timedelta(days=1):
+            elif day > today + inputs.MAX_LIFETIME - dt.timedelta(days=1):
                 self.add_error("expires_on", "A key can be valid for at most ten years.")
         return cleaned
 
@@ -163,15 +163,15 @@ class CreateKeyForm(ExpiryMixin, OnceOnlyForm):
     field_order = ["tenant", "name", "scopes", "expiry", "expires_on", "rate_limit_per_minute"]
 
     name = forms.CharField(
-        max_length=services.MAX_NAME_LENGTH,
+        max_length=inputs.MAX_NAME_LENGTH,
         help_text="Who or what uses the key, e.g. “CI pipeline” or “Billing service”.",
     )
     scopes = ScopesField()
     rate_limit_per_minute = forms.IntegerField(
         label="Rate limit (requests per minute)",
         initial=60,
-        min_value=services.MIN_RATE_LIMIT,
-        max_value=services.MAX_RATE_LIMIT,
+        min_value=inputs.MIN_RATE_LIMIT,
+        max_value=inputs.MAX_RATE_LIMIT,
     )
 
     def __init__(self, *args: Any, tenants: Any = None, **kwargs: Any) -> None:
@@ -191,11 +191,11 @@ class CreateKeyForm(ExpiryMixin, OnceOnlyForm):
 
 
 class EditKeyForm(ExpiryMixin, PrintableForm):
-    name = forms.CharField(max_length=services.MAX_NAME_LENGTH)
+    name = forms.CharField(max_length=inputs.MAX_NAME_LENGTH)
     rate_limit_per_minute = forms.IntegerField(
         label="Rate limit (requests per minute)",
-        min_value=services.MIN_RATE_LIMIT,
-        max_value=services.MAX_RATE_LIMIT,
+        min_value=inputs.MIN_RATE_LIMIT,
+        max_value=inputs.MAX_RATE_LIMIT,
     )
 
     field_order = ["name", "scopes", "expiry", "expires_on", "rate_limit_per_minute"]
@@ -221,7 +221,7 @@ class EditKeyForm(ExpiryMixin, PrintableForm):
 
 class RevokeKeyForm(PrintableForm):
     reason = forms.CharField(
-        max_length=services.MAX_REASON_LENGTH,
+        max_length=inputs.MAX_REASON_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Kept in the audit log, e.g. “Leaked in a public repository”.",
     )

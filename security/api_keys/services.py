@@ -17,25 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Invalid, NotFound, audited_change, require
 from backoffice.roles import Actor, Capability
-from backoffice.staff_audit import record_denied, record_staff_action
+from backoffice.staff_audit import record_staff_action
 from security.api_key_secrets import generate_api_key
-from security.api_keys import scopes as scope_catalog
+from security.api_keys import inputs
 from security.api_keys.selectors import new_key_refusal
 from security.models import ApiKey, IssuingFormClaim
 from tenants.models import Tenant
 
-MAX_NAME_LENGTH = 200
-MAX_REASON_LENGTH = 500
-MIN_RATE_LIMIT = 1
-MAX_RATE_LIMIT = 100_000
-# A key that outlives ten years is a key nobody remembers; the form offers at most that.
-MAX_LIFETIME = dt.timedelta(days=3653)
 # A prefix clash needs two equal 8-character random ids; more than a few in a row means a bug.
 PREFIX_ATTEMPTS = 5
 # Grace periods offered when rotating: how long the old key keeps working.
@@ -50,12 +44,7 @@ FORM_CLAIMS_KEPT_FOR = dt.timedelta(days=7)
 FORM_CLAIMS_PRUNED_AT_ONCE = 500
 
 
-class ApiKeyRefused(ValueError):
-    """The change cannot be made (limit reached, key revoked, bad value); nothing was changed."""
-
-
-class NotFound(LookupError):
-    """The key or tenant is not there, or not within the actor's scope."""
+__all__ = ["Invalid", "NotFound"]  # with AlreadyIssued, the errors raised here
 
 
 class AlreadyIssued(Exception):
@@ -97,11 +86,11 @@ def create_api_key(
     """Issue a new key for an active or trial tenant within its ``max_api_keys``, made by
     ``actor``; a ``form_token`` already used by this actor raises ``AlreadyIssued``."""
     _require_capability(actor, AuditAction.API_KEY_CREATE)
-    name = _clean_name(name)
-    scopes = _clean_scopes(scopes)
-    expires_at = _clean_expiry(expires_at)
-    rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
-    with transaction.atomic():
+    name = inputs.clean_name(name)
+    scopes = inputs.clean_scopes(scopes)
+    expires_at = inputs.clean_expiry(expires_at)
+    rate_limit_per_minute = inputs.clean_rate_limit(rate_limit_per_minute)
+    with audited_change():
         claim = _claim_form(actor, form_token, purpose="create")
         # Locking the tenant row serialises creations for one tenant: two at once cannot both
         # see room for one more key.
@@ -110,7 +99,7 @@ def create_api_key(
             raise NotFound("No such tenant among those you may create keys for.")
         refusal = new_key_refusal(tenant)
         if refusal is not None:
-            raise ApiKeyRefused(refusal)
+            raise Invalid(refusal)
         issued = _insert_key(
             actor=actor,
             tenant_id=tenant.pk,
@@ -147,23 +136,21 @@ def update_api_key(
     ``max_api_keys`` as a new key would.
     """
     _require_capability(actor, AuditAction.API_KEY_UPDATE)
-    name = _clean_name(name)
-    with transaction.atomic():
+    name = inputs.clean_name(name)
+    with audited_change():
         tenant, key = _locked_tenant_and_key(actor, key_id)
-        if _is_revoked(key):
-            raise ApiKeyRefused(
-                f"{key.key_prefix} is {_ended(key)}: a {_ended(key)} key cannot be changed."
-            )
+        if (refusal := change_refusal(key)) is not None:
+            raise Invalid(refusal)
         was_usable = _is_usable(key)
         # Scopes the key already holds stay allowed, even outside the catalog.
-        scopes = _clean_scopes(scopes, also_allowed=key.scopes)
+        scopes = inputs.clean_scopes(scopes, also_allowed=key.scopes)
         before = snapshot(key)
         key.name = name
         key.scopes = scopes
         if not isinstance(expires_at, Unchanged):
-            key.expires_at = _clean_expiry(expires_at)
+            key.expires_at = inputs.clean_expiry(expires_at)
         if rate_limit_per_minute is not None:
-            key.rate_limit_per_minute = _clean_rate_limit(rate_limit_per_minute)
+            key.rate_limit_per_minute = inputs.clean_rate_limit(rate_limit_per_minute)
         after = snapshot(key)
         if after == before:
             return False
@@ -175,7 +162,7 @@ def update_api_key(
                 change = "has expired, and this expiry would make it usable again"
                 if was_usable:
                     change = "cannot be kept for longer"
-                raise ApiKeyRefused(f"{key.key_prefix} {change}: {refusal}")
+                raise Invalid(f"{key.key_prefix} {change}: {refusal}")
         key.updated_at = timezone.now()
         key.save(
             update_fields=["name", "scopes", "expires_at", "rate_limit_per_minute", "updated_at"]
@@ -197,8 +184,8 @@ def update_api_key(
 def revoke_api_key(*, actor: Actor, key_id: uuid.UUID, reason: str) -> bool:
     """Revoke a key at once (the gateway refuses it from now on); False when already revoked."""
     _require_capability(actor, AuditAction.API_KEY_REVOKE)
-    reason = _clean_reason(reason)
-    with transaction.atomic():
+    reason = inputs.clean_reason(reason)
+    with audited_change():
         key = _locked_key(actor, key_id)
         if _is_revoked(key):
             return False
@@ -241,22 +228,16 @@ def rotate_api_key(
     """
     _require_capability(actor, AuditAction.API_KEY_ROTATE)
     if not dt.timedelta(0) <= grace <= max(GRACE_PERIODS.values()):
-        raise ApiKeyRefused("Choose a grace period between now and 7 days.")
-    expires_at = _clean_expiry(expires_at)
-    with transaction.atomic():
+        raise Invalid("Choose a grace period between now and 7 days.")
+    expires_at = inputs.clean_expiry(expires_at)
+    with audited_change():
         claim = _claim_form(actor, form_token, purpose=f"rotate:{key_id}")
         tenant, old = _locked_tenant_and_key(actor, key_id)
-        if _is_revoked(old):
-            raise ApiKeyRefused(
-                f"{old.key_prefix} is {_ended(old)}: create a new key instead of rotating it."
-            )
-        if not _is_usable(old):
-            raise ApiKeyRefused(
-                f"{old.key_prefix} has expired: create a new key instead of rotating it."
-            )
+        if (refusal := rotate_refusal(old)) is not None:
+            raise Invalid(refusal)
         refusal = new_key_refusal(tenant, excluding=old.pk)
         if refusal is not None:
-            raise ApiKeyRefused(f"{old.key_prefix} cannot be rotated now. {refusal}")
+            raise Invalid(f"{old.key_prefix} cannot be rotated now. {refusal}")
         before = snapshot(old)
         now = timezone.now()
         old_ends = now + grace
@@ -300,6 +281,39 @@ def rotate_api_key(
     return issued
 
 
+def change_refusal(key: ApiKey) -> str | None:
+    """Why this key's settings cannot be changed (it can never work again), or None.
+
+    The edit page asks before showing its form; ``update_api_key`` asks again under the lock.
+    """
+    if _is_revoked(key):
+        return f"{key.key_prefix} is {_ended(key)}: a {_ended(key)} key cannot be changed."
+    return None
+
+
+def rotate_refusal(key: ApiKey) -> str | None:
+    """Why this key cannot be rotated (only a usable key can), or None.
+
+    The rotate page asks before showing its form; ``rotate_api_key`` asks again under the lock.
+    """
+    if _is_revoked(key):
+        return f"{key.key_prefix} is {_ended(key)}: create a new key instead of rotating it."
+    if not _is_usable(key):
+        return f"{key.key_prefix} has expired: create a new key instead of rotating it."
+    return None
+
+
+def revoke_refusal(key: ApiKey) -> str | None:
+    """Why the revoke page offers nothing: the key is already revoked or deactivated.
+
+    ``revoke_api_key`` itself answers such a key with False (nothing changed), so that two
+    identical requests at once both succeed.
+    """
+    if _is_revoked(key):
+        return f"{key.key_prefix} is {_ended(key)}: a {_ended(key)} key cannot be revoked again."
+    return None
+
+
 def snapshot(key: ApiKey) -> dict[str, Any]:
     """What an audit row records of a key: its settings and prefix, never its hash."""
     return {
@@ -317,9 +331,7 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
 
 
 def _require_capability(actor: Actor, action: AuditAction) -> None:
-    if not actor.can(Capability.MANAGE_API_KEYS):
-        record_denied(actor=actor, action=action, resource_type="api_key")
-        raise PermissionDenied("Your role does not allow managing API keys.")
+    require(actor, Capability.MANAGE_API_KEYS, action, resource_type="api_key")
 
 
 def _locked_key(actor: Actor, key_id: uuid.UUID) -> ApiKey:
@@ -451,59 +463,4 @@ def _insert_key(
                 continue
             raise
         return IssuedKey(key=key, plaintext=material.plaintext)
-    raise ApiKeyRefused("Could not make a key with a unique prefix; please try again.")
-
-
-def _clean_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ApiKeyRefused("Give the key a name, e.g. the system that will use it.")
-    if "\x00" in name:
-        raise ApiKeyRefused("A key name cannot contain a NUL character.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ApiKeyRefused(f"A key name has at most {MAX_NAME_LENGTH} characters.")
-    return name
-
-
-def _clean_scopes(scopes: Sequence[str], also_allowed: Sequence[str] = ()) -> list[str]:
-    chosen = list(dict.fromkeys(scopes))
-    if not chosen:
-        raise ApiKeyRefused("Choose at least one scope: a key without scopes can do nothing.")
-    unknown = [s for s in chosen if s not in scope_catalog.SCOPE_VALUES and s not in also_allowed]
-    if unknown:
-        shown = ", ".join(s.replace("\x00", "")[:40] for s in unknown)
-        raise ApiKeyRefused(f"Not a scope of the catalog: {shown}.")
-    return chosen
-
-
-def _clean_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
-    if expires_at is None:
-        return None
-    if timezone.is_naive(expires_at):
-        raise ApiKeyRefused("An expiry needs a time zone.")
-    now = timezone.now()
-    if expires_at <= now:
-        raise ApiKeyRefused("The expiry must be in the future.")
-    if expires_at > now + MAX_LIFETIME:
-        raise ApiKeyRefused("A key can be valid for at most ten years.")
-    return expires_at
-
-
-def _clean_rate_limit(rate_limit: int) -> int:
-    if not isinstance(rate_limit, int) or not MIN_RATE_LIMIT <= rate_limit <= MAX_RATE_LIMIT:
-        raise ApiKeyRefused(
-            f"The rate limit is a whole number of requests per minute, "
-            f"{MIN_RATE_LIMIT} to {MAX_RATE_LIMIT}."
-        )
-    return rate_limit
-
-
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApiKeyRefused("Say why the key is revoked; the reason is kept in the audit log.")
-    if "\x00" in reason:
-        raise ApiKeyRefused("A reason cannot contain a NUL character.")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ApiKeyRefused(f"A reason has at most {MAX_REASON_LENGTH} characters.")
-    return reason
+    raise Invalid("Could not make a key with a unique prefix; please try again.")

@@ -1,8 +1,8 @@
 """How the gateway checks a key it receives, as the contract implies: prefix lookup, then hash.
 
 The back office never serves API traffic; this function exists so the contract is proven from
-this side too (the same prefix, the same hash, the same rules on revoked and expired keys) and
-so support can check a key a customer pastes without ever storing it.
+this side too (the same prefix, the same hash, the same rules on revoked and expired keys); the
+tests and the browser journey use it to check that a key shown once really works.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,15 +23,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
+from backoffice import confirmation
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
+from backoffice.confirmation import Attempt
 from backoffice.roles import Actor, Capability
 from security.api_keys import scopes as scope_catalog
 from security.api_keys import selectors, services
 from security.api_keys.forms import CreateKeyForm, EditKeyForm, RevokeKeyForm, RotateKeyForm
 from security.models import ApiKey
 
-FORM_TEMPLATE = "security/api_keys/form.html"
+KEY_SUMMARY_TEMPLATE = "security/api_keys/_key_summary.html"
+CATALOG_TEMPLATE = "security/api_keys/_scope_catalog.html"
 ISSUED_TEMPLATE = "security/api_keys/issued.html"
 
 
@@ -54,26 +57,25 @@ def create_key(request: HttpRequest) -> HttpResponse:
     elif own_tenant is not None:
         # Said before the form is filled in; the service checks again under the tenant's lock.
         refusal = selectors.new_key_refusal(own_tenant)
+    attempt = Attempt[services.IssuedKey](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
         tenant = form.tenant() or own_tenant
         assert tenant is not None
         try:
-            issued = services.create_api_key(
-                actor=actor,
-                tenant_id=tenant.pk,
-                name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"],
-                expires_at=_new_expiry(form),
-                rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
-                form_token=form.cleaned_data["form_token"],
+            issued = attempt(
+                lambda: services.create_api_key(
+                    actor=actor,
+                    tenant_id=tenant.pk,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=_new_expiry(form),
+                    rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+                    form_token=form.cleaned_data["form_token"],
+                )
             )
         except services.AlreadyIssued as already:
             return _already_sent(request, actor, already.key_id)
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
-            form.add_error(None, str(refused))
-        else:
+        if issued is not None:
             return _issued_page(request, issued, title=f"API key “{issued.key.name}” created")
     return _form_page(
         request,
@@ -81,6 +83,7 @@ def create_key(request: HttpRequest) -> HttpResponse:
         form=form,
         submit_label="Create the key",
         refusal=refusal,
+        status=attempt.status,
         usage=_usage(own_tenant),
         show_catalog=True,
         cancel_url=reverse("admin:security_apikey_changelist"),
@@ -94,10 +97,11 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_UPDATE)
     form = EditKeyForm(request.POST if request.method == "POST" else None, key=key)
-    refusal = _ended_refusal(key, "changed")
+    refusal = services.change_refusal(key)
+    attempt = Attempt[bool](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
-        try:
-            changed = services.update_api_key(
+        changed = attempt(
+            lambda: services.update_api_key(
                 actor=actor,
                 key_id=key.pk,
                 name=form.cleaned_data["name"],
@@ -105,11 +109,8 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
                 expires_at=form.expires_at(),
                 rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
             )
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
-            form.add_error(None, str(refused))
-        else:
+        )
+        if changed is not None:
             if changed:
                 messages.success(request, f"Saved the changes to {key.key_prefix}.")
             else:
@@ -122,6 +123,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
         submit_label="Save",
         key=key,
         refusal=refusal,
+        status=attempt.status,
         show_catalog=True,
     )
 
@@ -133,17 +135,15 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_REVOKE)
     form = RevokeKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _ended_refusal(key, "revoked again")
+    refusal = services.revoke_refusal(key)
+    attempt = Attempt[bool](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
-        try:
-            revoked = services.revoke_api_key(
+        revoked = attempt(
+            lambda: services.revoke_api_key(
                 actor=actor, key_id=key.pk, reason=form.cleaned_data["reason"]
             )
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
-            form.add_error(None, str(refused))
-        else:
+        )
+        if revoked is not None:
             if revoked:
                 messages.success(
                     request, f"Revoked {key.key_prefix}: the gateway refuses it from now on."
@@ -158,6 +158,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
         submit_label="Revoke the key",
         key=key,
         refusal=refusal,
+        status=attempt.status,
         consequences=[
             "The key stops working at once: every call made with it is refused.",
             "Revoking cannot be undone; a new key can be created instead.",
@@ -176,25 +177,22 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_ROTATE)
     form = RotateKeyForm(request.POST if request.method == "POST" else None)
-    refusal = _ended_refusal(key, "rotated", instead="create a new key instead")
-    if refusal is None and key.status == selectors.ApiKeyStatus.EXPIRED:  # type: ignore[attr-defined]
-        refusal = f"{key.key_prefix} has expired: create a new key instead of rotating it."
+    refusal = services.rotate_refusal(key)
+    attempt = Attempt[services.IssuedKey](form, invalid_status=400)
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
-            issued = services.rotate_api_key(
-                actor=actor,
-                key_id=key.pk,
-                grace=form.grace_period(),
-                expires_at=_new_expiry(form),
-                form_token=form.cleaned_data["form_token"],
+            issued = attempt(
+                lambda: services.rotate_api_key(
+                    actor=actor,
+                    key_id=key.pk,
+                    grace=form.grace_period(),
+                    expires_at=_new_expiry(form),
+                    form_token=form.cleaned_data["form_token"],
+                )
             )
         except services.AlreadyIssued as already:
             return _already_sent(request, actor, already.key_id)
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except services.ApiKeyRefused as refused:
-            form.add_error(None, str(refused))
-        else:
+        if issued is not None:
             return _issued_page(
                 request,
                 issued,
@@ -208,6 +206,7 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
         submit_label="Issue the new key",
         key=key,
         refusal=refusal,
+        status=attempt.status,
         consequences=[
             f"A new key is issued with the same name, scopes ({', '.join(key.scopes)}) "
             f"and rate limit; it is shown once.",
@@ -237,15 +236,6 @@ def _actor(request: HttpRequest) -> Actor:
     return actor
 
 
-def _ended_refusal(key: ApiKey, verb: str, *, instead: str = "") -> str | None:
-    status = key.status  # type: ignore[attr-defined]
-    if status not in selectors.ENDED_STATUSES:
-        return None
-    ended = "revoked" if status == selectors.ApiKeyStatus.REVOKED else "deactivated"
-    alternative = f"; {instead}" if instead else ""
-    return f"{key.key_prefix} is {ended}: a {ended} key cannot be {verb}{alternative}."
-
-
 def _usage(own_tenant: Any) -> str | None:
     if own_tenant is None:
         return None
@@ -265,30 +255,41 @@ def _form_page(
     submit_label: str,
     key: ApiKey | None = None,
     refusal: str | None = None,
+    status: int = 200,
     consequences: list[str] | None = None,
     usage: str | None = None,
     show_catalog: bool = False,
     danger: bool = False,
     cancel_url: str | None = None,
 ) -> HttpResponse:
-    context = {
-        **admin.site.each_context(request),
-        "opts": ApiKey._meta,
-        "title": title,
-        "form": form,
-        "submit_label": submit_label,
-        "key": key,
-        "key_url": key_page_url(key.pk) if key is not None else None,
-        "key_status": selectors.ApiKeyStatus(key.status).label if key is not None else None,  # type: ignore[attr-defined]
-        "refusal": refusal,
-        "consequences": consequences or [],
-        "usage": usage,
-        "catalog": scope_catalog.CATALOG if show_catalog else (),
-        "danger": danger,
-        "cancel_url": cancel_url or (key_page_url(key.pk) if key is not None else ""),
-    }
-    status = 400 if request.method == "POST" and (form.errors or refusal) else 200
-    return TemplateResponse(request, FORM_TEMPLATE, context, status=status)
+    """An API key form on the one confirmation page: the key, what happens, the form, the
+    scope catalog. A form sent with errors answers 400; a refused one 403 (``Attempt``)."""
+    if status == 200 and request.method == "POST" and (form.errors or refusal):
+        status = 400
+    return confirmation.confirmation_page(
+        request,
+        title=title,
+        form=form,
+        submit_label=submit_label,
+        opts=ApiKey._meta,
+        original=key,
+        consequences=consequences or [],
+        refusal=refusal,
+        status=status,
+        cancel_url=cancel_url or (key_page_url(key.pk) if key is not None else ""),
+        cancel_label="Cancel",
+        submit_class="default api-key-danger" if danger else "default",
+        stylesheets=("security/api_keys/api_keys.css",),
+        scripts=("security/api_keys/expiry.js",),
+        body_class="api-key-form-page",
+        form_class="api-key-form",
+        summary_template=KEY_SUMMARY_TEMPLATE if key is not None else None,
+        after_template=CATALOG_TEMPLATE if show_catalog else None,
+        note=usage,
+        key=key,
+        key_status=selectors.ApiKeyStatus(key.status).label if key is not None else None,  # type: ignore[attr-defined]
+        catalog=scope_catalog.CATALOG if show_catalog else (),
+    )
 
 
 @sensitive_variables("issued")

@@ -17,9 +17,6 @@ from security.staff_command import StaffCommand
 class ModerationCommand(StaffCommand):
     """A moderation command; the services check who may do what to whom."""
 
-    refusals = (services.ModerationRefused,)
-    problems = (services.NotFound, ValueError)
-
     def user(self, actor: Actor, who: str) -> GatewayUser:
         user = selectors.find_user(actor, who)
         if user is None:

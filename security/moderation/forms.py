@@ -1,7 +1,7 @@
 """The input of moderation pages: a ban's reason and length, roles, a review note.
 
-Forms only check what a person typed and say clearly what is wrong; the rules about who may do
-what to whom live in the services.
+Forms only check what a person typed and say clearly what is wrong; who may do what to whom is
+``backoffice.roles.person_refusal``, asked by the pages and again by the services.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backoffice.roles import Role
 from security.models import GatewayUser
-from security.moderation.services import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
+from security.moderation.rules import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
 
 BAN_LENGTHS = {
     "1d": dt.timedelta(days=1),
@@ -82,14 +82,25 @@ class BanForm(forms.Form):
 
 
 class RolesForm(forms.Form):
+    """Checkboxes for the roles the actor may grant (``offered``), and only those.
+
+    Every known role is still accepted as input, so that a posted role the actor may not grant
+    reaches the service, which refuses it with its reason and records the attempt.
+    """
+
     required_css_class = "required"
 
     roles = forms.MultipleChoiceField(
         choices=[(role.value, role.value) for role in Role],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Stored in the gateway as comma-separated text, e.g. “support,auditor”.",
+        help_text="Stored in the gateway as comma-separated text, e.g. “tenant_admin,user”.",
         error_messages={"required": "Choose at least one role (“user” for none)."},
     )
+
+    def __init__(self, *args: Any, offered: frozenset[Role] = frozenset(Role), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["roles"]
+        field.widget.choices = [(role.value, role.value) for role in Role if role in offered]
 
 
 class ReviewForm(forms.Form):

@@ -23,15 +23,3 @@ def admin_page_url(
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(pk)])
     except NoReverseMatch:
         return None
-
-
-def admin_list_url(request: HttpRequest, model: type[models.Model]) -> str | None:
-    """The admin list of a model when this person may open it; otherwise None."""
-    model_admin = admin.site._registry.get(model)
-    if model_admin is None or not model_admin.has_view_permission(request):
-        return None
-    opts = model._meta
-    try:
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    except NoReverseMatch:
-        return None

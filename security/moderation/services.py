@@ -4,7 +4,9 @@ Each function is the only way its change is made: admin actions, pages and manag
 call it alike. Each runs in its own transaction, locks the rows it changes with
 ``select_for_update`` (so two identical requests at once write one audit row) and writes its
 audit row inside that transaction. A refusal (banning yourself, a non-admin acting on an admin)
-changes nothing and is recorded with outcome ``denied`` once the transaction has been left.
+changes nothing and is recorded with outcome ``denied`` once the transaction has been left
+(``backoffice.operations``). Who may act on whom is ``backoffice.roles.person_refusal``: each
+operation asks it again here, under the row lock, whatever the page showed.
 """
 
 from __future__ import annotations
@@ -12,35 +14,40 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Actor, Capability, Role, format_roles, parse_roles
-from backoffice.staff_audit import record_denied, record_staff_action
+from backoffice.operations import Invalid, NotFound, Refused, audited_change, refuse, require
+from backoffice.roles import (
+    Actor,
+    Capability,
+    Role,
+    format_roles,
+    unknown_roles,
+)
+from backoffice.staff_audit import record_staff_action
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.moderation.impersonation_capture import (
+    IMPERSONATION_ROW_FIELDS,
+    impersonation_records,
+)
+from security.moderation.rules import (
+    MAX_BULK_USERS,
+    MAX_NOTE_LENGTH,
+    MAX_REASON_LENGTH,
+    ban_end_problem,
+    impersonation_refusal,
+    moderation_refusal,
+    roles_refusal,
+)
 
-# Far enough for any real ban, and well inside what both Python and PostgreSQL can hold (a time
-# near 9999-12-31 in a negative offset overflows once converted to UTC).
-LATEST_BAN_END = dt.datetime(2999, 12, 31, tzinfo=dt.UTC)
 # Banning again with the same reason and an end this close to the current one is a repeat (a
 # double click on "7 days"), not a change.
 SAME_BAN_END_TOLERANCE = dt.timedelta(minutes=1)
-# A bulk action locks every selected user in one transaction; keep that bounded.
-MAX_BULK_USERS = 500
-MAX_NOTE_LENGTH = 2000
-MAX_REASON_LENGTH = 500
 
 
-class ModerationRefused(PermissionDenied):
-    """The actor may not do this to this user; nothing was changed and the attempt was audited."""
-
-
-class NotFound(LookupError):
-    """The user, session or impersonation is not there, or not visible to the actor."""
+__all__ = ["Invalid", "NotFound", "Refused"]  # the errors every operation here raises
 
 
 @dataclass
@@ -52,47 +59,6 @@ class Outcome:
     # Bans already in force whose reason or end was changed (not lifted in between).
     amended: list[str] = field(default_factory=list)
     sessions_deleted: int = 0
-
-
-# --- Rules every page shows before it is asked, and every service enforces --------------------
-
-
-def moderation_refusal(actor: Actor, user: GatewayUser, action: AuditAction) -> str | None:
-    """Why ``actor`` may not apply ``action`` to ``user``, or None when they may."""
-    actor_is_admin = Role.ADMIN in actor.roles
-    target_is_admin = Role.ADMIN in parse_roles(user.role)
-    if action == AuditAction.USER_BAN:
-        if actor.gateway_user_id is not None and user.pk == actor.gateway_user_id:
-            return "Nobody can ban themselves."
-        if target_is_admin and not actor_is_admin:
-            return f"Only an admin may ban {user.email}, who is an admin."
-    if action == AuditAction.USER_ROLE_CHANGE and target_is_admin and not actor_is_admin:
-        return f"Only an admin may change the roles of {user.email}, who is an admin."
-    return None
-
-
-def roles_refusal(actor: Actor, user: GatewayUser, new_roles: frozenset[Role]) -> str | None:
-    """Why ``actor`` may not give ``user`` these roles: granting admin takes an admin."""
-    refusal = moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
-    if refusal is None and Role.ADMIN in new_roles and Role.ADMIN not in actor.roles:
-        refusal = "Only an admin may grant the admin role."
-    return refusal
-
-
-def ban_end_problem(expires_at: dt.datetime | None, now: dt.datetime | None = None) -> str | None:
-    """Why a ban may not end at ``expires_at`` (None: permanent, always fine), or None.
-
-    The form, the command and the service share these bounds, so each says the same thing.
-    """
-    if expires_at is None:
-        return None
-    if timezone.is_naive(expires_at):
-        return "The end of a ban needs a time zone."
-    if expires_at <= (now or timezone.now()):
-        return "The end of a ban must be in the future."
-    if expires_at > LATEST_BAN_END:
-        return "That is too far away: choose a permanent ban instead."
-    return None
 
 
 # --- User moderation --------------------------------------------------------------------------
@@ -118,46 +84,42 @@ def ban_users(
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_BAN, user_ids)
     reason = _clean_text(reason, "reason", MAX_REASON_LENGTH)
     if not reason:
-        raise ValueError("A ban needs a reason.")
+        raise Invalid("A ban needs a reason.")
     now = timezone.now()
     problem = ban_end_problem(expires_at, now)
     if problem is not None:
-        raise ValueError(problem)
+        raise Invalid(problem)
     outcome = Outcome()
-    with transaction.atomic():
+    with audited_change():
         users = _lock_users(actor, user_ids)
-        refused = _refusals(actor, users, AuditAction.USER_BAN)
-        if not refused:
-            for user in users:
-                in_force = user.ban_in_force(now)
-                if in_force and _same_ban(user, reason, expires_at):
-                    # A double click, or two people at once: no second row.
-                    outcome.unchanged.append(user.email)
-                    continue
-                before = _ban_state(user)
-                deleted = _delete_sessions(
-                    GatewaySession.unscoped.filter(user_id=user.pk), actor, now
-                )
-                GatewayUser.unscoped.filter(pk=user.pk).update(
-                    banned=True, ban_reason=reason, ban_expires=expires_at, updated_at=now
-                )
-                record_staff_action(
-                    actor=actor,
-                    action=AuditAction.USER_BAN,
-                    resource_type="user",
-                    resource_id=user.pk,
-                    tenant_id=user.tenant_id,
-                    before=before,
-                    after={"banned": True, "ban_reason": reason, "ban_expires": expires_at},
-                    details={
-                        "email": user.email,
-                        "sessions_deleted": deleted,
-                        "changed_ban_in_force": in_force,
-                    },
-                )
-                (outcome.amended if in_force else outcome.changed).append(user.email)
-                outcome.sessions_deleted += deleted
-    _raise_refused(actor, refused, AuditAction.USER_BAN)
+        _refuse_any(actor, users, AuditAction.USER_BAN)
+        for user in users:
+            in_force = user.ban_in_force(now)
+            if in_force and _same_ban(user, reason, expires_at):
+                # A double click, or two people at once: no second row.
+                outcome.unchanged.append(user.email)
+                continue
+            before = _ban_state(user)
+            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            GatewayUser.unscoped.filter(pk=user.pk).update(
+                banned=True, ban_reason=reason, ban_expires=expires_at, updated_at=now
+            )
+            record_staff_action(
+                actor=actor,
+                action=AuditAction.USER_BAN,
+                resource_type="user",
+                resource_id=user.pk,
+                tenant_id=user.tenant_id,
+                before=before,
+                after={"banned": True, "ban_reason": reason, "ban_expires": expires_at},
+                details={
+                    "email": user.email,
+                    "sessions_deleted": deleted,
+                    "changed_ban_in_force": in_force,
+                },
+            )
+            (outcome.amended if in_force else outcome.changed).append(user.email)
+            outcome.sessions_deleted += deleted
     return outcome
 
 
@@ -171,8 +133,10 @@ def unban_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcome:
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_UNBAN, user_ids)
     now = timezone.now()
     outcome = Outcome()
-    with transaction.atomic():
-        for user in _lock_users(actor, user_ids):
+    with audited_change():
+        users = _lock_users(actor, user_ids)
+        _refuse_any(actor, users, AuditAction.USER_UNBAN)
+        for user in users:
             if not (user.banned or user.ban_reason or user.ban_expires):
                 outcome.unchanged.append(user.email)
                 continue
@@ -204,9 +168,11 @@ def revoke_sessions_of_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcom
     _require(actor, Capability.MODERATE_USERS, AuditAction.SESSION_REVOKE_ALL, user_ids)
     now = timezone.now()
     outcome = Outcome()
-    with transaction.atomic():
+    with audited_change():
         # The user rows are locked so that two identical requests run one after the other.
-        for user in _lock_users(actor, user_ids):
+        users = _lock_users(actor, user_ids)
+        _refuse_any(actor, users, AuditAction.SESSION_REVOKE_ALL)
+        for user in users:
             deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
             if not deleted:
                 outcome.unchanged.append(user.email)
@@ -230,7 +196,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
     if "\x00" in session_id:
         raise NotFound("No such session.")
     now = timezone.now()
-    with transaction.atomic():
+    with audited_change():
         session = (
             GatewaySession.objects.visible_to(actor, Capability.MODERATE_USERS)
             .select_for_update(of=("self",))
@@ -240,6 +206,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
                 "user__id",
                 "user__email",
                 "user__tenant_id",
+                "user__role",
                 "ip_address",
                 "user_agent",
                 "impersonated_by",
@@ -252,6 +219,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
         if session is None:
             raise NotFound("This session no longer exists: it was revoked or it expired.")
         user = session.user
+        _refuse_any(actor, [user], AuditAction.SESSION_REVOKE)
         _delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
         record_staff_action(
             actor=actor,
@@ -270,19 +238,19 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
 
 
 def change_roles(*, actor: Actor, user_id: str, roles: Iterable[Role | str]) -> Outcome:
-    """Set a user's ``role`` text to these known roles; only an admin may touch admin."""
+    """Set a user's known roles to these; roles the back office does not know are kept as they
+    are. Every role added or removed must be one the actor may grant (``backoffice.roles``)."""
     new_roles = _known_roles(roles)
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_ROLE_CHANGE, [user_id])
-    new_text = format_roles(new_roles)
     now = timezone.now()
     outcome = Outcome()
-    refused: list[tuple[GatewayUser, str]] = []
-    with transaction.atomic():
+    with audited_change():
         user = _lock_users(actor, [user_id])[0]
+        new_text = format_roles(new_roles, unknown_roles(user.role))
         refusal = roles_refusal(actor, user, new_roles)
         if refusal is not None:
-            refused.append((user, refusal))
-        elif (user.role or "") == new_text:
+            raise _refusal(actor, user, refusal, AuditAction.USER_ROLE_CHANGE)
+        if (user.role or "") == new_text:
             outcome.unchanged.append(user.email)
         else:
             GatewayUser.unscoped.filter(pk=user.pk).update(role=new_text, updated_at=now)
@@ -297,119 +265,22 @@ def change_roles(*, actor: Actor, user_id: str, roles: Iterable[Role | str]) -> 
                 details={"email": user.email},
             )
             outcome.changed.append(user.email)
-    _raise_refused(actor, refused, AuditAction.USER_ROLE_CHANGE)
     return outcome
 
 
 # --- Impersonation review ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CaptureResult:
-    seen: int
-    recorded: int
-    ended: int
-
-
-# Held by every capture until its transaction ends, so two captures never interleave.
-CAPTURE_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
-CAPTURE_LOCK_KEY = 0x1B0_CA97  # any constant bigint unique to this lock
-
-
-def capture_impersonations() -> CaptureResult:
-    """Copy every impersonation session row into the back office's records; close vanished ones.
-
-    Needs no actor and writes no audit row: it records what the gateway did, changes nothing in
-    it, and must see every tenant's sessions so that no impersonation escapes the record. Pages
-    scope what they show of the records.
-
-    Captures run one at a time (an advisory lock taken before the live sessions are read), so a
-    capture never closes a record that a concurrent one has just opened; and a record that a
-    capture closed while its session row is still there is opened again.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(CAPTURE_LOCK_SQL, [CAPTURE_LOCK_KEY])
-        live = _live_impersonation_rows()
-        live_ids = [row["id"] for row in live]
-        impersonator_emails = dict(
-            GatewayUser.unscoped.filter(
-                pk__in={row["impersonated_by"] for row in live}
-            ).values_list("id", "email")
-        )
-        known = set(
-            ImpersonationRecord.unscoped.filter(session_id__in=live_ids).values_list(
-                "session_id", flat=True
-            )
-        )
-        ImpersonationRecord.unscoped.bulk_create(
-            [
-                ImpersonationRecord(
-                    session_id=row["id"],
-                    impersonator_id=row["impersonated_by"] or "",
-                    impersonator_email=impersonator_emails.get(row["impersonated_by"] or "", ""),
-                    impersonated_user_id=row["user_id"],
-                    impersonated_email=row["user__email"] or "",
-                    tenant_id=row["user__tenant_id"],
-                    started_at=row["created_at"],
-                    expires_at=row["expires_at"],
-                    ip_address=row["ip_address"] or "",
-                    user_agent=(row["user_agent"] or "")[:1000],
-                    last_seen_at=now,
-                )
-                for row in live
-            ],
-            update_conflicts=True,
-            unique_fields=["session_id"],
-            update_fields=["expires_at", "ip_address", "user_agent", "last_seen_at"],
-        )
-        # Closed by a capture (no ``ended_by``) although its row is still there: open again.
-        # Staff endings (``ended_by`` set) delete the row in the same transaction; they stay.
-        ImpersonationRecord.unscoped.filter(
-            session_id__in=live_ids, ended_at__isnull=False, ended_by=""
-        ).update(ended_at=None)
-        # Gone before its expiry: stopped in the gateway (or deleted) since we last looked.
-        ended = (
-            ImpersonationRecord.unscoped.filter(ended_at__isnull=True, expires_at__gt=now)
-            .exclude(session_id__in=live_ids)
-            .update(ended_at=now)
-        )
-    return CaptureResult(seen=len(live), recorded=len(live) - len(known), ended=ended)
-
-
-# What the back office copies of an impersonation session row: never its token.
-IMPERSONATION_ROW_FIELDS = (
-    "id",
-    "user_id",
-    "user__email",
-    "user__tenant_id",
-    "impersonated_by",
-    "created_at",
-    "expires_at",
-    "ip_address",
-    "user_agent",
-)
-
-
-def _live_impersonation_rows() -> list[dict[str, Any]]:
-    """Every impersonation session row the gateway has now, in every tenant (never the token)."""
-    # Uses index: idx_sessions_impersonated_by
-    return [
-        dict(row)
-        for row in GatewaySession.unscoped.filter(impersonated_by__isnull=False).values(
-            *IMPERSONATION_ROW_FIELDS
-        )
-    ]
-
-
 def end_impersonation(*, actor: Actor, record_id: int) -> Outcome:
     """Stop an active impersonation now by deleting its session row, as Better-Auth's stop does."""
     _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_END, [record_id])
     now = timezone.now()
-    with transaction.atomic():
+    with audited_change():
         record = _lock_record(actor, record_id)
         label = str(record)
+        refusal = impersonation_refusal(actor, record, AuditAction.IMPERSONATION_END)
+        if refusal is not None:
+            raise _record_refusal(actor, record, refusal, AuditAction.IMPERSONATION_END)
         if record.status != ImpersonationStatus.ACTIVE:
             return Outcome(unchanged=[label])
         deleted, _ = GatewaySession.unscoped.filter(pk=record.session_id).delete()
@@ -440,16 +311,16 @@ def review_impersonation(*, actor: Actor, record_id: int, note: str) -> Outcome:
     """Mark an impersonation reviewed with a note; nobody reviews their own impersonation."""
     note = _clean_text(note, "note", MAX_NOTE_LENGTH)
     if not note:
-        raise ValueError("A review needs a note.")
+        raise Invalid("A review needs a note.")
     _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_REVIEW, [record_id])
     now = timezone.now()
-    refusal = None
-    with transaction.atomic():
+    with audited_change():
         record = _lock_record(actor, record_id)
         label = str(record)
-        if actor.gateway_user_id is not None and record.impersonator_id == actor.gateway_user_id:
-            refusal = "Nobody can review their own impersonation."
-        elif record.reviewed_at is not None and record.review_note == note:
+        refusal = impersonation_refusal(actor, record, AuditAction.IMPERSONATION_REVIEW)
+        if refusal is not None:
+            raise _record_refusal(actor, record, refusal, AuditAction.IMPERSONATION_REVIEW)
+        if record.reviewed_at is not None and record.review_note == note:
             return Outcome(unchanged=[label])
         else:
             before = {
@@ -473,16 +344,6 @@ def review_impersonation(*, actor: Actor, record_id: int, note: str) -> Outcome:
                     "impersonated_email": record.impersonated_email,
                 },
             )
-    if refusal is not None:
-        record_denied(
-            actor=actor,
-            action=AuditAction.IMPERSONATION_REVIEW,
-            resource_type="session",
-            resource_id=record.session_id,
-            tenant_id=record.tenant_id,
-            details={"reason": refusal},
-        )
-        raise ModerationRefused(refusal)
     return Outcome(changed=[label])
 
 
@@ -492,13 +353,7 @@ def review_impersonation(*, actor: Actor, record_id: int, note: str) -> Outcome:
 def _require(
     actor: Actor, capability: Capability, action: AuditAction, resource_ids: Sequence[object]
 ) -> None:
-    if not actor.can(capability):
-        record_denied(
-            actor=actor,
-            action=action,
-            details={"reason": "role", "resource_ids": [str(pk) for pk in resource_ids][:50]},
-        )
-        raise PermissionDenied("Your role does not allow this.")
+    require(actor, capability, action, resource_ids=resource_ids)
 
 
 def _lock_users(actor: Actor, user_ids: Sequence[str]) -> list[GatewayUser]:
@@ -506,7 +361,7 @@ def _lock_users(actor: Actor, user_ids: Sequence[str]) -> list[GatewayUser]:
     if any("\x00" in pk for pk in ids):
         raise NotFound("A selected id is not a valid user id.")
     if len(ids) > MAX_BULK_USERS:
-        raise ValueError(f"Select at most {MAX_BULK_USERS} users at a time.")
+        raise Invalid(f"Select at most {MAX_BULK_USERS} users at a time.")
     # Locked in id order, so two bulk actions over overlapping users cannot deadlock.
     users = list(
         GatewayUser.objects.visible_to(actor, Capability.MODERATE_USERS)
@@ -531,32 +386,42 @@ def _lock_record(actor: Actor, record_id: int) -> ImpersonationRecord:
     return record
 
 
-def _refusals(
-    actor: Actor, users: list[GatewayUser], action: AuditAction
-) -> list[tuple[GatewayUser, str]]:
-    return [
-        (user, refusal)
+def _refuse_any(actor: Actor, users: list[GatewayUser], action: AuditAction) -> None:
+    """Refuse the whole operation when any locked user is out of the actor's reach: one denied
+    row per such user, written by ``audited_change`` once the transaction has rolled back."""
+    refused = [
+        _refusal(actor, user, refusal, action)
         for user in users
         if (refusal := moderation_refusal(actor, user, action)) is not None
     ]
+    if refused:
+        message = " ".join(str(one) for one in refused) + " Nothing was changed."
+        raise Refused(message, [denial for one in refused for denial in one.denials])
 
 
-def _raise_refused(
-    actor: Actor, refused: list[tuple[GatewayUser, str]], action: AuditAction
-) -> None:
-    """Audit each refusal (after the transaction, so the rows stay) and raise one error."""
-    if not refused:
-        return
-    for user, refusal in refused:
-        record_denied(
-            actor=actor,
-            action=action,
-            resource_type="user",
-            resource_id=user.pk,
-            tenant_id=user.tenant_id,
-            details={"reason": refusal, "email": user.email},
-        )
-    raise ModerationRefused(" ".join(refusal for _, refusal in refused) + " Nothing was changed.")
+def _refusal(actor: Actor, user: GatewayUser, refusal: str, action: AuditAction) -> Refused:
+    return refuse(
+        actor,
+        action,
+        refusal,
+        resource_type="user",
+        resource_id=user.pk,
+        tenant_id=user.tenant_id,
+        email=user.email,
+    )
+
+
+def _record_refusal(
+    actor: Actor, record: ImpersonationRecord, refusal: str, action: AuditAction
+) -> Refused:
+    return refuse(
+        actor,
+        action,
+        refusal,
+        resource_type="session",
+        resource_id=record.session_id,
+        tenant_id=record.tenant_id,
+    )
 
 
 def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
@@ -565,30 +430,8 @@ def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: 
         sessions.filter(impersonated_by__isnull=False).values(*IMPERSONATION_ROW_FIELDS)
     )
     if impersonations:
-        emails = dict(
-            GatewayUser.unscoped.filter(
-                pk__in={row["impersonated_by"] for row in impersonations}
-            ).values_list("id", "email")
-        )
         ImpersonationRecord.unscoped.bulk_create(
-            [
-                ImpersonationRecord(
-                    session_id=row["id"],
-                    impersonator_id=row["impersonated_by"] or "",
-                    impersonator_email=emails.get(row["impersonated_by"] or "", ""),
-                    impersonated_user_id=row["user_id"],
-                    impersonated_email=row["user__email"] or "",
-                    tenant_id=row["user__tenant_id"],
-                    started_at=row["created_at"],
-                    expires_at=row["expires_at"],
-                    ip_address=row["ip_address"] or "",
-                    user_agent=(row["user_agent"] or "")[:1000],
-                    last_seen_at=now,
-                    ended_at=now,
-                    ended_by=actor.display_name,
-                )
-                for row in impersonations
-            ],
+            impersonation_records(impersonations, now, ended_by=actor.display_name),
             update_conflicts=True,
             unique_fields=["session_id"],
             update_fields=["ended_at", "ended_by", "last_seen_at"],
@@ -613,18 +456,18 @@ def _known_roles(roles: Iterable[Role | str]) -> frozenset[Role]:
     names = [str(role).strip().lower() for role in roles if str(role).strip()]
     unknown = sorted({name for name in names if name not in Role._value2member_map_})
     if unknown:
-        raise ValueError(
+        raise Invalid(
             f"Unknown role {', '.join(unknown)}: use {', '.join(role.value for role in Role)}."
         )
     if not names:
-        raise ValueError("Give at least one role.")
+        raise Invalid("Give at least one role.")
     return frozenset(Role(name) for name in names)
 
 
 def _clean_text(value: str, what: str, max_length: int) -> str:
     value = (value or "").strip()
     if "\x00" in value:
-        raise ValueError(f"The {what} cannot contain NUL characters.")
+        raise Invalid(f"The {what} cannot contain NUL characters.")
     if len(value) > max_length:
-        raise ValueError(f"The {what} is too long (at most {max_length} characters).")
+        raise Invalid(f"The {what} is too long (at most {max_length} characters).")
     return value

@@ -1,9 +1,10 @@
 """Confirmation pages for moderation: each says what will happen, then calls one service.
 
 Every view declares its capability with ``@staff_view`` (signed in through the admin, 403 and an
-audited denial for a role without it); another tenant's user or a malformed id gets 404. The
-rules on whom an action may touch are the services'; pages only show them in advance so that
-nobody fills a form in vain.
+audited denial for a role without it); another tenant's user or a malformed id gets 404. Who may
+act on whom is ``backoffice.roles.person_refusal``: pages ask it before showing the form (so
+nobody fills one in vain, and the roles form offers only grantable roles), the services ask it
+again under the row lock. A confirmed POST runs through ``backoffice.confirmation.Attempt``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,14 +22,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from backoffice import confirmation
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Actor, Capability, Role, parse_roles
+from backoffice.confirmation import Attempt
+from backoffice.operations import NotFound
+from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
-from security.moderation import selectors, services
+from security.moderation import rules, selectors, services
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
 
-CONFIRM_TEMPLATE = "security/moderation/confirm.html"
+SUBJECTS_TEMPLATE = "security/moderation/_subjects.html"
 SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
 
 
@@ -40,26 +44,21 @@ SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, 
 def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.USER_BAN)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_BAN)
     form = BanForm(
         request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
     )
-    status = 200
+    attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome = services.ban_user(
+        outcome = attempt(
+            lambda: services.ban_user(
                 actor=actor,
                 user_id=user.pk,
                 reason=form.cleaned_data["reason"],
                 expires_at=form.ban_expires(),
             )
-        except services.ModerationRefused as refused:
-            refusal, status = str(refused), 403
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except ValueError as invalid:
-            form.add_error(None, str(invalid))
-        else:
+        )
+        if outcome is not None:
             if outcome.changed:
                 messages.success(
                     request,
@@ -81,7 +80,7 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         form=form,
         submit_label="Change the ban" if in_force else "Ban",
         refusal=refusal,
-        status=status,
+        status=attempt.status,
     )
 
 
@@ -90,14 +89,17 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
+    attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
-        outcome = _call(services.unban_user, actor=actor, user_id=user.pk)
-        if outcome.changed:
-            messages.success(request, f"Lifted the ban of {user.email}.")
-        else:
-            messages.info(request, f"Nothing changed: {user.email} was not banned.")
-        return redirect(user_page_url(user.pk))
+        outcome = attempt(lambda: services.unban_user(actor=actor, user_id=user.pk))
+        if outcome is not None:
+            if outcome.changed:
+                messages.success(request, f"Lifted the ban of {user.email}.")
+            else:
+                messages.info(request, f"Nothing changed: {user.email} was not banned.")
+            return redirect(user_page_url(user.pk))
     return confirmation_page(
         request,
         title=f"Lift the ban of {user.email}",
@@ -105,6 +107,8 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         consequences=unban_consequences([user]),
         form=form,
         submit_label="Lift the ban",
+        refusal=refusal,
+        status=attempt.status,
     )
 
 
@@ -113,16 +117,20 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
+    refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
+    attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
-        outcome = _call(services.revoke_all_sessions, actor=actor, user_id=user.pk)
-        if outcome.changed:
-            messages.success(
-                request, f"Signed {user.email} out: {_sessions(outcome.sessions_deleted)} deleted."
-            )
-        else:
-            messages.info(request, f"Nothing changed: {user.email} had no sessions.")
-        return redirect(user_page_url(user.pk))
+        outcome = attempt(lambda: services.revoke_all_sessions(actor=actor, user_id=user.pk))
+        if outcome is not None:
+            if outcome.changed:
+                messages.success(
+                    request,
+                    f"Signed {user.email} out: {_sessions(outcome.sessions_deleted)} deleted.",
+                )
+            else:
+                messages.info(request, f"Nothing changed: {user.email} had no sessions.")
+            return redirect(user_page_url(user.pk))
     return confirmation_page(
         request,
         title=f"Revoke all sessions of {user.email}",
@@ -130,6 +138,8 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
         consequences=revoke_consequences([user]),
         form=form,
         submit_label="Revoke all sessions",
+        refusal=refusal,
+        status=attempt.status,
     )
 
 
@@ -145,15 +155,25 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
         # A second click on "Revoke", or a page opened before the session ended.
         messages.info(request, SESSION_GONE.format(email=user.email))
         return redirect(user_page_url(user.pk))
+    refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    attempt = Attempt[bool](form)
+
+    def revoke() -> bool:
         try:
             services.revoke_session(actor=actor, session_id=session_id)
-        except services.NotFound:
-            messages.info(request, SESSION_GONE.format(email=user.email))
-        else:
-            messages.success(request, f"Revoked one session of {user.email}.")
-        return redirect(user_page_url(user.pk))
+        except NotFound:
+            return False
+        return True
+
+    if request.method == "POST" and form.is_valid():
+        revoked = attempt(revoke)
+        if revoked is not None:
+            if revoked:
+                messages.success(request, f"Revoked one session of {user.email}.")
+            else:
+                messages.info(request, SESSION_GONE.format(email=user.email))
+            return redirect(user_page_url(user.pk))
     where = session["ip_address"] or "an unknown address"
     consequences = [
         f"The session started {_when(session['created_at'])} from {where} is deleted: "
@@ -172,6 +192,8 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
         consequences=consequences,
         form=form,
         submit_label="Revoke this session",
+        refusal=refusal,
+        status=attempt.status,
         session=session,
     )
 
@@ -181,22 +203,21 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
 def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
-    refusal = services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
-    current = sorted(role.value for role in parse_roles(user.role))
-    form = RolesForm(request.POST if request.method == "POST" else None, initial={"roles": current})
-    status = 200
+    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
+    current = parse_roles(user.role)
+    offered = grantable_roles(actor.roles)
+    # Roles the actor may not grant nor remove stay as they are; the form offers the others.
+    kept = current - offered
+    form = RolesForm(
+        request.POST if request.method == "POST" else None,
+        offered=offered,
+        initial={"roles": sorted(role.value for role in current & offered)},
+    )
+    attempt = Attempt[services.Outcome](form, field="roles")
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome = services.change_roles(
-                actor=actor, user_id=user.pk, roles=form.cleaned_data["roles"]
-            )
-        except services.ModerationRefused as refused:
-            refusal, status = str(refused), 403
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except ValueError as invalid:
-            form.add_error("roles", str(invalid))
-        else:
+        chosen = frozenset(Role(name) for name in form.cleaned_data["roles"]) | kept
+        outcome = attempt(lambda: services.change_roles(actor=actor, user_id=user.pk, roles=chosen))
+        if outcome is not None:
             if outcome.changed:
                 messages.success(request, f"Changed the roles of {user.email}.")
             else:
@@ -206,8 +227,17 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
         f"Current role text: “{user.role or ''}”.",
         "The new roles apply at the user's next request, in the gateway and here.",
     ]
+    if kept:
+        shown = ", ".join(role.value for role in Role if role in kept)
+        consequences.append(f"Kept as they are (only an admin may change them): {shown}.")
+    if unknown := unknown_roles(user.role):
+        consequences.append(
+            f"Kept as they are, not known to the back office: {', '.join(unknown)}."
+        )
     if Role.ADMIN not in actor.roles:
-        consequences.append("Only an admin may grant or remove the admin role.")
+        consequences.append(
+            "Only an admin may grant or remove the admin, support and auditor roles."
+        )
     return confirmation_page(
         request,
         title=f"Change the roles of {user.email}",
@@ -216,7 +246,7 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
         form=form,
         submit_label="Save roles",
         refusal=refusal,
-        status=status,
+        status=attempt.status,
     )
 
 
@@ -229,19 +259,23 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     actor = _actor(request)
     record = selectors.access_impersonation(actor, record_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
+    attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
-        outcome = _call(services.end_impersonation, actor=actor, record_id=record.pk)
-        if outcome.changed:
-            messages.success(request, f"Ended the impersonation of {record.impersonated_email}.")
-        else:
-            record.refresh_from_db(fields=["ended_at", "expires_at"])
-            messages.info(
-                request,
-                f"Nothing changed: this impersonation had already {_gone_verb(record)}.",
-            )
-        return redirect(impersonation_page_url(record.pk))
-    refusal = None
-    if record.status != ImpersonationStatus.ACTIVE:
+        outcome = attempt(lambda: services.end_impersonation(actor=actor, record_id=record.pk))
+        if outcome is not None:
+            if outcome.changed:
+                messages.success(
+                    request, f"Ended the impersonation of {record.impersonated_email}."
+                )
+            else:
+                record.refresh_from_db(fields=["ended_at", "expires_at"])
+                messages.info(
+                    request,
+                    f"Nothing changed: this impersonation had already {_gone_verb(record)}.",
+                )
+            return redirect(impersonation_page_url(record.pk))
+    refusal = rules.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_END)
+    if refusal is None and record.status != ImpersonationStatus.ACTIVE:
         refusal = f"This impersonation is {record.status.label.lower()}: there is nothing to end."
     return confirmation_page(
         request,
@@ -254,6 +288,7 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         form=form,
         submit_label="End the impersonation",
         refusal=refusal,
+        status=attempt.status,
         cancel_url=impersonation_page_url(record.pk),
         opts=ImpersonationRecord._meta,
         original=record,
@@ -269,22 +304,15 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial={"note": record.review_note},
     )
-    refusal = None
-    if actor.gateway_user_id is not None and record.impersonator_id == actor.gateway_user_id:
-        refusal = "Nobody can review their own impersonation."
-    status = 200
+    refusal = rules.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_REVIEW)
+    attempt = Attempt[services.Outcome](form, field="note")
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome = services.review_impersonation(
+        outcome = attempt(
+            lambda: services.review_impersonation(
                 actor=actor, record_id=record.pk, note=form.cleaned_data["note"]
             )
-        except services.ModerationRefused as refused:
-            refusal, status = str(refused), 403
-        except services.NotFound as gone:
-            raise Http404(str(gone)) from gone
-        except ValueError as invalid:
-            form.add_error("note", str(invalid))
-        else:
+        )
+        if outcome is not None:
             if outcome.changed:
                 messages.success(request, "Marked the impersonation reviewed.")
             else:
@@ -307,7 +335,7 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         form=form,
         submit_label="Mark reviewed",
         refusal=refusal,
-        status=status,
+        status=attempt.status,
         cancel_url=impersonation_page_url(record.pk),
         opts=ImpersonationRecord._meta,
         original=record,
@@ -333,27 +361,28 @@ def confirmation_page(
     original: Any = None,
     **extra: Any,
 ) -> TemplateResponse:
-    """The page that says what an action will do, with its form; the admin's pattern."""
+    """The confirmation page of a moderation action, with the users it touches."""
     opts = opts or GatewayUser._meta
     if original is None and len(users) == 1:
         original = users[0]
-    context = {
-        **admin.site.each_context(request),
-        "title": title,
-        "opts": opts,
-        "original": original,
-        "original_url": _original_url(opts, original),
-        "subjects": _subjects(users),
-        "consequences": consequences,
-        "form": form,
-        "submit_label": submit_label,
-        "refusal": refusal,
-        "cancel_url": cancel_url
-        or (user_page_url(users[0].pk) if len(users) == 1 else _changelist_url(opts)),
-        "hidden": hidden,
+    return confirmation.confirmation_page(
+        request,
+        title=title,
+        consequences=consequences,
+        form=form,
+        submit_label=submit_label,
+        refusal=refusal,
+        status=status,
+        cancel_url=cancel_url or (user_page_url(users[0].pk) if len(users) == 1 else None),
+        hidden=hidden,
+        opts=opts,
+        original=original,
+        subjects_template=SUBJECTS_TEMPLATE,
+        subjects=_subjects(users),
+        stylesheets=("security/moderation.css",),
+        form_class="moderation-form",
         **extra,
-    }
-    return TemplateResponse(request, CONFIRM_TEMPLATE, context, status=status)
+    )
 
 
 def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
@@ -392,16 +421,6 @@ def user_page_url(user_id: str) -> str:
 
 def impersonation_page_url(record_id: int) -> str:
     return reverse("admin:security_impersonationrecord_change", args=[record_id])
-
-
-def _changelist_url(opts: Any) -> str:
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-
-
-def _original_url(opts: Any, original: Any) -> str | None:
-    if original is None:
-        return None
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(original.pk)])
 
 
 def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
@@ -445,14 +464,6 @@ def _actor(request: HttpRequest) -> Actor:
     if actor is None:  # staff_view already refused anyone without one
         raise PermissionDenied("Your role does not allow this.")
     return actor
-
-
-def _call(operation: Any, **kwargs: Any) -> services.Outcome:
-    """Run a service whose refusals and missing rows become 403 and 404."""
-    try:
-        return operation(**kwargs)
-    except services.NotFound as gone:
-        raise Http404(str(gone)) from gone
 
 
 def _gone_verb(record: ImpersonationRecord) -> str:

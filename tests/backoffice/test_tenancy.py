@@ -7,7 +7,8 @@ from django.apps import apps
 from django.http import Http404
 
 from backoffice.roles import Actor, Capability, Role
-from backoffice.tenancy import TenantScopedManager, access
+from backoffice.scoping import TenantScopedManager
+from backoffice.tenancy import access
 from registry.models import McpServer
 from security.models import ApiKey
 from tenants.models import Tenant

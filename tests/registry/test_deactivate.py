@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditLog
+from backoffice.operations import NotFound, Refused
 from registry.factories import McpServerFactory
 from registry.models import McpServer
 from registry.services import deactivate_server, deactivate_servers, reactivate_server
@@ -60,16 +60,17 @@ def test_reactivating(admin, tenant_a):
 @pytest.mark.parametrize("persona", ["support", "tenant_admin_a", "auditor"])
 def test_only_admins_may_change_the_registry(request, persona, tenant_a):
     server = McpServerFactory.create(tenant=tenant_a)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         deactivate_server(actor=request.getfixturevalue(persona).actor, server_id=server.pk)
     assert _active(server)
-    assert _audit("server.deactivate") == []
+    # Refused like every other operation: one denied row, no change.
+    assert [row.outcome for row in _audit("server.deactivate")] == ["denied"]
 
 
 def test_a_missing_server_in_a_bulk_change_changes_none(admin, tenant_a):
     server = McpServerFactory.create(tenant=tenant_a)
     missing = "00000000-0000-0000-0000-000000000000"
-    with pytest.raises(McpServer.DoesNotExist):
+    with pytest.raises(NotFound):
         deactivate_servers(actor=admin.actor, server_ids=[server.pk, missing])
     assert _active(server)
     assert _audit("server.deactivate") == []

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backoffice.roles import Actor
-from security.moderation import services
+from security.moderation import rules, services
 from security.moderation.commands import ModerationCommand
 
 
@@ -58,7 +58,7 @@ def _ban_end(days: int | None, until: str | None) -> dt.datetime | None:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     # The same bounds as the ban form and the service, said about the option.
-    problem = services.ban_end_problem(moment)
+    problem = rules.ban_end_problem(moment)
     if problem is not None:
         raise CommandError(f"--until {until}: {problem}")
     return moment

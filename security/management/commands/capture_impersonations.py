@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from security.moderation import services
+from security.moderation import impersonation_capture
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # No --as: this observes the gateway and changes nothing in it, so no person acts.
-        result = services.capture_impersonations()
+        result = impersonation_capture.capture_impersonations()
         self.stdout.write(
             f"Seen {result.seen} impersonation session(s): {result.recorded} new, "
             f"{result.ended} ended since the last capture."

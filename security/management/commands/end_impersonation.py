@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from backoffice.roles import Actor
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from security.moderation.commands import ModerationCommand
 
 
@@ -19,6 +19,6 @@ class Command(ModerationCommand):
         parser.add_argument("record", type=int, help="Id of the impersonation record.")
 
     def act(self, actor: Actor, **options: Any) -> None:
-        services.capture_impersonations()
+        impersonation_capture.capture_impersonations()
         outcome = services.end_impersonation(actor=actor, record_id=options["record"])
         self.report(outcome, "Ended", "not active")

@@ -17,7 +17,7 @@ from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.roles import Capability
 from registry.models import McpServer
 from security.models import ImpersonationRecord, ImpersonationStatus
-from security.moderation import filters, selectors, services
+from security.moderation import filters, impersonation_capture, selectors
 from security.moderation.admin import cells
 from security.moderation.devices import device_summary
 from security.moderation.onward_links import admin_page_url
@@ -171,7 +171,7 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
         if actor is None or not actor.can(self.capability):
             raise self.deny(request, "list")
         # Every view of the page records what the gateway has now, before it is gone.
-        services.capture_impersonations()
+        impersonation_capture.capture_impersonations()
         since, until = filters.started_range(request.GET)
         events = selectors.impersonation_audit_events(actor, since, until)
         for event in events:
@@ -186,7 +186,7 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
         actor = actor_of(request)
         if actor is None or not actor.can(self.capability):
             raise self.deny(request, "view")
-        services.capture_impersonations()
+        impersonation_capture.capture_impersonations()
         record = selectors.access_impersonation(actor, unquote(object_id))
         audit_entries = selectors.impersonation_audit_activity(actor, record)
         for entry in audit_entries:

@@ -16,9 +16,10 @@ from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Capability, parse_roles
+from backoffice.confirmation import Attempt
+from backoffice.roles import Capability, unknown_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
-from security.moderation import filters, selectors, services, views
+from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
@@ -135,8 +136,26 @@ class GatewayUserAdmin(ScopedModelAdmin):
 
     @admin.display(description="roles", ordering="role")
     def roles(self, user: GatewayUser) -> str:
-        # Stored as "support,auditor"; a space lets two roles share a narrow column.
-        return ", ".join(part.strip() for part in (user.role or "user").split(",") if part.strip())
+        # Stored as "support,auditor"; a space lets two roles share a narrow column. A role of
+        # the gateway's own is kept by every change here, and said to be unknown.
+        unknown = set(unknown_roles(user.role))
+        return format_html_join(
+            ", ",
+            "{}",
+            (
+                (
+                    format_html(
+                        '<span class="moderation-unknown-role" title="{}">{} (unknown)</span>',
+                        "Not a role the back office knows: kept as it is by every change here.",
+                        part,
+                    )
+                    if part in unknown
+                    else part,
+                )
+                for part in (p.strip() for p in (user.role or "user").split(","))
+                if part
+            ),
+        )
 
     @admin.display(description="ban")
     def ban_status(self, user: GatewayUser) -> str:
@@ -180,7 +199,6 @@ class GatewayUserAdmin(ScopedModelAdmin):
             ),
             "moderation_links": _moderation_links(actor, user),
             "ban_label": views.ban_label(user),
-            "roles_list": sorted(role.value for role in parse_roles(user.role)),
         }
         return super().change_view(request, object_id, form_url, context)
 
@@ -202,25 +220,18 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = BanForm(request.POST if confirmed else None)
-        refusals = [
-            refusal
-            for user in users
-            if (refusal := services.moderation_refusal(actor, user, AuditAction.USER_BAN))
-        ]
-        status = 200
+        refusals = _refusals(actor, users, AuditAction.USER_BAN)
+        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
         if confirmed and form.is_valid():
-            try:
-                outcome = services.ban_users(
+            outcome = attempt(
+                lambda: services.ban_users(
                     actor=actor,
                     user_ids=[user.pk for user in users],
                     reason=form.cleaned_data["reason"],
                     expires_at=form.ban_expires(),
                 )
-            except services.ModerationRefused as refused:
-                refusals, status = [str(refused)], 403
-            except (services.NotFound, ValueError) as invalid:
-                form.add_error(None, str(invalid))
-            else:
+            )
+            if outcome is not None:
                 _report(request, outcome, "Banned", "already banned like this")
                 return None
         return views.confirmation_page(
@@ -230,8 +241,8 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.ban_consequences(users),
             form=form,
             submit_label="Ban",
-            refusal=" ".join(refusals) or None,
-            status=status,
+            refusal=refusals,
+            status=attempt.status,
             hidden=_hidden("ban_selected", users),
             cancel_url=request.get_full_path(),
         )
@@ -248,6 +259,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.unban_consequences,
             submit_label="Lift the bans",
             operation=services.unban_users,
+            audit_action=AuditAction.USER_UNBAN,
             verbs=("Lifted the ban of", "not banned"),
         )
 
@@ -265,6 +277,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=views.revoke_consequences,
             submit_label="Revoke all sessions",
             operation=services.revoke_sessions_of_users,
+            audit_action=AuditAction.SESSION_REVOKE_ALL,
             verbs=("Signed out", "without sessions"),
         )
 
@@ -278,6 +291,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
         consequences: Any,
         submit_label: str,
         operation: Any,
+        audit_action: AuditAction,
         verbs: tuple[str, str],
     ) -> HttpResponse | None:
         users = self._selection(request, queryset)
@@ -287,14 +301,12 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = ConfirmForm(request.POST if confirmed else None)
+        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
         if confirmed and form.is_valid():
-            try:
-                outcome = operation(actor=actor, user_ids=[user.pk for user in users])
-            except services.NotFound as gone:
-                messages.error(request, str(gone))
+            outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
+            if outcome is not None:
+                _report(request, outcome, *verbs)
                 return None
-            _report(request, outcome, *verbs)
-            return None
         return views.confirmation_page(
             request,
             title=f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}",
@@ -302,22 +314,34 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=consequences(users),
             form=form,
             submit_label=submit_label,
+            refusal=_refusals(actor, users, audit_action),
+            status=attempt.status,
             hidden=_hidden(action, users),
             cancel_url=request.get_full_path(),
         )
 
     def _selection(self, request: HttpRequest, queryset: QuerySet) -> list[GatewayUser] | None:
-        users = list(queryset.order_by("email")[: services.MAX_BULK_USERS + 1])
-        if len(users) > services.MAX_BULK_USERS:
+        users = list(queryset.order_by("email")[: rules.MAX_BULK_USERS + 1])
+        if len(users) > rules.MAX_BULK_USERS:
             messages.error(
                 request,
-                f"Select at most {services.MAX_BULK_USERS} users at a time: nothing changed.",
+                f"Select at most {rules.MAX_BULK_USERS} users at a time: nothing changed.",
             )
             return None
         if not users:
             messages.warning(request, "None of the selected users exist any more.")
             return None
         return users
+
+
+def _refusals(actor: Any, users: list[GatewayUser], action: AuditAction) -> str | None:
+    """Why the selection may not be acted on, said before the form: one refused user stops all."""
+    refusals = [
+        refusal
+        for user in users
+        if (refusal := rules.moderation_refusal(actor, user, action)) is not None
+    ]
+    return " ".join(refusals) or None
 
 
 def _hidden(action: str, users: list[GatewayUser]) -> list[tuple[str, str]]:
@@ -361,18 +385,22 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
             {
                 "label": "Change the ban",
                 "url": reverse("security:user_ban", args=[user.pk]),
-                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_BAN),
             }
         )
         links.append(
-            {"label": "Lift the ban", "url": reverse("security:user_unban", args=[user.pk])}
+            {
+                "label": "Lift the ban",
+                "url": reverse("security:user_unban", args=[user.pk]),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
+            }
         )
     else:
         links.append(
             {
                 "label": "Ban",
                 "url": reverse("security:user_ban", args=[user.pk]),
-                "refusal": services.moderation_refusal(actor, user, AuditAction.USER_BAN),
+                "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_BAN),
             }
         )
         if user.banned:
@@ -380,19 +408,21 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
                 {
                     "label": "Clear expired ban",
                     "url": reverse("security:user_unban", args=[user.pk]),
+                    "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN),
                 }
             )
     links.append(
         {
             "label": "Revoke all sessions",
             "url": reverse("security:user_revoke_sessions", args=[user.pk]),
+            "refusal": rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL),
         }
     )
     links.append(
         {
             "label": "Change roles",
             "url": reverse("security:user_roles", args=[user.pk]),
-            "refusal": services.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
+            "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
         }
     )
     return links

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditLog
+from backoffice.operations import Invalid
 from security.api_key_secrets import generate_api_key, hash_api_key, prefix_of
 from security.api_keys import services
 from security.factories import ApiKeyFactory
@@ -109,7 +110,7 @@ def test_the_tenant_limit_counts_usable_keys_only(tenant_admin_a, tenant_a):
     ApiKeyFactory.create(tenant=tenant_a, expired=True)
     create(tenant_admin_a, tenant_a, name="second")
 
-    with pytest.raises(services.ApiKeyRefused, match="limit of 2"):
+    with pytest.raises(Invalid, match="limit of 2"):
         create(tenant_admin_a, tenant_a, name="third")
     assert not ApiKey.unscoped.filter(name="third").exists()
     assert len(audit_rows("api_key.create")) == 1
@@ -123,7 +124,7 @@ def test_simultaneous_creates_cannot_pass_the_limit_together(tenant_admin_a, ten
     _, refused = at_once(
         lambda n: create(tenant_admin_a, tenant_a, name=f"race {n}"),
         4,
-        refusals=(services.ApiKeyRefused,),
+        refusals=(Invalid,),
     )
     assert len(refused) == 3
     assert ApiKey.unscoped.filter(tenant=tenant_a).count() == 1
@@ -161,7 +162,7 @@ def test_a_prefix_clash_is_retried_with_a_fresh_key(tenant_admin_a, tenant_a, ke
 def test_bad_values_are_refused_with_a_message_and_nothing_written(
     tenant_admin_a, tenant_a, overrides, message
 ):
-    with pytest.raises(services.ApiKeyRefused, match=message):
+    with pytest.raises(Invalid, match=message):
         create(tenant_admin_a, tenant_a, **overrides)
     assert not ApiKey.unscoped.exists()
     assert not AuditLog.unscoped.exists()
@@ -193,7 +194,7 @@ def test_revoking_twice_changes_nothing_the_second_time(tenant_admin_a, key_a):
 
 
 def test_revoke_needs_a_reason(tenant_admin_a, key_a):
-    with pytest.raises(services.ApiKeyRefused, match="Say why"):
+    with pytest.raises(Invalid, match="Say why"):
         services.revoke_api_key(actor=tenant_admin_a.actor, key_id=key_a.pk, reason=" ")
     assert reload(key_a).is_active
 
@@ -273,7 +274,7 @@ def test_rotation_is_allowed_at_the_tenant_limit(tenant_admin_a, tenant_a, key_a
 
 def test_a_revoked_key_cannot_be_rotated(tenant_admin_a, tenant_a):
     revoked = ApiKeyFactory.create(tenant=tenant_a, revoked=True)
-    with pytest.raises(services.ApiKeyRefused, match="revoked"):
+    with pytest.raises(Invalid, match="revoked"):
         services.rotate_api_key(
             actor=tenant_admin_a.actor, key_id=revoked.pk, grace=dt.timedelta(0), expires_at=None
         )
@@ -331,7 +332,7 @@ def test_scopes_outside_the_catalog_already_held_are_kept(tenant_admin_a, tenant
         actor=tenant_admin_a.actor, key_id=key.pk, name="renamed", scopes=["legacy:all"]
     )
     assert reload(key).scopes == ["legacy:all"]
-    with pytest.raises(services.ApiKeyRefused, match="other:new"):
+    with pytest.raises(Invalid, match="other:new"):
         services.update_api_key(
             actor=tenant_admin_a.actor, key_id=key.pk, name="x", scopes=["other:new"]
         )
@@ -339,7 +340,7 @@ def test_scopes_outside_the_catalog_already_held_are_kept(tenant_admin_a, tenant
 
 def test_a_revoked_key_cannot_be_edited(tenant_admin_a, tenant_a):
     revoked = ApiKeyFactory.create(tenant=tenant_a, revoked=True, name="old")
-    with pytest.raises(services.ApiKeyRefused, match="revoked"):
+    with pytest.raises(Invalid, match="revoked"):
         services.update_api_key(
             actor=tenant_admin_a.actor, key_id=revoked.pk, name="new", scopes=["tools:call"]
         )

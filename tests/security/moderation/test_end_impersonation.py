@@ -11,15 +11,30 @@ from django.urls import reverse
 from audit.models import AuditLog
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
+from tests.conftest import Persona, make_persona
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def colleague(db) -> Persona:
+    """Another support person: support may end their impersonations, not an admin's."""
+    return make_persona("support")
+
+
+@pytest.fixture
+def impersonation(colleague, member):
+    """A support colleague impersonating the member right now."""
+    return ImpersonationSessionFactory.create(
+        user=member, impersonated_by=colleague.gateway_user.id
+    )
+
+
+@pytest.fixture
 def record(impersonation) -> ImpersonationRecord:
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
 
 
@@ -91,11 +106,11 @@ def test_the_command(support, impersonation, record, capsys):
     assert "Ended:" in capsys.readouterr().out
 
 
-def test_ending_an_expired_impersonation_says_it_expired(support, admin, member):
+def test_ending_an_expired_impersonation_says_it_expired(support, colleague, member):
     ImpersonationSessionFactory.create(
-        user=member, impersonated_by=admin.gateway_user.id, expired=True
+        user=member, impersonated_by=colleague.gateway_user.id, expired=True
     )
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
     response = support.client().post(
         reverse("security:impersonation_end", args=[record.pk]), follow=True

@@ -12,7 +12,7 @@ from django.db import connections
 
 from security.factories import GatewaySessionFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tests.concurrency import GIVE_UP_AFTER, backend_pid, wait_until_blocked_behind
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_capture_records_impersonations_only_and_never_the_token(admin, member, impersonation):
     GatewaySessionFactory.create(user=member)  # an ordinary session: not an impersonation
-    result = services.capture_impersonations()
+    result = impersonation_capture.capture_impersonations()
     assert (result.seen, result.recorded, result.ended) == (1, 1, 0)
     record = ImpersonationRecord.unscoped.get()
     assert record.session_id == impersonation.pk
@@ -34,15 +34,15 @@ def test_capture_records_impersonations_only_and_never_the_token(admin, member, 
 
 
 def test_capturing_twice_keeps_one_record(impersonation):
-    services.capture_impersonations()
-    result = services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
+    result = impersonation_capture.capture_impersonations()
     assert result.recorded == 0 and ImpersonationRecord.unscoped.count() == 1
 
 
 def test_history_survives_better_auth_deleting_the_row(impersonation):
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     GatewaySession.unscoped.filter(pk=impersonation.pk).delete()  # the admin stopped it
-    result = services.capture_impersonations()
+    result = impersonation_capture.capture_impersonations()
     assert result.ended == 1
     record = ImpersonationRecord.unscoped.get()
     assert record.status == "ended" and record.ended_at is not None and record.ended_by == ""
@@ -52,17 +52,17 @@ def test_an_impersonation_past_its_expiry_shows_expired(admin, member):
     ImpersonationSessionFactory.create(
         user=member, impersonated_by=admin.gateway_user.id, expired=True
     )
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     GatewaySession.unscoped.all().delete()  # Better-Auth's clean-up of expired sessions
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     assert ImpersonationRecord.unscoped.get().status == "expired"
 
 
 def test_extended_sessions_update_their_expiry(impersonation):
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     later = impersonation.expires_at + dt.timedelta(hours=1)
     GatewaySession.unscoped.filter(pk=impersonation.pk).update(expires_at=later)
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     assert ImpersonationRecord.unscoped.get().expires_at == later
 
 
@@ -73,19 +73,19 @@ def test_the_command_can_run_on_a_schedule(impersonation, capsys):
 
 
 def test_a_record_closed_while_its_session_row_is_still_there_is_opened_again(impersonation):
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     # What a capture racing another one used to do: close a record whose row is live.
     ImpersonationRecord.unscoped.update(ended_at=dt.datetime.now(dt.UTC))
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
     assert record.ended_at is None and record.status == "active"
 
 
-def test_a_record_ended_by_staff_is_not_opened_again(support, impersonation):
-    services.capture_impersonations()
+def test_a_record_ended_by_staff_is_not_opened_again(admin, impersonation):
+    impersonation_capture.capture_impersonations()
     record = ImpersonationRecord.unscoped.get()
-    services.end_impersonation(actor=support.actor, record_id=record.pk)
-    services.capture_impersonations()
+    services.end_impersonation(actor=admin.actor, record_id=record.pk)
+    impersonation_capture.capture_impersonations()
     assert ImpersonationRecord.unscoped.get().status == "ended"
 
 
@@ -98,7 +98,7 @@ def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, m
     has finished without waiting, which is what a capture without the lock does."""
     a_has_read = threading.Event()
     b_is_done = threading.Event()
-    read = services._live_impersonation_rows
+    read = impersonation_capture._live_impersonation_rows
     errors: list[BaseException] = []
 
     def read_then_let_b_run():
@@ -111,7 +111,7 @@ def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, m
 
     def capture(done: threading.Event | None = None) -> None:
         try:
-            services.capture_impersonations()
+            impersonation_capture.capture_impersonations()
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -119,7 +119,9 @@ def test_a_capture_never_closes_what_a_concurrent_capture_just_recorded(admin, m
                 done.set()
             connections.close_all()
 
-    with mock.patch.object(services, "_live_impersonation_rows", side_effect=read_then_let_b_run):
+    with mock.patch.object(
+        impersonation_capture, "_live_impersonation_rows", side_effect=read_then_let_b_run
+    ):
         capture_a = threading.Thread(target=capture, name="capture-a")
         capture_a.start()
         assert a_has_read.wait(timeout=GIVE_UP_AFTER)

@@ -13,7 +13,7 @@ from audit.factories import AuditLogFactory, RequestLogFactory
 from registry.factories import McpServerFactory
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture
 from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def record(admin, member) -> ImpersonationRecord:
         impersonated_by=admin.gateway_user.id,
         created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30),
     )
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
 
 

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from backoffice.operations import Refused
 from security.models import ImpersonationRecord
-from security.moderation import services
+from security.moderation import impersonation_capture, services
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def record(impersonation) -> ImpersonationRecord:
-    services.capture_impersonations()
+    impersonation_capture.capture_impersonations()
     return ImpersonationRecord.unscoped.get()
 
 
@@ -36,7 +37,7 @@ def test_the_same_review_twice_writes_one_row(support, record):
 
 
 def test_nobody_reviews_their_own_impersonation(admin, record):
-    with pytest.raises(services.ModerationRefused, match="own impersonation"):
+    with pytest.raises(Refused, match="own impersonation"):
         services.review_impersonation(actor=admin.actor, record_id=record.pk, note="fine")
     record.refresh_from_db()
     assert record.reviewed_at is None
