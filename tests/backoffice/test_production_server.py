@@ -144,7 +144,7 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         manage(env, "migrate", "--noinput")
         manage(env, "createsuperuser", "--noinput", "--username", "ops", "--email", "ops@ex.com")
         with log.open("w") as output:
-            server = subprocess.Popen(  # noqa: S603
+            server = subprocess.Popen(
                 [str(GUNICORN), "-c", "gunicorn.conf.py"],
                 cwd=BASE_DIR,
                 env=env,
