@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,13 +68,15 @@ class OwnPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run(
+        result = subprocess.run(
             [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args],
-            check=True,
             capture_output=True,
+            text=True,
             user=self.user,
             timeout=90,
         )
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl {' '.join(args)} failed: {result.stderr}{result.stdout}")
 
     def start(self) -> None:
         options = (
@@ -95,16 +98,17 @@ class OwnPostgres:
             return None
 
 
-def start_own_postgres(directory: Path) -> OwnPostgres:
-    """initdb and start a server in ``directory`` (which it owns); stop it with ``.stop()``."""
+def start_own_postgres() -> OwnPostgres:
+    """initdb and start a server in a new temporary directory; ``remove()`` stops and deletes it.
+
+    Not in pytest's ``tmp_path``: pytest deletes all but the newest three of those for the user,
+    so another test run on the same machine could delete the data directory under the server.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="backoffice-own-postgres-"))
     user = _run_as()
     if user is not None:
         account = pwd.getpwnam(user)
         directory.chmod(0o755)
-        for parent in directory.parents:  # pytest's tmp dirs are 0700 under root
-            if parent == Path("/tmp") or parent == parent.parent:  # noqa: S108
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)
         os.chown(directory, account.pw_uid, account.pw_gid)
     server = OwnPostgres(directory=directory, port=free_port(), bin=postgres_binaries(), user=user)
     subprocess.run(

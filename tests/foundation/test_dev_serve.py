@@ -13,11 +13,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.own_postgres import free_port
 
@@ -66,8 +69,16 @@ def postmaster(project: Path) -> psutil.Process | None:
         return None
 
 
-def test_sigterm_stops_runserver_and_the_embedded_postgres(tmp_path):
-    project = project_copy(tmp_path / "project")
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """Not pytest's ``tmp_path``, which another test run on the machine may delete under us."""
+    directory = Path(tempfile.mkdtemp(prefix="backoffice-dev-serve-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_sigterm_stops_runserver_and_the_embedded_postgres(scratch):
+    project = project_copy(scratch / "project")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEST_DATABASE_NAME"}}
     for command in (
         ["drizzle_migrate"],
@@ -83,7 +94,7 @@ def test_sigterm_stops_runserver_and_the_embedded_postgres(tmp_path):
             timeout=300,
         )
     port = free_port()
-    log = (tmp_path / "serve.log").open("w")
+    log = (scratch / "serve.log").open("w")
     serve = subprocess.Popen(
         [sys.executable, "dev.py", "serve", "--port", str(port)],
         cwd=project,
