@@ -72,17 +72,24 @@ def run(step: str, command: Sequence[str | Path], env: dict[str, str] | None = N
     # A session of its own, so that the signals reach the child only through stop_child.
     process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
 
+    requested: list[int] = []
+
     def stop_child(signum: int, frame: object) -> None:
+        requested.append(signum)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)
 
     stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {signum: signal.signal(signum, stop_child) for signum in stopping}
     try:
-        return process.wait()
+        returncode = process.wait()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if requested and returncode in (0, -signal.SIGINT, 128 + signal.SIGINT):
+        # Asked to stop, and the child stopped cleanly: run no further step.
+        raise SystemExit(0)
+    return returncode
 
 
 def check(step: str, command: Sequence[str | Path], env: dict[str, str] | None = None) -> None:
