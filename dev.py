@@ -14,10 +14,12 @@ in ``.data/postgres`` when it is not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -50,17 +52,44 @@ def say(message: str) -> None:
 def run(step: str, command: Sequence[str | Path], env: dict[str, str] | None = None) -> int:
     """Run ``command`` in the project root and return its exit code.
 
-    Ctrl+C reaches the child too (same terminal), so we wait for it to finish shutting down instead
-    of abandoning it: ``runserver`` stops the embedded PostgreSQL on its way out.
+    However this process is asked to stop (Ctrl+C, or SIGTERM/SIGHUP from systemd, ``docker
+    stop``, ``kill``, a closed terminal), the child is stopped the way Ctrl+C stops it (SIGINT to
+    its process group, which holds ``runserver``'s autoreloader and the server it runs), and we
+    wait for it to finish shutting down instead of abandoning it: ``runserver`` stops the
+    embedded PostgreSQL on its way out. Python dies on SIGTERM without running a child's exit
+    hooks, which is how a plain ``kill`` used to leave PostgreSQL running.
     """
     say(step)
+    args = [str(part) for part in command]
+    if os.name == "nt":  # no process groups or POSIX signals: Ctrl+C reaches the child itself
+        process = subprocess.Popen(args, cwd=ROOT, env=env)  # noqa: S603
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                continue
     # The commands are this file's own; only pytest's arguments come from the caller's shell.
-    process = subprocess.Popen([str(part) for part in command], cwd=ROOT, env=env)  # noqa: S603
-    while True:
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            continue
+    # A session of its own, so that the signals reach the child only through stop_child.
+    process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+
+    requested: list[int] = []
+
+    def stop_child(signum: int, frame: object) -> None:
+        requested.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, stop_child) for signum in stopping}
+    try:
+        returncode = process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if requested and returncode in (0, -signal.SIGINT, 128 + signal.SIGINT):
+        # Asked to stop, and the child stopped cleanly: run no further step.
+        raise SystemExit(0)
+    return returncode
 
 
 def check(step: str, command: Sequence[str | Path], env: dict[str, str] | None = None) -> None:
@@ -174,7 +203,7 @@ def describe_database() -> None:
         say("Database: embedded PostgreSQL in .data/postgres (set DATABASE_URL to use another)")
 
 
-def serve() -> int:
+def serve(port: int = 8000) -> int:
     """Bring the database up to date, seed it once, and run the development server."""
     ensure_venv()
     ensure_dependencies(extras=[])
@@ -187,13 +216,12 @@ def serve() -> int:
         ["collectstatic", "--noinput"],
     ]:
         check(f"manage.py {' '.join(command)}", [PYTHON, "manage.py", *command], env)
-    say("Back office on http://127.0.0.1:8000/ (admin at /admin/); Ctrl+C stops it")
+    address = f"127.0.0.1:{port}"
+    say(f"Back office on http://{address}/ (admin at /admin/); Ctrl+C stops it")
     returncode = run(
-        "manage.py runserver 127.0.0.1:8000",
-        [PYTHON, "manage.py", "runserver", "127.0.0.1:8000"],
-        env,
+        f"manage.py runserver {address}", [PYTHON, "manage.py", "runserver", address], env
     )
-    # Ctrl+C is how a development server is meant to stop, not a failure.
+    # Ctrl+C (or SIGTERM, passed on as Ctrl+C) is how a development server stops, not a failure.
     return 0 if returncode in (0, -2, 130) else returncode
 
 
@@ -229,9 +257,12 @@ def main(argv: Sequence[str]) -> int:
         description="Set up the project in .venv, then serve it or check it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{serve,test}")
-    commands.add_parser(
+    serve_parser = commands.add_parser(
         "serve",
         help="migrate, seed demo data and run the back office on http://127.0.0.1:8000/",
+    )
+    serve_parser.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 to serve on (default 8000)"
     )
     commands.add_parser(
         "test",
@@ -245,7 +276,7 @@ def main(argv: Sequence[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file may be run by any python3
         parser.error("Python 3.11 or newer is needed (the project uses tomllib and 3.11 typing)")
     try:
-        return serve() if args.command == "serve" else test(extra)
+        return serve(args.port) if args.command == "serve" else test(extra)
     except StepFailed as failure:
         reason = f": {failure.reason}" if failure.reason else ""
         print(

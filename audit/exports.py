@@ -9,6 +9,7 @@ filter) is committed before the first byte, so an interrupted download is still 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,13 +64,14 @@ REQUEST_LOG_FREE_TEXT = frozenset({"user_id", "method", "tool_name", "error_mess
 
 # {columns} and {query} are filled from the constants above and Django's compiled (parameterised)
 # query; user input only ever reaches the parameters, which psycopg binds.
-CSV_COPY_SQL = "COPY (SELECT {columns} FROM ({query}) AS log) TO STDOUT WITH (FORMAT csv, HEADER)"
+CSV_SELECT_SQL = "SELECT {columns} FROM ({query}) AS log"
+JSONL_SELECT_SQL = (
+    "SELECT row_to_json(entry) FROM (SELECT {columns} FROM ({query}) AS log) AS entry"
+)
+CSV_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)"
 # CSV with quote and delimiter bytes that JSON text never contains (it escapes control
 # characters), so each line is the row's JSON exactly; text format would double backslashes.
-JSONL_COPY_SQL = (
-    "COPY (SELECT row_to_json(entry) FROM (SELECT {columns} FROM ({query}) AS log) AS entry) "
-    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-)
+JSONL_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 # A cell starting with = + - @ (or a tab or CR) is a formula to Excel: prefix it with a quote.
 CSV_FREE_TEXT_SQL = (
     "CASE WHEN log.{name} ~ '^[-=+@\\t\\r]' THEN '''' || log.{name} ELSE log.{name} END AS {name}"
@@ -77,7 +79,8 @@ CSV_FREE_TEXT_SQL = (
 # The gateway writes `details` as it likes; keys the staff trail never writes (SECRET_KEYS) are
 # removed at any depth before a row leaves the database. Only rows that hold such a key (a
 # jsonpath test) pay for the walk: it lists every path to one and deletes them one by one
-# (deleting an object key never shifts an array index, so the listed paths stay valid).
+# (deleting an object key never shifts an array index, so the listed paths stay valid); the last
+# step, numbered as many as there are secrets, is the clean document (found without a sort).
 # {keys} and {jsonpath} are built from SECRET_KEYS, checked to be plain names below.
 DETAILS_WITHOUT_SECRETS_SQL = """CASE WHEN jsonb_path_exists(log.details, '{jsonpath}') THEN (
     WITH RECURSIVE walk(path, value) AS (
@@ -103,7 +106,7 @@ DETAILS_WITHOUT_SECRETS_SQL = """CASE WHEN jsonb_path_exists(log.details, '{json
         SELECT secret.n, cleaned.doc #- secret.path
         FROM cleaned JOIN secret ON secret.n = cleaned.n + 1
     )
-    SELECT doc FROM cleaned ORDER BY n DESC LIMIT 1
+    SELECT doc FROM cleaned WHERE n = (SELECT count(*) FROM secret)
 ) ELSE log.details END"""
 if not all(re.fullmatch(r"[a-z_]+", key) for key in SECRET_KEYS):
     raise ImproperlyConfigured("SECRET_KEYS must be plain names to be written into SQL.")
@@ -115,6 +118,20 @@ DETAILS_WITHOUT_SECRETS = DETAILS_WITHOUT_SECRETS_SQL.format(
 )
 # A whole-table export takes longer than the pages' statement_timeout; it is still bounded.
 EXPORT_TIMEOUT_SQL = "SET LOCAL statement_timeout = '30min'"
+# For a whole table the planner prices a sequential scan and a sort below reading the primary key
+# (or a tenant's time index) in order, and a COPY sends nothing until that sort ends (4 s warm,
+# 27 s cold at 10M rows, past a worker timeout). So each export's query is planned first: when
+# the plan sorts more rows than this (about a second of sorting), sorting is priced out and the
+# planner reads the index that already gives the export's order, so the first rows leave at
+# once. A smaller sort (one day of the log, read through the BRIN index) is left alone: it ends
+# quickly, and walking the primary key to that day could take longer. Either way the file is the
+# same: an order no index gives is still sorted (priced out, not forbidden).
+SORT_ROWS_LIMIT = 1_000_000
+INDEX_ORDER_SQL = (
+    "SET LOCAL enable_sort = off",
+    # The priced-out cost would pass JIT's threshold; compiling would only delay the first byte.
+    "SET LOCAL jit = off",
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +174,7 @@ def export_logs(
     file_format: ExportFormat,
 ) -> Iterator[bytes]:
     """Record the export with its filter, then return the file's bytes as a lazy stream."""
-    sql, params = export_sql(kind, ordered(queryset, order), file_format)
+    select_sql, params = export_select_sql(kind, ordered(queryset, order), file_format)
     with transaction.atomic():
         record_staff_action(
             actor=actor,
@@ -166,12 +183,19 @@ def export_logs(
             resource_id=None,
             details={"filter": describe(filters), "format": file_format.name},
         )
-    return stream_copy(sql, params)
+    return stream_copy(copy_sql(select_sql, file_format), select_sql, params)
 
 
-def export_sql(
+def copy_sql(select_sql: str, file_format: ExportFormat) -> str:
+    """The COPY statement that writes the rows of ``select_sql`` as the file."""
+    template = JSONL_COPY_SQL if file_format is JSON_LINES else CSV_COPY_SQL
+    return template.format(select=select_sql)
+
+
+def export_select_sql(
     kind: LogKind, queryset: QuerySet, file_format: ExportFormat
 ) -> tuple[str, tuple[Any, ...]]:
+    """The query whose rows the COPY sends (what EXPLAIN can see of an export)."""
     query, params = queryset.values(*kind.fields).query.sql_with_params()
     quote = connection.ops.quote_name
     columns = []
@@ -182,14 +206,33 @@ def export_sql(
             columns.append(CSV_FREE_TEXT_SQL.format(name=quote(name)))
         else:
             columns.append(f"log.{quote(name)}")
-    copy_sql = JSONL_COPY_SQL if file_format is JSON_LINES else CSV_COPY_SQL
-    return copy_sql.format(columns=", ".join(columns), query=query), tuple(params)
+    select_sql = JSONL_SELECT_SQL if file_format is JSON_LINES else CSV_SELECT_SQL
+    return select_sql.format(columns=", ".join(columns), query=query), tuple(params)
 
 
-def stream_copy(sql: str, params: tuple[Any, ...]) -> Iterator[bytes]:
-    """Run the COPY when the response is read, handing on 64 KB at a time."""
+def prepare_export(cursor: Any, select_sql: str, params: tuple[Any, ...]) -> bool:
+    """Set up the export's transaction; True when its rows are to be read in index order."""
+    cursor.execute(EXPORT_TIMEOUT_SQL)
+    cursor.execute("EXPLAIN (FORMAT JSON) " + select_sql, params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    if largest_sort(plan[0]["Plan"]) <= SORT_ROWS_LIMIT:
+        return False
+    for statement in INDEX_ORDER_SQL:
+        cursor.execute(statement)
+    return True
+
+
+def largest_sort(node: dict[str, Any]) -> float:
+    """The most rows any full sort in an EXPLAIN plan expects (0 without one)."""
+    own = node["Plan Rows"] if node["Node Type"] == "Sort" else 0
+    return max([own, *(largest_sort(child) for child in node.get("Plans", []))])
+
+
+def stream_copy(sql: str, select_sql: str, params: tuple[Any, ...]) -> Iterator[bytes]:
+    """Run the COPY ``sql`` of ``select_sql`` when the response is read, 64 KB at a time."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(EXPORT_TIMEOUT_SQL)
+        prepare_export(cursor, select_sql, params)
         # psycopg's own (client-binding) cursor: Django's debug wrapper takes no parameters.
         with cursor.cursor.copy(sql, params) as copy:
             buffer = bytearray()

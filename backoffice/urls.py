@@ -11,3 +11,10 @@ urlpatterns = [
     # The dashboard (home page), analytics and monitoring.
     path("", include("monitoring.urls")),
 ]
+
+# The back office's own error pages (backoffice/errors.py); the 500 page becomes the database's
+# 503 page when the database is what failed.
+handler400 = "backoffice.errors.bad_request"
+handler403 = "backoffice.errors.permission_denied"
+handler404 = "backoffice.errors.page_not_found"
+handler500 = "backoffice.errors.server_error"

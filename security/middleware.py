@@ -21,7 +21,9 @@ class StaffMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = uuid.uuid4()  # type: ignore[attr-defined]
+        # The request log gave the request its id first, so its line and the audit rows agree.
+        if getattr(request, "request_id", None) is None:
+            request.request_id = uuid.uuid4()  # type: ignore[attr-defined]
         # The user agent is written to text columns (audit rows, login throttling), which cannot
         # hold NUL: a header carrying one would otherwise turn every write into a server error.
         if "\x00" in request.META.get("HTTP_USER_AGENT", ""):

@@ -139,6 +139,8 @@ class ApiKeyAdmin(ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method == "POST" and "q" in request.POST and "action" not in request.POST:
+            return self._search(request)
         pasted = request.GET.get("q", "")
         prefix = selectors.prefix_in_pasted_key(pasted)
         if prefix is not None and pasted != prefix:
@@ -154,6 +156,22 @@ class ApiKeyAdmin(ScopedModelAdmin):
             "create_url": reverse("security:api_key_create"),
         }
         return super().changelist_view(request, context)
+
+    def _search(self, request: HttpRequest) -> HttpResponse:
+        """The search box posts (admin/security/apikey/search_form.html), so what is pasted into
+        it never reaches a URL, a browser's history or an access log; a whole key is searched by
+        its prefix, and the list is shown at a URL holding only that."""
+        params = request.POST.copy()
+        params.pop("csrfmiddlewaretoken", None)
+        pasted = params.get("q", "")
+        prefix = selectors.prefix_in_pasted_key(pasted)
+        if prefix is not None:
+            if pasted != prefix:
+                messages.info(request, f"Searched by the key's prefix, {prefix}.")
+            params["q"] = prefix
+        elif not pasted.strip():
+            params.pop("q")
+        return HttpResponseRedirect(f"{request.path}?{params.urlencode()}", status=303)
 
     # --- columns ------------------------------------------------------------------------------
 
