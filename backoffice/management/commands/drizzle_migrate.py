@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backoffice.drizzle_migrations import JournalMismatch, apply_migrations, pending_migrations
+from backoffice.contract.migrator import JournalMismatch, apply_migrations, pending_migrations
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from backoffice.schema_guard import find_drift
+from backoffice.contract.report import find_drift
 
 
 class Command(BaseCommand):

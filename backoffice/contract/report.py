@@ -16,7 +16,7 @@ from django.apps import apps
 from django.core import checks
 from django.db import DatabaseError, connections, models
 
-from backoffice.drizzle_migrations import read_migrations
+from backoffice.contract.migrator import read_migrations
 
 COLUMNS_SQL = """
 SELECT c.relname, c.relkind, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
