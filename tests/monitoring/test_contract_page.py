@@ -94,9 +94,11 @@ def test_a_database_ahead_of_this_checkout_gets_a_note_and_every_page_keeps_work
     assert "records 1 migration newer than every file" in note
     rows = _rows(html, "migration-table")
     assert len(rows) == 4
-    assert rows[3] == (
-        "no file in this checkout 2100-01-01 00:00:00 UTC — "
-        "row 4: cccccccccccc , when 2100-01-01 00:00:00 UTC ahead"
+    # The row's id comes from a sequence, which a rolled-back test does not give back.
+    assert re.fullmatch(
+        r"no file in this checkout 2100-01-01 00:00:00 UTC — "
+        r"row \d+: cccccccccccc , when 2100-01-01 00:00:00 UTC ahead",
+        rows[3],
     )
     assert 'id="contract-not-ready"' not in html
     for page in ("/", "/monitoring/metrics/", "/audit/logs/", "/admin/"):
