@@ -7,7 +7,7 @@ row outlives the tenant, user or key it names, so those ids are plain columns he
 from django.db import models
 from django.db.models.functions import Now
 
-from backoffice.model_fields import PgEnumField
+from backoffice.contract.fields import PgEnumField
 from backoffice.scoping import TenantScopedManager
 
 

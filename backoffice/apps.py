@@ -10,7 +10,7 @@ class BackofficeConfig(AppConfig):
     verbose_name = "Back office"
 
     def ready(self) -> None:
-        from backoffice import schema_guard  # noqa: F401  (registers the drift system check)
+        from backoffice.contract import checks  # noqa: F401  (registers the drift system check)
 
 
 class BackofficeAdminConfig(admin_apps.AdminConfig):

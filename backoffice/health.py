@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
-from backoffice.drizzle_migrations import JournalMismatch, pending_migrations
-from backoffice.schema_guard import find_drift
+from backoffice.contract.report import contract_report
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
@@ -51,19 +50,18 @@ class ContractStatus:
 
 
 def contract_status(using: str = "default") -> ContractStatus:
-    """The one place readiness asks the schema guard and the migration journal.
+    """Readiness from the one contract report (the Contract page and ``schema_drift`` read it too).
 
     Pending migrations and drift errors, counted; warnings (a json column where jsonb is
-    expected) do not keep the back office from serving.
+    expected) do not keep the back office from serving, nor does a database ahead of this
+    release (the gateway shipped a migration first).
     """
-    try:
-        pending = len(pending_migrations(using))
-        unknown = False
-    except JournalMismatch:
-        pending, unknown = 0, True
-    errors = sum(1 for drift in find_drift(using) if drift.severity == "error")
+    report = contract_report(using)
+    errors = sum(1 for drift in report.drift if drift.severity == "error")
     return ContractStatus(
-        pending_migrations=pending, unknown_migrations=unknown, drift_errors=errors
+        pending_migrations=len(report.migrations.pending),
+        unknown_migrations=bool(report.migrations.unknown),
+        drift_errors=errors,
     )
 
 

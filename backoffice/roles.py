@@ -37,6 +37,7 @@ class Capability(enum.StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"  # analytics spanning every tenant
     VIEW_MONITORING = "view_monitoring"
+    VIEW_CONTRACT = "view_contract"  # the Contract page: Drizzle migrations and schema drift
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -51,6 +52,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     # The server health summary has no tenant parameter: it can only be shown platform-wide.
     Capability.VIEW_PLATFORM_ANALYTICS: frozenset({Role.ADMIN, Role.AUDITOR}),
     Capability.VIEW_MONITORING: frozenset({Role.ADMIN, Role.SUPPORT, Role.AUDITOR}),
+    # Names every table, column, index and migration of the schema: for the people who run it.
+    Capability.VIEW_CONTRACT: frozenset({Role.ADMIN}),
 }
 
 

@@ -65,6 +65,13 @@ PAGES = (
         "Connections, cache hit ratio, last hour's traffic, sessions and expiring keys.",
         Capability.VIEW_MONITORING,
     ),
+    Page(
+        "Monitoring",
+        "Contract",
+        "monitoring:contract",
+        "Drizzle migrations recorded beside this checkout's files, and schema drift.",
+        Capability.VIEW_CONTRACT,
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import views
+from monitoring import contract_views, views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("monitoring/database-size/", views.database_size, name="database_size"),
     path("monitoring/indexes/", views.index_usage, name="index_usage"),
     path("monitoring/metrics/", views.performance_metrics, name="performance_metrics"),
+    path("monitoring/contract/", contract_views.contract, name="contract"),
 ]

@@ -6,7 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
-from backoffice.model_fields import PgEnumField
+from backoffice.contract.fields import PgEnumField
 from backoffice.scoping import TenantScopedManager
 from security.models import GatewayUser
 from tenants.models import Tenant

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from backoffice.model_fields import UTCDateTimeField
+from backoffice.contract.fields import UTCDateTimeField
 from backoffice.scoping import TenantScopedManager
 from tenants.models import Tenant
 

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Now
 
-from backoffice.model_fields import PgEnumField
+from backoffice.contract.fields import PgEnumField
 from backoffice.scoping import TenantScopedManager
 
 

@@ -3,7 +3,7 @@
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-import backoffice.model_fields
+import backoffice.contract.fields
 
 
 class Migration(migrations.Migration):
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ("resource_id", models.TextField(blank=True, null=True)),
                 (
                     "outcome",
-                    backoffice.model_fields.PgEnumField(
+                    backoffice.contract.fields.PgEnumField(
                         choices=[
                             ("success", "Success"),
                             ("failure", "Failure"),

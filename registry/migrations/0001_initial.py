@@ -6,7 +6,7 @@ import django.contrib.postgres.fields
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-import backoffice.model_fields
+import backoffice.contract.fields
 
 
 class Migration(migrations.Migration):
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ("endpoint_url", models.TextField()),
                 (
                     "transport_type",
-                    backoffice.model_fields.PgEnumField(
+                    backoffice.contract.fields.PgEnumField(
                         choices=[
                             ("stdio", "Stdio"),
                             ("sse", "Sse"),
@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "health_status",
-                    backoffice.model_fields.PgEnumField(
+                    backoffice.contract.fields.PgEnumField(
                         choices=[
                             ("healthy", "Healthy"),
                             ("degraded", "Degraded"),
@@ -163,7 +163,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "status",
-                    backoffice.model_fields.PgEnumField(
+                    backoffice.contract.fields.PgEnumField(
                         choices=[
                             ("healthy", "Healthy"),
                             ("degraded", "Degraded"),

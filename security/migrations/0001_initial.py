@@ -6,7 +6,7 @@ import django.contrib.postgres.fields
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-import backoffice.model_fields
+import backoffice.contract.fields
 
 
 class Migration(migrations.Migration):
@@ -26,16 +26,16 @@ class Migration(migrations.Migration):
                 ("id_token", models.TextField(blank=True, null=True)),
                 (
                     "access_token_expires_at",
-                    backoffice.model_fields.UTCDateTimeField(blank=True, null=True),
+                    backoffice.contract.fields.UTCDateTimeField(blank=True, null=True),
                 ),
                 (
                     "refresh_token_expires_at",
-                    backoffice.model_fields.UTCDateTimeField(blank=True, null=True),
+                    backoffice.contract.fields.UTCDateTimeField(blank=True, null=True),
                 ),
                 ("scope", models.TextField(blank=True, null=True)),
                 ("password", models.TextField(blank=True, null=True)),
-                ("created_at", backoffice.model_fields.UTCDateTimeField()),
-                ("updated_at", backoffice.model_fields.UTCDateTimeField()),
+                ("created_at", backoffice.contract.fields.UTCDateTimeField()),
+                ("updated_at", backoffice.contract.fields.UTCDateTimeField()),
             ],
             options={
                 "db_table": "account",
@@ -87,10 +87,10 @@ class Migration(migrations.Migration):
             name="GatewaySession",
             fields=[
                 ("id", models.TextField(primary_key=True, serialize=False)),
-                ("expires_at", backoffice.model_fields.UTCDateTimeField()),
+                ("expires_at", backoffice.contract.fields.UTCDateTimeField()),
                 ("token", models.TextField(unique=True)),
-                ("created_at", backoffice.model_fields.UTCDateTimeField()),
-                ("updated_at", backoffice.model_fields.UTCDateTimeField()),
+                ("created_at", backoffice.contract.fields.UTCDateTimeField()),
+                ("updated_at", backoffice.contract.fields.UTCDateTimeField()),
                 ("ip_address", models.TextField(blank=True, null=True)),
                 ("user_agent", models.TextField(blank=True, null=True)),
                 ("impersonated_by", models.TextField(blank=True, null=True)),
@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
                 ("is_active", models.BooleanField(default=True)),
                 (
                     "last_activity_at",
-                    backoffice.model_fields.UTCDateTimeField(blank=True, null=True),
+                    backoffice.contract.fields.UTCDateTimeField(blank=True, null=True),
                 ),
             ],
             options={
@@ -116,18 +116,18 @@ class Migration(migrations.Migration):
                 ("email", models.TextField(unique=True)),
                 ("email_verified", models.BooleanField(default=False)),
                 ("image", models.TextField(blank=True, null=True)),
-                ("created_at", backoffice.model_fields.UTCDateTimeField()),
-                ("updated_at", backoffice.model_fields.UTCDateTimeField()),
+                ("created_at", backoffice.contract.fields.UTCDateTimeField()),
+                ("updated_at", backoffice.contract.fields.UTCDateTimeField()),
                 ("username", models.TextField(blank=True, null=True, unique=True)),
                 ("display_username", models.TextField(blank=True, null=True)),
                 ("role", models.TextField(blank=True, default="user", null=True)),
                 ("banned", models.BooleanField(default=False, null=True)),
                 ("ban_reason", models.TextField(blank=True, null=True)),
-                ("ban_expires", backoffice.model_fields.UTCDateTimeField(blank=True, null=True)),
+                ("ban_expires", backoffice.contract.fields.UTCDateTimeField(blank=True, null=True)),
                 ("user_metadata", models.JSONField(blank=True, default=dict, null=True)),
                 ("is_active", models.BooleanField(default=True)),
                 ("auth_provider", models.TextField(blank=True, null=True)),
-                ("last_login_at", backoffice.model_fields.UTCDateTimeField(blank=True, null=True)),
+                ("last_login_at", backoffice.contract.fields.UTCDateTimeField(blank=True, null=True)),
             ],
             options={
                 "verbose_name": "gateway user",
@@ -142,9 +142,9 @@ class Migration(migrations.Migration):
                 ("id", models.TextField(primary_key=True, serialize=False)),
                 ("identifier", models.TextField()),
                 ("value", models.TextField()),
-                ("expires_at", backoffice.model_fields.UTCDateTimeField()),
-                ("created_at", backoffice.model_fields.UTCDateTimeField()),
-                ("updated_at", backoffice.model_fields.UTCDateTimeField()),
+                ("expires_at", backoffice.contract.fields.UTCDateTimeField()),
+                ("created_at", backoffice.contract.fields.UTCDateTimeField()),
+                ("updated_at", backoffice.contract.fields.UTCDateTimeField()),
             ],
             options={
                 "db_table": "verification",

@@ -5,7 +5,7 @@ import uuid
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-import backoffice.model_fields
+import backoffice.contract.fields
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ("slug", models.TextField(unique=True)),
                 (
                     "status",
-                    backoffice.model_fields.PgEnumField(
+                    backoffice.contract.fields.PgEnumField(
                         choices=[
                             ("active", "Active"),
                             ("trial", "Trial"),

@@ -248,7 +248,7 @@ def test_performance_monitoring_metrics(tenant):
 
 
 def test_all_38_contract_indexes_exist():
-    from backoffice.schema_guard import contract_index_names
+    from backoffice.contract.report import contract_index_names
 
     names = {
         r["indexname"]

@@ -5,7 +5,7 @@ import json
 
 from django.conf import settings
 
-from backoffice.drizzle_migrations import STATEMENT_BREAKPOINT, read_migrations
+from backoffice.contract.migrator import STATEMENT_BREAKPOINT, read_migrations
 
 
 def test_journal_lists_three_migration_files_with_breakpoints():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backoffice.schema_guard import contract_function_names, contract_index_names, find_drift
+from backoffice.contract.report import contract_function_names, contract_index_names, find_drift
 
 
 def test_clean_on_a_migrated_database(contract_db):
