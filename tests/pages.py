@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import TYPE_CHECKING
 
-from django.http import HttpResponse
+if TYPE_CHECKING:  # the test client's response: an HttpResponse with context and templates
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 # Django's own error pages (the back office has no templates of its own for them yet).
 REFUSED = "<h1>403 Forbidden</h1>"
@@ -19,7 +21,7 @@ NOT_FOUND = "The requested resource was not found on this server."
 GENERIC_ERRORS = ("Server Error (500)", "Traceback (most recent call last)", "Bad Request (400)")
 
 
-def assert_page_says(response: HttpResponse, status: int, *texts: str) -> str:
+def assert_page_says(response: TestResponse, status: int, *texts: str) -> str:
     """Assert the exact status, a non-empty body without a generic error, and every ``texts``.
 
     Returns the page's HTML for further checks.
@@ -36,30 +38,30 @@ def assert_page_says(response: HttpResponse, status: int, *texts: str) -> str:
     return html
 
 
-def assert_refused(response: HttpResponse) -> str:
+def assert_refused(response: TestResponse) -> str:
     """A 403 that renders the refusal."""
     return assert_page_says(response, 403, REFUSED)
 
 
-def assert_not_found(response: HttpResponse) -> str:
+def assert_not_found(response: TestResponse) -> str:
     """A 404 that renders the not-found page."""
     return assert_page_says(response, 404, NOT_FOUND)
 
 
-def messages_on(response: HttpResponse) -> list[str]:
+def messages_on(response: TestResponse) -> list[str]:
     """The messages (``django.contrib.messages``) the page shows, as text."""
     html = response.content.decode()
     found = re.findall(r'<li class="(?:error|warning|info|success)">(.*?)</li>', html, re.S)
     return [unescape(re.sub(r"<[^>]+>", "", message)).strip() for message in found]
 
 
-def heading_of(response: HttpResponse) -> str:
+def heading_of(response: TestResponse) -> str:
     """The text of the page's first ``<h1>``, or "" when it has none."""
     match = re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S)
     return unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else ""
 
 
-def _visible(response: HttpResponse) -> str:
+def _visible(response: TestResponse) -> str:
     if getattr(response, "streaming", False):
         return "<streaming>"
     html = response.content.decode(errors="replace")
