@@ -11,7 +11,7 @@ from audit.models import AuditLog
 from security.api_key_secrets import generate_api_key
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
-from tests.pages import assert_page_says, messages_on
+from tests.pages import assert_page_says, assert_refused, messages_on
 from tests.security.api_keys.conftest import now
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_a_lookup_on_the_key_hash_is_refused(admin, key_a):
 def test_roles_without_the_capability_get_403_and_are_recorded(role, key_a):
     persona = make_persona(role)
     response = persona.client().get(LIST_URL)
-    assert response.status_code == 403
+    assert_refused(response)
     assert AuditLog.unscoped.filter(
         actor_id=persona.gateway_user.id, outcome="denied", action="staff.access"
     ).exists()

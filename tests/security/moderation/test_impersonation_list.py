@@ -11,7 +11,7 @@ from audit.factories import AuditLogFactory
 from security.factories import GatewayUserFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation.devices import device_summary
-from tests.pages import assert_page_says, messages_on
+from tests.pages import assert_page_says, assert_refused, messages_on
 from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_a_stopped_impersonation_stays_listed_after_its_row_is_gone(support, imp
 
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_review_get_403(request, persona, impersonation):
-    assert request.getfixturevalue(persona).client().get(LIST).status_code == 403
+    assert_refused(request.getfixturevalue(persona).client().get(LIST))
 
 
 def test_signed_out_users_go_to_sign_in(client):

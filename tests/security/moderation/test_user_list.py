@@ -8,7 +8,7 @@ import pytest
 
 from security.factories import GatewayUserFactory
 from security.models import GatewayUser
-from tests.pages import assert_page_says, messages_on
+from tests.pages import assert_page_says, assert_refused, messages_on
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_support_and_admin_see_every_tenants_users(support, admin, member, membe
 
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_moderation_get_403(request, persona, member):
-    assert request.getfixturevalue(persona).client().get(LIST).status_code == 403
+    assert_refused(request.getfixturevalue(persona).client().get(LIST))
 
 
 def test_signed_out_and_plain_users_go_to_sign_in(client, plain_user):
