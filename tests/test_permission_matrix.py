@@ -8,13 +8,16 @@ answers come from ``backoffice.roles.GRANTS``, not from the pages themselves:
 - anonymous, and a gateway user whose only role is ``user``: 302 to the sign-in page;
 - a role whose grants include the page's capability: 200; otherwise 403;
 - a tenant admin asking for another tenant's object: 404.
+
+A status is not enough: a permitted page must render its heading (its title, or the export's
+file), a refused one the refusal, a missing one the not-found page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib import admin
@@ -24,7 +27,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.roles import GRANTS, Capability, Role
 from tests.conftest import Persona, make_persona
+from tests.pages import NOT_FOUND, REFUSED, heading_of
 from tests.permission_samples import SAMPLE_OBJECTS, SAMPLE_URL_KWARGS
+
+if TYPE_CHECKING:
+    from tests.pages import TestResponse
 
 ROLES = ["anonymous", "user", "admin", "support", "tenant_admin", "auditor"]
 # Pages open to anyone with a back-office role: the admin index and the dashboard.
@@ -155,6 +162,26 @@ def _expected(role: str, capability: Capability | None) -> int:
     return 200 if Role(role) in GRANTS[capability] else 403
 
 
+def _what_is_wrong(response: TestResponse, status: int) -> str | None:
+    """Why the page does not say what a page answering ``status`` should, or None."""
+    if status == 403:
+        return None if REFUSED in response.content.decode() else "no refusal on the page"
+    if status == 404:
+        return None if NOT_FOUND in response.content.decode() else "no not-found page"
+    if status != 200:
+        return None
+    disposition = response.get("Content-Disposition", "")
+    if disposition or getattr(response, "streaming", False):  # an export: a named, non-empty file
+        # Read to the end: an export left half read holds its COPY open on the connection.
+        body = b"".join(response) if response.streaming else response.content
+        ok = disposition.startswith("attachment; filename=") and body.strip()
+        return None if ok else f"an export without a file or content: {disposition!r}"
+    title = str((response.context or {}).get("title") or "").strip()
+    if not title:
+        return "a page without a title"
+    return None if heading_of(response) == title else f"heading {heading_of(response)!r}"
+
+
 @pytest.fixture
 def world(tenant_a, tenant_b) -> dict[str, Any]:
     personas: dict[str, Persona | None] = {
@@ -195,6 +222,8 @@ def test_every_page_answers_as_the_role_allows(world, role):
             failures.append(f"{page.url_name} {url}: {response.status_code}, expected {expected}")
         elif expected == 302 and "/admin/login/" not in response["Location"]:
             failures.append(f"{page.url_name}: redirected to {response['Location']}")
+        elif wrong := _what_is_wrong(response, expected):
+            failures.append(f"{page.url_name} {url}: {wrong}")
     assert not failures, "\n".join(failures)
 
 
@@ -208,9 +237,11 @@ def test_tenant_admin_gets_404_for_another_tenants_objects(world):
         if Role.TENANT_ADMIN not in GRANTS[page.capability]:
             continue
         url = reverse(page.url_name, kwargs=page.kwargs_for(world["objects"]))
-        status = client.get(url).status_code
-        if status != 404:
-            failures.append(f"{page.url_name} {url}: {status}, expected 404")
+        response = client.get(url)
+        if response.status_code != 404:
+            failures.append(f"{page.url_name} {url}: {response.status_code}, expected 404")
+        elif wrong := _what_is_wrong(response, 404):
+            failures.append(f"{page.url_name} {url}: {wrong}")
     assert not failures, "\n".join(failures)
 
 
@@ -251,6 +282,8 @@ def test_posting_an_action_the_role_lacks_is_refused(world, role):
             response = client.post(url, {"action": name, "_selected_action": [obj.pk]})
             if response.status_code != 403:
                 failures.append(f"{model._meta.label}.{name}: {response.status_code}")
+            elif wrong := _what_is_wrong(response, 403):
+                failures.append(f"{model._meta.label}.{name}: {wrong}")
     assert not failures, "\n".join(failures)
 
 
@@ -268,13 +301,18 @@ def test_every_page_answers_posts_as_the_role_allows(world, role):
     for page in _custom_pages():
         kwargs = page.kwargs_for(world["objects"]) if page.kwargs_for else {}
         url = reverse(page.url_name, kwargs=kwargs)
-        status = client.post(url, {}).status_code
+        response = client.post(url, {})
+        status = response.status_code
         expected = _expected(role, page.capability)
         if expected == 200:
             if status == 403 or status >= 500:
                 failures.append(f"{page.url_name} {url}: {status} for a role that may use it")
+            elif status in (200, 400) and (wrong := _what_is_wrong(response, 200)):
+                failures.append(f"{page.url_name} {url}: {status}, {wrong}")
         elif status != expected:
             failures.append(f"{page.url_name} {url}: {status}, expected {expected}")
+        elif wrong := _what_is_wrong(response, expected):
+            failures.append(f"{page.url_name} {url}: {wrong}")
     assert not failures, "\n".join(failures)
 
 
@@ -285,9 +323,11 @@ def test_no_adding_or_deleting_through_the_admin(world, role):
     for model, model_admin in admin.site._registry.items():
         info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         obj = world["objects"][model]
-        delete_status = client.get(reverse(f"{info}_delete", args=[obj.pk])).status_code
-        assert delete_status in (403, 404), (info, role, delete_status)
+        delete = client.get(reverse(f"{info}_delete", args=[obj.pk]))
+        assert delete.status_code == 403, (info, role, delete.status_code)
+        assert _what_is_wrong(delete, 403) is None, (info, role)
         add_capability = getattr(model_admin, "add_capability", None)
-        add_status = client.get(reverse(f"{info}_add")).status_code
+        add = client.get(reverse(f"{info}_add"))
         allowed = add_capability is not None and Role(role) in GRANTS[add_capability]
-        assert add_status == (200 if allowed else 403), (info, role, add_status)
+        assert add.status_code == (200 if allowed else 403), (info, role, add.status_code)
+        assert _what_is_wrong(add, add.status_code) is None, (info, role)

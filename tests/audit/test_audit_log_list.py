@@ -15,6 +15,7 @@ from audit.models import ActorType, AuditLog, AuditOutcome
 from backoffice.audit_actions import AuditAction
 from tests.audit.conftest import bulk_audit_logs
 from tests.conftest import make_persona
+from tests.pages import assert_refused
 
 URL = "/audit/logs/"
 
@@ -46,7 +47,7 @@ def test_other_roles_are_refused_and_the_refusal_is_recorded(persona, request):
     person = request.getfixturevalue(persona)
     AuditLogFactory.create(action="user.ban")
     response = person.client().get(URL)
-    assert response.status_code == 403
+    assert_refused(response)
     denied = AuditLog.unscoped.get(actor_id=person.gateway_user.id, action=AuditAction.STAFF_ACCESS)
     assert denied.outcome == AuditOutcome.DENIED
     assert denied.details["path"] == URL

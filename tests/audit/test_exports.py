@@ -15,6 +15,7 @@ from audit.models import AuditLog
 from backoffice.audit_actions import AuditAction
 from registry.factories import McpServerFactory
 from tests.audit.conftest import bulk_audit_logs
+from tests.pages import assert_refused
 
 
 def body(response) -> str:
@@ -143,7 +144,7 @@ def test_other_roles_cannot_export_and_nothing_is_exported(persona, url, request
     person = request.getfixturevalue(persona)
     AuditLogFactory.create()
     response = person.client().get(url)
-    assert response.status_code == 403
+    assert_refused(response)
     assert not AuditLog.unscoped.filter(action__endswith=".export").exists()
 
 

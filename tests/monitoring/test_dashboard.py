@@ -17,6 +17,7 @@ from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory, GatewayUserFactory, ImpersonationSessionFactory
 from security.models import GatewayUser
 from tests.monitoring.conftest import as_number, function_rows, read_cells
+from tests.pages import assert_page_says, heading_of
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +119,12 @@ def test_every_onward_link_opens(admin, world):
     assert any("outcome=denied&amp;period=24h" in link for link in links)
     for link in sorted(links):
         response = client.get(link.replace("&amp;", "&"))
-        assert response.status_code == 200, link
         assert "e=1" not in response.get("Location", ""), link
+        # Opens: the page itself (not an error page) under the heading its title names.
+        title = (response.context or {}).get("title")
+        assert title, link
+        assert_page_says(response, 200, "</h1>")
+        assert heading_of(response) == title.strip(), link
 
 
 def test_anonymous_and_plain_users_are_sent_to_sign_in(client, plain_user):
@@ -222,7 +227,8 @@ def test_impersonations_name_the_impersonator_by_email_and_link_both_people(supp
     for user_id in (session.user_id, session.impersonated_by):
         link = f"/admin/security/gatewayuser/{user_id}/change/"
         assert f'href="{link}"' in row
-        assert client.get(link).status_code == 200
+        user = GatewayUser.unscoped.get(pk=user_id)
+        assert_page_says(client.get(link), 200, "<h1>View gateway user</h1>", user.email)
 
 
 def test_banned_users_link_to_their_moderation_page(support, world):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.template.defaultfilters import filesizeformat
 
 from tests.monitoring.conftest import function_rows
+from tests.pages import assert_page_says, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,10 @@ def test_index_usage_flags_never_used_indexes_but_not_those_enforcing_a_constrai
     assert 'data-index="zz_never_scanned_pkey"' not in only
 
 
+def _index_names(html: str) -> list[str]:
+    return [row.split('"')[0] for row in html.split('<tr data-index="')[1:]]
+
+
 def _column(html: str, position: int) -> list[float]:
     """The data-value of one numeric cell per row: position 0 is scans, 1 is size."""
     values = []
@@ -135,7 +140,12 @@ def test_the_index_table_sorts_by_scans_size_and_name(admin, never_scanned_table
     assert names == sorted(names, reverse=True)
     never_used_by_size = client.get(PAGES[1], {"sort": "-size", "never_used": "1"})
     assert 'href="?sort=size&amp;never_used=1"' in never_used_by_size.content.decode()
-    assert client.get(PAGES[1], {"sort": "bogus"}).status_code == 200
+    # A sort key the page does not offer falls back to the default order: by table.
+    bogus = client.get(PAGES[1], {"sort": "bogus"})
+    assert_page_says(bogus, 200, "<h1>Index usage</h1>")
+    by_table = client.get(PAGES[1], {"sort": "table"}).content.decode()
+    assert _index_names(bogus.content.decode()) == _index_names(by_table) != []
+    assert 'aria-sort="ascending"' in bogus.content.decode().split('data-sort="table"')[1][:200]
 
 
 def test_metrics_are_shown_as_cards_with_the_views_values(auditor):
@@ -154,14 +164,15 @@ def test_metrics_are_shown_as_cards_with_the_views_values(auditor):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_tenant_admins_are_refused(tenant_admin_a, page):
-    assert tenant_admin_a.client().get(page).status_code == 403
+    assert_refused(tenant_admin_a.client().get(page))
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_staff_roles_are_let_in_and_anonymous_sent_to_sign_in(
     admin, support, auditor, client, page
 ):
+    heading = dict(zip(PAGES, ("Database size", "Index usage", "Performance metrics"), strict=True))
     for person in (admin, support, auditor):
-        assert person.client().get(page).status_code == 200
+        assert_page_says(person.client().get(page), 200, f"<h1>{heading[page]}</h1>")
     response = client.get(page)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

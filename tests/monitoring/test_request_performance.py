@@ -11,6 +11,7 @@ from audit.models import AuditLog
 from registry.factories import McpServerFactory
 from tests.conftest import make_persona
 from tests.monitoring.conftest import add_logs, as_number, function_rows, read_cells, read_csv
+from tests.pages import assert_page_says, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -204,11 +205,11 @@ def test_a_server_name_is_text_not_markup(admin, tenant_a):
 def test_roles_without_analytics_are_refused_and_recorded(request, persona, traffic):
     person = request.getfixturevalue(persona)
     response = person.client().get(URL)
-    assert response.status_code == 403
+    assert_refused(response)
     assert AuditLog.unscoped.filter(
         actor_id=person.gateway_user.id, outcome="denied", action="staff.access"
     ).exists()
-    assert person.client().get(URL + "csv/").status_code == 403
+    assert_refused(person.client().get(URL + "csv/"))
     assert not AuditLog.unscoped.filter(action="analytics.export").exists()
 
 
@@ -223,10 +224,8 @@ def test_server_names_link_to_the_registry_only_for_those_who_may_open_it(admin,
     link = f'href="/admin/registry/mcpserver/{traffic.a_busy.pk}/change/"'
     admin_html = admin.client().get(URL, {"hours": 24}).content.decode()
     assert link in admin_html
-    assert (
-        admin.client().get(f"/admin/registry/mcpserver/{traffic.a_busy.pk}/change/").status_code
-        == 200
-    )
+    page = admin.client().get(f"/admin/registry/mcpserver/{traffic.a_busy.pk}/change/")
+    assert_page_says(page, 200, "<h1>View MCP server</h1>", traffic.a_busy.name)
 
     auditor_html = auditor.client().get(URL, {"hours": 24}).content.decode()
     assert "busy-search" in auditor_html

@@ -10,6 +10,7 @@ from audit.models import AuditLog
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
 from tests.monitoring.conftest import function_rows, read_csv
+from tests.pages import assert_not_found, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -119,15 +120,15 @@ def test_tenant_admin_sees_only_their_own_tenant(tenant_admin_a, tenant_a, tenan
 
 def test_another_tenants_usage_is_a_404_for_a_tenant_admin(tenant_admin_a, tenant_b):
     client = tenant_admin_a.client()
-    assert client.get(_usage_url(tenant_b)).status_code == 404
-    assert client.get(_usage_url(tenant_b) + "csv/").status_code == 404
+    assert_not_found(client.get(_usage_url(tenant_b)))
+    assert_not_found(client.get(_usage_url(tenant_b) + "csv/"))
     assert not AuditLog.unscoped.filter(action="analytics.export").exists()
 
 
 def test_an_unknown_tenant_is_a_404(admin):
     unknown = "/analytics/usage/00000000-0000-0000-0000-000000000000/"
-    assert admin.client().get(unknown).status_code == 404
-    assert admin.client().get("/analytics/usage/not-a-uuid/").status_code == 404
+    assert_not_found(admin.client().get(unknown))
+    assert_not_found(admin.client().get("/analytics/usage/not-a-uuid/"))
 
 
 def test_tenant_admin_without_a_tenant_is_told_so(db):
@@ -156,5 +157,5 @@ def test_csv_is_the_pages_numbers_and_is_audited(tenant_admin_a, tenant_a, traff
 
 
 def test_support_cannot_see_usage(support, tenant_a):
-    assert support.client().get(INDEX).status_code == 403
-    assert support.client().get(_usage_url(tenant_a)).status_code == 403
+    assert_refused(support.client().get(INDEX))
+    assert_refused(support.client().get(_usage_url(tenant_a)))

@@ -10,6 +10,7 @@ from registry.factories import McpServerFactory
 from registry.models import McpServer
 from registry.services import deactivate_server, deactivate_servers, reactivate_server
 from tests.concurrency import at_once
+from tests.pages import assert_not_found, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -121,15 +122,15 @@ def test_other_roles_get_403_on_the_buttons(request, persona, tenant_a):
     person = request.getfixturevalue(persona)
     server = McpServerFactory.create(tenant=tenant_a)
     client = person.client()
-    assert client.get(_page(server, "deactivate")).status_code == 403
-    assert client.post(_page(server, "deactivate")).status_code == 403
+    assert_refused(client.get(_page(server, "deactivate")))
+    assert_refused(client.post(_page(server, "deactivate")))
     assert _active(server)
     assert AuditLog.unscoped.filter(actor_id=person.gateway_user.id, outcome="denied").exists()
 
 
 def test_an_unknown_server_is_a_404(admin):
     unknown = "/registry/servers/00000000-0000-0000-0000-000000000000/deactivate/"
-    assert admin.client().get(unknown).status_code == 404
+    assert_not_found(admin.client().get(unknown))
 
 
 # --- the admin action -----------------------------------------------------------------------

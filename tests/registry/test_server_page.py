@@ -14,6 +14,7 @@ from registry.factories import (
 )
 from registry.models import McpServer
 from tests.monitoring.conftest import assert_labels_inside
+from tests.pages import assert_not_found, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -72,13 +73,12 @@ def test_an_admin_has_the_deactivate_button(admin, server):
 
 
 def test_another_tenants_server_is_a_404(tenant_admin_b, server):
-    assert tenant_admin_b.client().get(_url(server)).status_code == 404
+    assert_not_found(tenant_admin_b.client().get(_url(server)))
 
 
 @pytest.mark.parametrize("object_id", ["not-a-uuid", "%00", "00000000-0000-0000-0000-000000000000"])
 def test_a_malformed_or_unknown_id_is_a_404(admin, object_id):
-    response = admin.client().get(f"/admin/registry/mcpserver/{object_id}/change/")
-    assert response.status_code == 404
+    assert_not_found(admin.client().get(f"/admin/registry/mcpserver/{object_id}/change/"))
 
 
 def test_a_server_never_checked_says_so(admin, tenant_a):
@@ -91,7 +91,7 @@ def test_a_server_never_checked_says_so(admin, tenant_a):
 def test_nothing_on_the_page_is_editable(admin, server):
     html = admin.client().get(_url(server)).content.decode()
     assert 'name="_save"' not in html
-    assert admin.client().post(_url(server), {"name": "renamed"}).status_code == 403
+    assert_refused(admin.client().post(_url(server), {"name": "renamed"}))
 
 
 def test_a_slow_check_tops_the_chart_with_a_label_that_is_not_cut(admin, server):

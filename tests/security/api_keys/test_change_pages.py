@@ -12,6 +12,7 @@ from audit.models import AuditLog
 from security.factories import ApiKeyFactory
 from security.models import ApiKey
 from tests.conftest import make_persona
+from tests.pages import assert_not_found, assert_refused
 from tests.security.api_keys.conftest import expiry_of, now, reload
 
 pytestmark = pytest.mark.django_db
@@ -163,8 +164,8 @@ def test_rotate_refuses_an_unknown_grace(tenant_admin_a, key_a):
 @pytest.mark.parametrize("name", PAGES)
 def test_another_tenants_key_is_a_404_recorded_and_untouched(name, tenant_admin_a, key_b):
     client = tenant_admin_a.client()
-    assert client.get(url(name, key_b)).status_code == 404
-    assert client.post(url(name, key_b), VALID_POSTS[name]).status_code == 404
+    assert_not_found(client.get(url(name, key_b)))
+    assert_not_found(client.post(url(name, key_b), VALID_POSTS[name]))
     key = reload(key_b)
     assert (key.name, key.is_active, key.expires_at) == (
         key_b.name,
@@ -180,7 +181,7 @@ def test_another_tenants_key_is_a_404_recorded_and_untouched(name, tenant_admin_
 @pytest.mark.parametrize("name", PAGES)
 def test_an_unknown_key_is_a_404(name, tenant_admin_a):
     missing = reverse(name, args=["00000000-0000-0000-0000-000000000000"])
-    assert tenant_admin_a.client().get(missing).status_code == 404
+    assert_not_found(tenant_admin_a.client().get(missing))
     assert not AuditLog.unscoped.exists()
 
 
@@ -188,7 +189,7 @@ def test_an_unknown_key_is_a_404(name, tenant_admin_a):
 @pytest.mark.parametrize("role", ["support", "auditor"])
 def test_roles_without_the_capability_get_403(name, role, key_a):
     persona = make_persona(role)
-    assert persona.client().post(url(name, key_a), VALID_POSTS[name]).status_code == 403
+    assert_refused(persona.client().post(url(name, key_a), VALID_POSTS[name]))
     assert reload(key_a).is_active and reload(key_a).name == key_a.name
     assert AuditLog.unscoped.filter(actor_id=persona.gateway_user.id, outcome="denied").exists()
 

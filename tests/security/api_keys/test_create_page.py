@@ -14,6 +14,7 @@ from security.api_key_secrets import hash_api_key
 from security.api_keys.verification import verify_api_key
 from security.models import ApiKey
 from tests.conftest import make_persona
+from tests.pages import assert_refused
 from tests.security.api_keys.conftest import expiry_of
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +204,7 @@ def test_a_tenant_admin_without_a_tenant_is_told_why(db):
 @pytest.mark.parametrize("role", ["support", "auditor"])
 def test_roles_without_the_capability_get_403_and_are_recorded(role, tenant_a):
     persona = make_persona(role)
-    assert persona.client().post(CREATE_URL, form_data()).status_code == 403
+    assert_refused(persona.client().post(CREATE_URL, form_data()))
     assert not ApiKey.unscoped.exists()
     assert AuditLog.unscoped.filter(actor_id=persona.gateway_user.id, outcome="denied").exists()
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditLog
 from security.api_keys import services
+from tests.pages import assert_not_found
 from tests.security.api_keys.conftest import now
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_only_the_keys_own_successful_rows_of_its_tenant_are_shown(
 ):
     # Another tenant's admin probing the key leaves a denied row on it: not part of its history.
     revoke_url = reverse("security:api_key_revoke", args=[key_a.pk])
-    assert tenant_admin_b.client().post(revoke_url, {"reason": "probe"}).status_code == 404
+    assert_not_found(tenant_admin_b.client().post(revoke_url, {"reason": "probe"}))
     # A row naming the key under another tenant is not read for tenant A's admin.
     AuditLog.unscoped.create(
         tenant_id=tenant_b.pk,
@@ -100,5 +101,5 @@ def test_only_the_keys_own_successful_rows_of_its_tenant_are_shown(
 
 def test_another_tenants_key_history_is_a_404(tenant_admin_a, key_b):
     response = tenant_admin_a.client().get(pages(key_b)[1])
-    assert response.status_code == 404
+    assert_not_found(response)
     assert key_b.name.encode() not in response.content

@@ -8,6 +8,7 @@ from django.urls import reverse
 from audit.models import AuditLog
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
+from tests.pages import assert_not_found, assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_platform_staff_stay_unnamed_to_a_tenant_admin(tenant_admin_a, admin, te
 
 def test_another_tenants_key_is_a_404_and_the_attempt_is_recorded(tenant_admin_a, key_b):
     response = tenant_admin_a.client().get(key_url(key_b))
-    assert response.status_code == 404
+    assert_not_found(response)
     assert key_b.name.encode() not in response.content
     (row,) = AuditLog.unscoped.filter(outcome="denied", resource_id=str(key_b.pk))
     assert row.actor_id == tenant_admin_a.gateway_user.id
@@ -63,7 +64,7 @@ def test_malformed_or_unknown_ids_are_a_404(admin, object_id):
     url = reverse("admin:security_apikey_change", args=["placeholder"]).replace(
         "placeholder", object_id
     )
-    assert admin.client().get(url).status_code == 404
+    assert_not_found(admin.client().get(url))
 
 
 def test_the_history_page_shows_no_secret(admin, key_a):
@@ -74,4 +75,4 @@ def test_the_history_page_shows_no_secret(admin, key_a):
 
 
 def test_support_gets_403(key_a):
-    assert make_persona("support").client().get(key_url(key_a)).status_code == 403
+    assert_refused(make_persona("support").client().get(key_url(key_a)))

@@ -18,6 +18,7 @@ from security.models import GatewaySession, GatewayUser, ImpersonationRecord
 from security.moderation import services
 from tests.concurrency import at_once
 from tests.conftest import make_persona
+from tests.pages import assert_not_found, assert_page_says, assert_refused
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -344,8 +345,7 @@ def test_the_page_refuses_a_self_ban_before_and_on_submit(support):
     assert "Nobody can ban themselves." in page
     assert 'value="Ban"' not in page
     response = client.post(url, {"reason": "x", "length": "permanent"})
-    assert response.status_code == 403
-    assert "Nobody can ban themselves." in response.content.decode()
+    assert_page_says(response, 403, "Nobody can ban themselves.")
     assert not reload(support.gateway_user).banned
 
 
@@ -353,7 +353,7 @@ def test_support_cannot_ban_an_admin_from_the_page(support, admin):
     response = support.client().post(
         ban_url(admin.gateway_user), {"reason": "x", "length": "permanent"}
     )
-    assert response.status_code == 403
+    assert_page_says(response, 403, f"Only an admin may ban {admin.gateway_user.email}")
     assert not reload(admin.gateway_user).banned
     assert audit_rows("user.ban")[0].outcome == "denied"
 
@@ -361,8 +361,8 @@ def test_support_cannot_ban_an_admin_from_the_page(support, admin):
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_moderation_get_403(request, persona, member):
     client = request.getfixturevalue(persona).client()
-    assert client.get(ban_url(member)).status_code == 403
-    assert client.post(ban_url(member), {"reason": "x", "length": "permanent"}).status_code == 403
+    assert_refused(client.get(ban_url(member)))
+    assert_refused(client.post(ban_url(member), {"reason": "x", "length": "permanent"}))
     assert not reload(member).banned
     assert AuditLog.unscoped.filter(action="staff.access", outcome="denied").count() == 2
 
@@ -376,7 +376,7 @@ def test_signed_out_and_plain_users_are_sent_to_sign_in(client, plain_user, memb
 @pytest.mark.parametrize("user_id", ["no-such-user", "a%00b"])
 def test_unknown_or_malformed_ids_are_404(support, user_id):
     response = support.client().get(f"/security/users/{user_id}/ban/")
-    assert response.status_code == 404
+    assert_not_found(response)
 
 
 # --- the bulk action ------------------------------------------------------------------------
@@ -424,8 +424,7 @@ def test_bulk_ban_including_an_admin_bans_nobody(support, admin, member):
             "length": "permanent",
         },
     )
-    assert response.status_code == 403
-    assert "Nothing was changed." in response.content.decode()
+    assert_page_says(response, 403, "Nothing was changed.")
     assert not GatewayUser.unscoped.filter(banned=True).exists()
 
 

@@ -13,6 +13,7 @@ from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import impersonation_capture, services
 from tests.conftest import Persona, make_persona
+from tests.pages import assert_not_found, assert_refused
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -91,13 +92,13 @@ def test_an_impersonation_that_is_over_cannot_be_ended(support, impersonation, r
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_review_get_403(request, persona, impersonation, record):
     url = reverse("security:impersonation_end", args=[record.pk])
-    assert request.getfixturevalue(persona).client().post(url).status_code == 403
+    assert_refused(request.getfixturevalue(persona).client().post(url))
     assert GatewaySession.unscoped.filter(pk=impersonation.pk).exists()
 
 
 @pytest.mark.parametrize("record_id", ["424242", "99999999999999999999999"])
 def test_unknown_records_are_404(support, record_id):
-    assert support.client().post(f"/security/impersonations/{record_id}/end/").status_code == 404
+    assert_not_found(support.client().post(f"/security/impersonations/{record_id}/end/"))
 
 
 def test_the_command(support, impersonation, record, capsys):

@@ -14,6 +14,7 @@ from registry.factories import McpServerFactory
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import impersonation_capture
+from tests.pages import assert_not_found, assert_refused
 from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
@@ -69,12 +70,12 @@ def test_the_page_offers_end_and_review(support, record):
 @pytest.mark.parametrize("record_id", ["999999", "99999999999999999999999", "abc", "1%00"])
 def test_unknown_and_malformed_ids_are_404(support, record, record_id):
     response = support.client().get(f"/admin/security/impersonationrecord/{record_id}/change/")
-    assert response.status_code == 404
+    assert_not_found(response)
 
 
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_review_get_403(request, persona, record):
-    assert request.getfixturevalue(persona).client().get(page_of(record)).status_code == 403
+    assert_refused(request.getfixturevalue(persona).client().get(page_of(record)))
 
 
 @pytest.mark.parametrize("by", ["gateway stop in the session", "back-office end"])

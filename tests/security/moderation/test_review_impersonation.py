@@ -10,6 +10,7 @@ from django.urls import reverse
 from backoffice.operations import Refused
 from security.models import ImpersonationRecord
 from security.moderation import impersonation_capture, services
+from tests.pages import assert_page_says, assert_refused
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -71,15 +72,14 @@ def test_bad_notes_are_form_errors(support, record, note):
 def test_the_impersonator_is_refused_on_the_page(admin, record):
     url = reverse("security:impersonation_review", args=[record.pk])
     response = admin.client().post(url, {"note": "all good"})
-    assert response.status_code == 403
-    assert "Nobody can review their own impersonation." in response.content.decode()
+    assert_page_says(response, 403, "Nobody can review their own impersonation.")
 
 
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_review_get_403(request, persona, record):
     url = reverse("security:impersonation_review", args=[record.pk])
     response = request.getfixturevalue(persona).client().post(url, {"note": "x"})
-    assert response.status_code == 403
+    assert_refused(response)
 
 
 def test_the_command(support, record):

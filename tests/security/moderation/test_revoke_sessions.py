@@ -12,6 +12,7 @@ from django.urls import reverse
 from security.factories import GatewaySessionFactory
 from security.models import GatewaySession
 from security.moderation import services, views
+from tests.pages import assert_not_found, assert_refused
 from tests.security.moderation.conftest import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +104,7 @@ def test_a_session_revoked_while_its_page_was_open_says_so(support, member, memb
 
 def test_a_malformed_session_id_is_404(support, member):
     response = support.client().get(f"/security/users/{member.pk}/sessions/a%00b/revoke/")
-    assert response.status_code == 404
+    assert_not_found(response)
 
 
 def test_the_all_sessions_page_then_post(support, member, member_sessions):
@@ -134,8 +135,8 @@ def test_roles_without_moderation_get_403(request, persona, member, member_sessi
     client = request.getfixturevalue(persona).client()
     one = reverse("security:session_revoke", args=[member.pk, member_sessions[0].pk])
     every = reverse("security:user_revoke_sessions", args=[member.pk])
-    assert client.post(one).status_code == 403
-    assert client.post(every).status_code == 403
+    assert_refused(client.post(one))
+    assert_refused(client.post(every))
     assert sessions_of(member) == 2
 
 

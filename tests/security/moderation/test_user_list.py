@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 from security.factories import GatewayUserFactory
+from security.models import GatewayUser
+from tests.pages import assert_page_says, assert_refused, messages_on
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ def test_support_and_admin_see_every_tenants_users(support, admin, member, membe
 
 @pytest.mark.parametrize("persona", ["auditor", "tenant_admin_a"])
 def test_roles_without_moderation_get_403(request, persona, member):
-    assert request.getfixturevalue(persona).client().get(LIST).status_code == 403
+    assert_refused(request.getfixturevalue(persona).client().get(LIST))
 
 
 def test_signed_out_and_plain_users_go_to_sign_in(client, plain_user):
@@ -142,20 +144,30 @@ def test_tenant_filter_offers_tenant_names_and_provider_offers_known_values(supp
     assert "Tenant A" in page and "By auth provider" in page
 
 
+NUL_REMOVED = "A filter held a NUL character, which no text has: removed."
+
+
 @pytest.mark.parametrize(
-    "params",
+    ("params", "message", "everyone"),
     [
-        {"tenant": "not-a-uuid"},
-        {"tenant": "\x00"},
-        {"role": "root"},
-        {"ban": "\x00"},
-        {"provider": "a\x00b"},
-        {"created": "forever"},
-        {"o": "99.x"},
+        ({"tenant": "not-a-uuid"}, None, False),  # matches nothing, without a word
+        ({"tenant": "\x00"}, NUL_REMOVED, True),
+        ({"role": "root"}, None, True),  # ignored, without a word
+        ({"ban": "\x00"}, NUL_REMOVED, True),
+        ({"provider": "a\x00b"}, NUL_REMOVED, True),
+        ({"created": "forever"}, None, True),  # ignored, without a word
+        ({"o": "99.x"}, None, True),
     ],
 )
-def test_malformed_filter_values_are_ignored_or_match_nothing(support, member, params):
-    assert support.client().get(LIST, params, follow=True).status_code == 200
+def test_malformed_filter_values_are_ignored_or_match_nothing(
+    support, member, params, message, everyone
+):
+    response = support.client().get(LIST, params, follow=True)
+    assert_page_says(response, 200, "<h1>Select gateway user to view</h1>")
+    assert messages_on(response) == ([message] if message else [])
+    every_email = set(GatewayUser.unscoped.values_list("email", flat=True))
+    assert member.email in every_email
+    assert set(emails(response)) == (every_email if everyone else set())
 
 
 @pytest.mark.parametrize(
