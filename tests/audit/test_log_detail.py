@@ -9,7 +9,7 @@ import pytest
 from audit.factories import AuditLogFactory, RequestLogFactory
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory
-from tests.pages import assert_page_says, assert_refused
+from tests.pages import assert_refused
 
 
 @pytest.mark.django_db
