@@ -52,3 +52,24 @@ class PerformanceMetric(models.Model):
 
     def __str__(self) -> str:
         return self.metric_name
+
+
+class AnalyticsResult(models.Model):
+    """The last result of one analytics query, when Redis is not configured (see result_cache).
+
+    Back-office data in the back office's schema: ``rows`` holds the function's rows as JSON.
+    """
+
+    key = models.TextField(primary_key=True)
+    name = models.TextField()
+    arguments = models.JSONField(default=list)
+    rows = models.JSONField(null=True)
+    computed_at = models.DateTimeField(null=True)
+    cost_ms = models.FloatField(default=0)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "analytics_results"
+
+    def __str__(self) -> str:
+        return self.key
