@@ -64,6 +64,7 @@ def freshness(source: Result | None) -> dict[str, Any] | None:
     return {
         "as_of": source.computed_at,
         "cost_ms": source.cost_ms,
+        "cost": f"{source.cost_ms:,.0f} ms",
         "computed_now": source.computed_now,
         "behind": source.behind,
         "refresh_minutes": int(REFRESH_EVERY.total_seconds() // 60),

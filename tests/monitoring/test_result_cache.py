@@ -146,7 +146,7 @@ def test_the_page_says_computed_now_the_first_time_then_data_as_of(admin, traffi
     assert "Data as of " + timezone.localtime(stored.computed_at).strftime("%Y-%m-%d %H:%M:%S") in (
         second
     )
-    assert f"computing it took {stored.cost_ms:.0f} ms" in second
+    assert f"computing it took {stored.cost_ms:,.0f} ms" in second
     assert "refresh is behind" not in second
 
 
