@@ -36,6 +36,8 @@ class Capability(enum.StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"  # analytics spanning every tenant
     VIEW_MONITORING = "view_monitoring"
+    # Hourly and daily series per tenant, server and tool (a tenant admin: their own tenant).
+    VIEW_TRENDS = "view_trends"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -50,6 +52,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     # The server health summary has no tenant parameter: it can only be shown platform-wide.
     Capability.VIEW_PLATFORM_ANALYTICS: frozenset({Role.ADMIN, Role.AUDITOR}),
     Capability.VIEW_MONITORING: frozenset({Role.ADMIN, Role.SUPPORT, Role.AUDITOR}),
+    Capability.VIEW_TRENDS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
 }
 
 

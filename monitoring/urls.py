@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import analytics_views, views
+from monitoring import analytics_views, trend_views, views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
         analytics_views.tenant_usage_csv,
         name="tenant_usage_csv",
     ),
+    path("analytics/trends/", trend_views.trends_page, name="trends"),
+    path("analytics/trends/csv/", trend_views.trends_csv, name="trends_csv"),
     path("monitoring/database-size/", views.database_size, name="database_size"),
     path("monitoring/indexes/", views.index_usage, name="index_usage"),
     path("monitoring/metrics/", views.performance_metrics, name="performance_metrics"),
