@@ -54,6 +54,8 @@ BUCKET_BOUNDS = _bucket_bounds()
 BUCKETS = len(BUCKET_BOUNDS) + 1
 
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('monitoring.rollups'))"
+# Ids read per query: about 200k rows (a few hours of 10M rows a month) at a time.
+CHUNK_IDS = 200_000
 # Uses index: request_logs_pkey
 MAX_ID_SQL = "SELECT max(id) FROM request_logs"
 # One id range of request_logs, grouped as the rollups keep it. Uses index: request_logs_pkey
@@ -97,6 +99,13 @@ class Hour:
         self.duration_sum += duration_sum
         for index, count in enumerate(histogram):
             self.histogram[index] += count
+
+    def add_bucket(self, bucket: int, requests: int, errors: int, duration_sum: int) -> None:
+        """Add requests whose durations all fall in one bucket (a group of ``NEW_ROWS_SQL``)."""
+        self.requests += requests
+        self.errors += errors
+        self.duration_sum += duration_sum
+        self.histogram[bucket] += requests
 
     @property
     def error_rate(self) -> float | None:
@@ -180,14 +189,27 @@ def _grouped(rows: Sequence[Sequence[Any]]) -> dict[tuple[dt.datetime, Key], Hou
     """The raw groups of ``NEW_ROWS_SQL`` summed at every grain."""
     hours: dict[tuple[dt.datetime, Key], Hour] = {}
     for hour, tenant, server, tool, bucket, count, errors, duration_sum in rows:
-        histogram = [0] * BUCKETS
-        histogram[bucket] = count
         for key in _grain_keys(tenant, server, tool):
             found = hours.get((hour, key))
             if found is None:
                 found = hours[(hour, key)] = Hour(hour)
-            found.add(count, errors, duration_sum, histogram)
+            found.add_bucket(bucket, count, errors, duration_sum)
     return hours
+
+
+def _roll_up(cursor: Any, start: int, stop: int) -> tuple[int, int]:
+    """Add request logs with ids in [start, stop) to the rollups: (rows read, rollups written)."""
+    cursor.execute(NEW_ROWS_SQL, {"bounds": list(BUCKET_BOUNDS), "start": start, "stop": stop})
+    raw = cursor.fetchall()
+    grouped = _grouped(raw)
+    cursor.executemany(
+        UPSERT_SQL,
+        [
+            (hour, *key, h.requests, h.errors, h.duration_sum, h.histogram)
+            for (hour, key), h in grouped.items()
+        ],
+    )
+    return sum(row[5] for row in raw), len(grouped)
 
 
 @dataclass(frozen=True)
@@ -214,22 +236,12 @@ def update_rollups() -> RollupUpdate:
         seen_max_id = frontier.seen_max_id
         settled = seen_max_id is not None and not still_writing(cursor, frontier.seen_writers)
         if seen_max_id is not None and settled and seen_max_id >= frontier.rolled_below_id:
+            # In chunks of ids, so the first run over a big log holds little in memory.
             stop = seen_max_id + 1
-            cursor.execute(
-                NEW_ROWS_SQL,
-                {"bounds": list(BUCKET_BOUNDS), "start": frontier.rolled_below_id, "stop": stop},
-            )
-            raw = cursor.fetchall()
-            rows_read = sum(row[5] for row in raw)
-            grouped = _grouped(raw)
-            cursor.executemany(
-                UPSERT_SQL,
-                [
-                    (hour, *key, h.requests, h.errors, h.duration_sum, h.histogram)
-                    for (hour, key), h in grouped.items()
-                ],
-            )
-            written = len(grouped)
+            for start in range(frontier.rolled_below_id, stop, CHUNK_IDS):
+                read, wrote = _roll_up(cursor, start, min(start + CHUNK_IDS, stop))
+                rows_read += read
+                written += wrote
             frontier.rolled_below_id = stop
         if settled or seen_max_id is None:
             frontier.seen_max_id = max_id
@@ -322,9 +334,7 @@ def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[
             hours[hour].add(requests, errors, duration_sum, histogram)
         cursor.execute(TAIL_SERIES_SQL, params)
         for hour, bucket, count, errors, duration_sum in cursor.fetchall():
-            histogram = [0] * BUCKETS
-            histogram[bucket] = count
-            hours[hour].add(count, errors, duration_sum, histogram)
+            hours[hour].add_bucket(bucket, count, errors, duration_sum)
     return list(hours.values())
 
 
