@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.factories import RequestLogFactory
 from audit.models import AuditLog, RequestLog
 from monitoring import rollups
+from monitoring.models import RequestRollupFrontier
 from registry.factories import McpServerFactory, ServerHealthCheckFactory
 from tests.monitoring.conftest import function_rows, read_cells, read_csv
 
@@ -143,3 +146,12 @@ def test_csv_escapes_a_formula_tool_name(admin, requests):
 
 def test_support_has_no_trends(support):
     assert support.client().get(URL).status_code == 403
+
+
+def test_the_page_reads_the_log_only_above_the_rollups_watermark(admin, requests):
+    with CaptureQueriesContext(connection) as queries:
+        admin.client().get(URL, {"period": "30d"})
+    log_reads = [q["sql"] for q in queries.captured_queries if "FROM request_logs" in q["sql"]]
+    assert log_reads  # the tail, twice (this period and the one before)
+    watermark = RequestRollupFrontier.objects.get().rolled_below_id
+    assert all(f"WHERE id >= {watermark} AND" in sql for sql in log_reads)
