@@ -12,10 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.access import staff_view
 from backoffice.roles import Actor, Capability
-from monitoring import charts, selectors
+from monitoring import charts, selectors, trends
 from monitoring.forms import (
     SORT_LABELS,
     WINDOW_LABELS,
@@ -313,6 +314,29 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
     # One call of the function, for the chosen window only (its stored result).
     report = selectors.tenant_usage(tenant, hours)
     usage = report.rows[0] if report.rows else None
+    # Hour by hour from the rollups (not the function): the window, beside the one before.
+    trend = trends.tenant_usage_trend(tenant, hours, timezone.now())
+
+    def points(hours_: list[Any], value: Any, display: Any) -> list[charts.TrendPoint]:
+        return [
+            charts.TrendPoint(h.start, v, "—" if v is None else display(v))
+            for h in hours_
+            for v in [value(h)]
+        ]
+
+    usage_charts = [
+        charts.trend_chart(
+            "Requests per hour",
+            points(trend.points, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+            points(trend.previous, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+        ),
+        charts.trend_chart(
+            "p95 duration per hour (estimated)",
+            points(trend.points, lambda h: h.p95_duration_ms, charts.compact_duration),
+            points(trend.previous, lambda h: h.p95_duration_ms, charts.compact_duration),
+            unit="ms",
+        ),
+    ]
     context = page_context(
         request,
         f"Usage of {tenant.name}",
@@ -320,6 +344,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
         form=form,
         picker=picker,
         usage=usage,
+        usage_charts=usage_charts,
         freshness=freshness(report.source),
         hours=hours,
         window_label=WINDOW_LABELS[hours],

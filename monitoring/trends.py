@@ -169,7 +169,8 @@ def _series(scope: Scope, window: Window) -> list[Hour]:
 
 
 def trend(resolved: ResolvedScope, window: Window) -> Trend:
-    """The series for a scope from ``resolve_scope`` (never build a ResolvedScope by hand)."""
+    """The series for a scope from ``resolve_scope`` (or ``tenant_usage_trend``): never for a
+    ResolvedScope built from ids nobody checked."""
     return Trend(
         resolved,
         window,
@@ -229,3 +230,12 @@ def health_history(resolved: ResolvedScope, window: Window) -> list[HealthHour] 
         )
         start += dt.timedelta(hours=1)
     return hours
+
+
+def tenant_usage_trend(tenant: Tenant, hours: int, now: dt.datetime) -> Trend:
+    """The tenant's last ``hours`` hour by hour, and the hours before, for the usage page: call
+    only with a tenant from ``selectors.access_tenant_for_analytics``."""
+    until = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    until += dt.timedelta(hours=1)
+    window = Window(until - dt.timedelta(hours=hours), until, "hour")
+    return trend(ResolvedScope(Scope(tenant_id=tenant.pk), tenant, None), window)

@@ -160,3 +160,17 @@ def test_csv_is_the_pages_numbers_and_is_audited(tenant_admin_a, tenant_a, traff
 def test_support_cannot_see_usage(support, tenant_a):
     assert support.client().get(INDEX).status_code == 403
     assert support.client().get(_usage_url(tenant_a)).status_code == 403
+
+
+def test_the_page_charts_the_window_hour_by_hour_from_the_rollups(tenant_admin_a, traffic):
+    html = tenant_admin_a.client().get(INDEX, {"hours": 6}).content.decode()
+    charts = html[html.index('id="usage-charts"') :]
+    assert charts.count('<svg class="chart"') == 2
+    assert "Requests per hour" in charts and "p95 duration per hour (estimated)" in charts
+    # One dot per hour of the 6-hour window on each chart; tenant A's rows sum to its total.
+    assert charts.count('<circle class="chart-dot"') >= 6
+    shown = [
+        int(title.split(": ")[1].split("<")[0].replace(",", ""))
+        for title in charts.split('<circle class="chart-dot"')[1:7]
+    ]
+    assert sum(shown) == 10  # 5 + 3 in the last 30 minutes, 2 three hours ago
