@@ -32,6 +32,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditLog, RequestLog
@@ -311,3 +312,27 @@ def server_name(server_id: uuid.UUID) -> str | None:
 def tenant_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Names of the tenants a detail page mentions (unscoped: the row was already scoped)."""
     return dict(Tenant.unscoped.filter(id__in=ids).values_list("id", "name"))
+
+
+# Every distinct action code in the log, one index probe each (a "loose index scan": PostgreSQL 15
+# has no skip scan), so a filter on a prefix or on a resource can name the codes and walk
+# idx_audit_logs_action_resource instead of the table. A few dozen codes: about a millisecond.
+# Uses index: idx_audit_logs_action_resource (action, resource_type, resource_id)
+ACTION_CODES_SQL = """
+WITH RECURSIVE codes(action) AS (
+    (SELECT action FROM audit_logs ORDER BY action LIMIT 1)
+    UNION ALL
+    SELECT (SELECT a.action FROM audit_logs a WHERE a.action > codes.action
+            ORDER BY a.action LIMIT 1)
+    FROM codes WHERE codes.action IS NOT NULL
+)
+SELECT action FROM codes WHERE action IS NOT NULL AND starts_with(action, %s)
+"""
+
+
+def action_codes(prefix: str = "") -> list[str]:
+    """The action codes present in ``audit_logs`` that start with ``prefix`` (all of them for
+    ""): exact at the time of the call, read from the index, never from the table."""
+    with connection.cursor() as cursor:
+        cursor.execute(ACTION_CODES_SQL, [prefix])
+        return [row[0] for row in cursor.fetchall()]

@@ -156,10 +156,7 @@ def summarise_new_blocks(table: str) -> int:
             LogIdBlock.objects.filter(table_name=table).delete()
             frontier = LogIdFrontier(table_name=table)
         seen_max_id = frontier.seen_max_id
-        settled = seen_max_id is not None
-        if settled and frontier.seen_writers:
-            cursor.execute(STILL_WRITING_SQL, [frontier.seen_writers])
-            settled = not cursor.fetchone()[0]
+        settled = seen_max_id is not None and not still_writing(cursor, frontier.seen_writers)
         summarised = 0
         if seen_max_id is not None and settled:
             start = frontier.summarised_below_id
@@ -177,10 +174,27 @@ def summarise_new_blocks(table: str) -> int:
                 frontier.summarised_below_id = stop
         if settled or seen_max_id is None:
             frontier.seen_max_id = max_id
-            cursor.execute(WRITERS_SQL.format(table=table))
-            frontier.seen_writers = cursor.fetchone()[0]
+            frontier.seen_writers = writers_now(cursor, table)
         frontier.save()
     return summarised
+
+
+def writers_now(cursor: Any, table: str) -> list[str]:
+    """The transactions (other than ours) writing to ``table`` now. Read them just after the
+    table's max id: once they have all ended, every id up to that one is committed or gone."""
+    if table not in SUMMARISED_TABLES:
+        raise ValueError(f"{table} is not a log table")
+    cursor.execute(WRITERS_SQL.format(table=table))
+    writers: list[str] = cursor.fetchone()[0]
+    return writers
+
+
+def still_writing(cursor: Any, writers: list[str]) -> bool:
+    """Whether any of ``writers`` (from ``writers_now``) is still running."""
+    if not writers:
+        return False
+    cursor.execute(STILL_WRITING_SQL, [writers])
+    return bool(cursor.fetchone()[0])
 
 
 def _was_reset(cursor: Any, table: str, frontier: LogIdFrontier, max_id: int | None) -> bool:

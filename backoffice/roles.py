@@ -38,6 +38,8 @@ class Capability(enum.StrEnum):
     VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"  # analytics spanning every tenant
     VIEW_MONITORING = "view_monitoring"
     VIEW_CONTRACT = "view_contract"  # the Contract page: Drizzle migrations and schema drift
+    # Hourly and daily series per tenant, server and tool (a tenant admin: their own tenant).
+    VIEW_TRENDS = "view_trends"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -54,6 +56,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_MONITORING: frozenset({Role.ADMIN, Role.SUPPORT, Role.AUDITOR}),
     # Names every table, column, index and migration of the schema: for the people who run it.
     Capability.VIEW_CONTRACT: frozenset({Role.ADMIN}),
+    Capability.VIEW_TRENDS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
 }
 
 

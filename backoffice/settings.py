@@ -116,6 +116,11 @@ _database["OPTIONS"]["options"] = (
 _database["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_backoffice")}
 DATABASES = {"default": _database}
 
+# Where analytics results are kept for every server process (monitoring.result_cache): Redis
+# when one is named, otherwise a table in the back office's schema.
+ANALYTICS_CACHE_URL = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
+ANALYTICS_CACHE_PREFIX = env.str("ANALYTICS_CACHE_PREFIX", default="backoffice:analytics:")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication --------------------------------------------------------------------------

@@ -289,3 +289,97 @@ def legend(entries: Sequence[tuple[str, str]]) -> SafeString:
         '<ul class="chart-legend">{}</ul>',
         format_html_join("", '<li><span class="swatch tone-{}"></span>{}</li>', entries),
     )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One point of a series: the start of its hour or day, its value (None: no data) and how
+    the value reads in a tooltip."""
+
+    at: dt.datetime
+    value: float | None
+    display: str
+
+
+def trend_chart(
+    title: str,
+    points: Sequence[TrendPoint],
+    previous: Sequence[TrendPoint],
+    unit: str = "",
+    time_format: str = "%Y-%m-%d %H:%M",
+) -> SafeString:
+    """A line per period: the current one solid, the one before it dashed, point for point.
+
+    Colours are classes (``chart-line``, ``chart-line-previous``) drawn with the admin's CSS
+    variables, so the chart reads in the light and the dark theme alike.
+    """
+    values = [p.value for p in (*points, *previous) if p.value is not None]
+    if not points or not values:
+        return _empty(title, "No requests in this period.")
+    largest = max(values) or 1
+    top_label = _axis_value(largest, unit) if unit else f"{largest:,.4g}"
+    left = max(60, int(text_width(top_label)) + 12)
+    right, top, plot_height = 16, 12, 160
+    plot_width = WIDTH - left - right
+    step = plot_width / max(len(points) - 1, 1)
+    baseline = top + plot_height
+
+    def x_of(index: int) -> float:
+        return left + (index * step if len(points) > 1 else plot_width / 2)
+
+    def y_of(value: float) -> float:
+        return baseline - plot_height * value / largest
+
+    def polyline(series: Sequence[TrendPoint], css: str) -> str:
+        coordinates = " ".join(
+            f"{x_of(i):.1f},{y_of(p.value):.1f}"
+            for i, p in enumerate(series[: len(points)])
+            if p.value is not None
+        )
+        if not coordinates:
+            return ""
+        return format_html('<polyline class="{}" points="{}"></polyline>', css, coordinates)
+
+    dots = format_html_join(
+        "",
+        '<circle class="chart-dot" cx="{}" cy="{}" r="2.5"><title>{}: {}</title></circle>',
+        (
+            (_n(x_of(i)), _n(y_of(p.value)), p.at.strftime(time_format), p.display)
+            for i, p in enumerate(points)
+            if p.value is not None
+        ),
+    )
+    legend_y = baseline + 34
+    axis = format_html(
+        '<line class="chart-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"></line>'
+        '<line class="chart-axis" x1="{l}" y1="{t}" x2="{l}" y2="{b}"></line>'
+        '<text class="chart-label" x="{lt}" y="{ty}" text-anchor="end">{top_value}</text>'
+        '<text class="chart-label" x="{lt}" y="{b}" text-anchor="end">0</text>'
+        '<text class="chart-label" x="{l}" y="{dy}">{first}</text>'
+        '<text class="chart-label" x="{r}" y="{dy}" text-anchor="end">{last}</text>'
+        '<line class="chart-line" x1="{l}" y1="{ly}" x2="{lx}" y2="{ly}"></line>'
+        '<text class="chart-label" x="{lxt}" y="{lyt}">this period</text>'
+        '<line class="chart-line-previous" x1="{px}" y1="{ly}" x2="{pxe}" y2="{ly}"></line>'
+        '<text class="chart-label" x="{pxt}" y="{lyt}">the period before</text>',
+        l=left,
+        r=WIDTH - right,
+        t=top,
+        b=baseline,
+        lt=left - 6,
+        ty=top + 10,
+        top_value=top_label,
+        dy=baseline + 16,
+        first=points[0].at.strftime(time_format),
+        last=points[-1].at.strftime(time_format),
+        ly=legend_y,
+        lx=left + 24,
+        lxt=left + 30,
+        lyt=legend_y + 4,
+        px=left + 140,
+        pxe=left + 164,
+        pxt=left + 170,
+    )
+    body = mark_safe(  # noqa: S308 (every part is format_html)
+        f"{axis}{polyline(previous, 'chart-line-previous')}{polyline(points, 'chart-line')}{dots}"
+    )
+    return _svg(title, legend_y + 16, body)

@@ -60,7 +60,9 @@ class Dashboard:
     own_tenant: Tenant | None = None
     denied_actions: list[AuditLog] | None = None
     unhealthy_servers: list[McpServer] | None = None
-    health_summary: list[selectors.HealthStatusRow] = field(default_factory=list)
+    health_summary: selectors.Report[selectors.HealthStatusRow] = field(
+        default_factory=lambda: selectors.Report([], None)
+    )
     counts: dict[str, CappedCount] = field(default_factory=dict)
     # Whether people in the panels link to their moderation page (support staff and admins).
     links_to_users: bool = False
@@ -112,7 +114,8 @@ def dashboard_for(actor: Actor) -> Dashboard:
         own = selectors.analytics_tenants(actor).first()
         if own is not None:
             board.own_tenant = own
-            board.own_tenant_usage = selectors.tenant_usage(own, selectors.DEFAULT_WINDOW_HOURS)
+            usage = selectors.tenant_usage(own, selectors.DEFAULT_WINDOW_HOURS).rows
+            board.own_tenant_usage = usage[0] if usage else None
     if actor.can(Capability.VIEW_AUDIT_LOGS):
         # Uses index: idx_audit_logs_created_brin (the week), then the primary key (newest first)
         denied = AuditLog.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).filter(

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils import timezone
 
 from backoffice.roles import Actor
 from monitoring.selectors import (
@@ -15,6 +16,7 @@ from monitoring.selectors import (
     WINDOW_HOURS,
     analytics_tenants,
 )
+from monitoring.trends import window_for
 from tenants.models import Tenant
 
 WINDOW_LABELS = {1: "Last hour", 6: "Last 6 hours", 24: "Last 24 hours", 168: "Last 7 days"}
@@ -87,3 +89,52 @@ class TenantPickForm(WindowForm):
     def __init__(self, data: QueryDict | None, *, actor: Actor | None) -> None:
         super().__init__(data)
         self.fields["tenant"].queryset = analytics_tenants(actor)  # type: ignore[attr-defined]
+
+
+PERIOD_LABELS = {
+    "24h": "Last 24 hours",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "custom": "Custom",
+}
+
+
+class TrendForm(forms.Form):
+    """The trends page's scope (tenant, server, tool), period and step; ids are checked against
+    the person's scope by ``trends.resolve_scope``, not here."""
+
+    tenant = forms.UUIDField(required=False, error_messages={"invalid": "Unknown tenant."})
+    server = forms.UUIDField(required=False, error_messages={"invalid": "Unknown server."})
+    tool = forms.CharField(required=False, max_length=200, strip=True)
+    period = forms.ChoiceField(
+        choices=list(PERIOD_LABELS.items()),
+        error_messages={"invalid_choice": "Choose 24 hours, 7 days, 30 days or a custom period."},
+    )
+    first_day = forms.DateField(required=False, label="From (UTC)")
+    last_day = forms.DateField(required=False, label="To (UTC, inclusive)")
+    step = forms.ChoiceField(
+        required=False,
+        choices=[("", "Automatic"), ("hour", "Hourly"), ("day", "Daily")],
+        error_messages={"invalid_choice": "Choose hourly or daily points."},
+    )
+
+    def __init__(self, data: QueryDict, **kwargs: Any) -> None:
+        super().__init__(_with_defaults(data, period="24h"), **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        if cleaned.get("tool") and not cleaned.get("server"):
+            raise forms.ValidationError("Choose a server to see one of its tools.")
+        try:
+            cleaned["window"] = window_for(
+                cleaned["period"],
+                now=timezone.now(),
+                first_day=cleaned.get("first_day"),
+                last_day=cleaned.get("last_day"),
+                step=cleaned.get("step") or None,
+            )
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        return cleaned

@@ -1,5 +1,6 @@
 """The contract's monitoring views, read through unmanaged models."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -52,3 +53,78 @@ class PerformanceMetric(models.Model):
 
     def __str__(self) -> str:
         return self.metric_name
+
+
+class AnalyticsResult(models.Model):
+    """The last result of one analytics query, when Redis is not configured (see result_cache).
+
+    Back-office data in the back office's schema: ``rows`` holds the function's rows as JSON.
+    """
+
+    key = models.TextField(primary_key=True)
+    name = models.TextField()
+    arguments = models.JSONField(default=list)
+    rows = models.JSONField(null=True)
+    computed_at = models.DateTimeField(null=True)
+    cost_ms = models.FloatField(default=0)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "analytics_results"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class RequestRollup(models.Model):
+    """One hour of ``request_logs`` at one grain: the platform, a tenant, a server or a tool.
+
+    Back-office data, kept by ``monitoring.rollups`` from new rows only. ``histogram`` counts
+    durations per fixed bucket (``rollups.BUCKET_BOUNDS``), for medians and p95s within a bucket.
+    """
+
+    class Grain(models.IntegerChoices):
+        PLATFORM = 0
+        TENANT = 1
+        SERVER = 2
+        TOOL = 3
+
+    hour = models.DateTimeField()
+    grain = models.SmallIntegerField(choices=Grain.choices)
+    tenant_id = models.UUIDField(null=True)
+    server_id = models.UUIDField(null=True)
+    tool_name = models.TextField(null=True)
+    requests = models.BigIntegerField()
+    errors = models.BigIntegerField()
+    duration_sum = models.BigIntegerField()
+    histogram = ArrayField(models.IntegerField())
+
+    class Meta:
+        db_table = "request_rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "tenant_id", "server_id", "tool_name", "hour"],
+                name="request_rollups_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} grain {self.grain}"
+
+
+class RequestRollupFrontier(models.Model):
+    """How far ``RequestRollup`` reaches, and how far its next update may go (one row)."""
+
+    name = models.TextField(primary_key=True, default="request_logs")
+    # Every request log id below this is counted in the rollups; the rest is the tail.
+    rolled_below_id = models.BigIntegerField(default=0)
+    # The highest id a run saw, and the transactions writing just after (audit.time_blocks).
+    seen_max_id = models.BigIntegerField(null=True)
+    seen_writers = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "request_rollup_frontier"
+
+    def __str__(self) -> str:
+        return self.name

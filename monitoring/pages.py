@@ -45,6 +45,13 @@ PAGES = (
         Capability.VIEW_ANALYTICS,
     ),
     Page(
+        "Analytics",
+        "Trends",
+        "monitoring:trends",
+        "Hourly and daily requests, errors, median and p95 per tenant, server and tool.",
+        Capability.VIEW_TRENDS,
+    ),
+    Page(
         "Monitoring",
         "Database size",
         "monitoring:database_size",

@@ -1,20 +1,24 @@
 """Reads behind the analytics and monitoring pages, already scoped to the person asking.
 
-The numbers come from the contract's SQL functions and views, called here and never recomputed in
-Python: the gateway's own dashboards use the same functions, so both products agree.
+The numbers come from the contract's SQL functions and views, never recomputed in Python: the
+gateway's own dashboards use the same functions, so both products agree. Pages read their last
+results from ``monitoring.result_cache`` (refreshed in the background by ``refresh_analytics``),
+each with the time it was computed and what that cost.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connection
 
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
-from monitoring.models import DatabaseSizeSummary, IndexUsageSummary, PerformanceMetric
+from monitoring import result_cache
+from monitoring.models import DatabaseSizeSummary, IndexUsageSummary
+from monitoring.result_cache import Result
 from tenants.models import Tenant
 
 # The windows the request-performance and usage pages offer, in hours (7 days at most: the
@@ -27,38 +31,15 @@ FAILING_ERROR_RATE = 0.05
 # The schema the gateway's tables live in, the only one the monitoring views read.
 GATEWAY_SCHEMA = "public"
 
-SERVER_HEALTH_SUMMARY_SQL = """
-SELECT health_status, server_count, avg_response_time_ms, avg_success_rate, stale_check_count
-FROM get_server_health_summary()
-"""
-
-REQUEST_PERFORMANCE_SQL = """
-SELECT server_id, server_name, tenant_id, total_requests, error_count, error_rate,
-       avg_duration_ms, p50_duration_ms, p95_duration_ms
-FROM get_request_performance_summary(%s)
-"""
-
-# A tenant admin's rows are picked in SQL, so no other tenant's row ever reaches Python.
-TENANT_REQUEST_PERFORMANCE_SQL = """
-SELECT server_id, server_name, tenant_id, total_requests, error_count, error_rate,
-       avg_duration_ms, p50_duration_ms, p95_duration_ms
-FROM get_request_performance_summary(%s)
-WHERE tenant_id = %s
-"""
-
-# Uses index: idx_request_logs_tenant_time (inside the function)
-TENANT_USAGE_SQL = """
-SELECT tenant_id, total_requests, error_count, distinct_users, servers_used, tools_used,
-       avg_duration_ms, p95_duration_ms, active_api_keys, active_servers
-FROM get_tenant_usage_summary(%s, %s)
-"""
-
 
 def _fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+RowT = TypeVar("RowT")
 
 
 # --- Server health summary ------------------------------------------------------------------
@@ -80,11 +61,20 @@ def sees_platform_health(actor: Actor | None) -> bool:
     return actor is not None and actor.can(Capability.VIEW_PLATFORM_ANALYTICS)
 
 
-def server_health_summary(actor: Actor | None) -> list[HealthStatusRow]:
+@dataclass(frozen=True)
+class Report(Generic[RowT]):
+    """A page's rows and the stored result they come from (when and at what cost computed)."""
+
+    rows: list[RowT]
+    source: Result | None
+
+
+def server_health_summary(actor: Actor | None) -> Report[HealthStatusRow]:
     """The platform's active servers per health status; empty for anyone scoped to one tenant."""
     if not sees_platform_health(actor):
-        return []
-    return [HealthStatusRow(**row) for row in _fetch(SERVER_HEALTH_SUMMARY_SQL, [])]
+        return Report([], None)
+    result = result_cache.read("server_health", [])
+    return Report([HealthStatusRow(**row) for row in result.typed_rows()], result)
 
 
 # --- Request performance --------------------------------------------------------------------
@@ -130,11 +120,12 @@ DEFAULT_PERFORMANCE_SORT = "-total_requests"
 
 def request_performance(
     actor: Actor | None, hours: int, sort: str = DEFAULT_PERFORMANCE_SORT
-) -> list[ServerPerformanceRow]:
+) -> Report[ServerPerformanceRow]:
     """Per-server request performance over the last ``hours``, for the tenants ``actor`` may see.
 
-    Rows are one per server with traffic, so sorting them here is cheap and keeps the SQL a
-    constant.
+    Rows are one per server with traffic, so sorting them here is cheap. The stored result spans
+    every tenant (one function call serves everyone); a tenant admin's rows are picked from it
+    here, by tenant id, before anything else sees them.
     """
     if hours not in WINDOW_HOURS:
         raise ValueError(f"Unsupported window: {hours} hours.")
@@ -142,13 +133,13 @@ def request_performance(
     if key not in PERFORMANCE_SORT_KEYS:
         raise ValueError(f"Unsupported sort key: {sort!r}.")
     if actor is None or not actor.can(Capability.VIEW_ANALYTICS):
-        return []
-    if actor.is_platform_wide(Capability.VIEW_ANALYTICS):
-        rows = _fetch(REQUEST_PERFORMANCE_SQL, [hours])
-    elif actor.tenant_id is None:
-        return []  # a tenant admin without a tenant sees nothing
-    else:
-        rows = _fetch(TENANT_REQUEST_PERFORMANCE_SQL, [hours, actor.tenant_id])
+        return Report([], None)
+    if not actor.is_platform_wide(Capability.VIEW_ANALYTICS) and actor.tenant_id is None:
+        return Report([], None)  # a tenant admin without a tenant sees nothing
+    source = result_cache.read("request_performance", [hours])
+    rows = source.typed_rows()
+    if not actor.is_platform_wide(Capability.VIEW_ANALYTICS):
+        rows = [row for row in rows if row["tenant_id"] == actor.tenant_id]
     names = tenant_names(actor, {row["tenant_id"] for row in rows})
     result = [
         ServerPerformanceRow(**row, tenant_name=names.get(row["tenant_id"], "")) for row in rows
@@ -161,7 +152,7 @@ def request_performance(
         return (value is None, value if value is not None else 0)
 
     result.sort(key=sort_value, reverse=sort.startswith("-"))
-    return result
+    return Report(result, source)
 
 
 def tenant_names(actor: Actor | None, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -206,17 +197,29 @@ def access_tenant_for_analytics(actor: Actor | None, tenant_id: object) -> Tenan
     return access(Tenant.objects, actor, Capability.VIEW_ANALYTICS, tenant_id)
 
 
-def tenant_usage(tenant: Tenant, hours: int) -> TenantUsage:
-    """The tenant's usage over the last ``hours``; call only with a tenant from ``access_...``."""
+def tenant_usage(tenant: Tenant, hours: int) -> Report[TenantUsage]:
+    """The tenant's usage over the last ``hours`` (one function call, stored); call only with a
+    tenant from ``access_tenant_for_analytics``."""
     if hours not in WINDOW_HOURS:
         raise ValueError(f"Unsupported window: {hours} hours.")
-    (row,) = _fetch(TENANT_USAGE_SQL, [tenant.pk, hours])
-    return TenantUsage(hours=hours, **row)
+    source = result_cache.read("tenant_usage", [tenant.pk, hours])
+    return Report([TenantUsage(hours=hours, **row) for row in source.typed_rows()], source)
 
 
-def tenant_usage_by_window(tenant: Tenant, hours: int) -> list[TenantUsage]:
-    """Usage for every offered window up to ``hours``, to show how the chosen one compares."""
-    return [tenant_usage(tenant, window) for window in WINDOW_HOURS if window <= hours]
+def refreshable(name: str, arguments: list[Any]) -> bool:
+    """Whether a stored query's arguments are still ones a page may ask for (the refresh's check:
+    a deleted tenant or a window no longer offered is not recomputed)."""
+    if name == "request_performance":
+        return arguments in ([h] for h in WINDOW_HOURS)
+    if name == "tenant_usage":
+        if len(arguments) != 2 or arguments[1] not in WINDOW_HOURS:
+            return False
+        try:
+            tenant_id = uuid.UUID(str(arguments[0]))
+        except ValueError:
+            return False
+        return Tenant.unscoped.filter(pk=tenant_id).exists()
+    return arguments == []
 
 
 # --- Monitoring views -----------------------------------------------------------------------
@@ -345,6 +348,18 @@ def index_usage(never_used_only: bool = False, sort: str = DEFAULT_INDEX_SORT) -
     return indexes
 
 
-def performance_metrics() -> list[PerformanceMetric]:
-    """The ``performance_monitoring`` view's metrics, in the view's own order."""
-    return list(PerformanceMetric.objects.all())
+@dataclass(frozen=True)
+class Metric:
+    """A row of the ``performance_monitoring`` view."""
+
+    metric_name: str
+    metric_value: float | None
+    unit: str
+    captured_at: Any
+
+
+def performance_metrics() -> Report[Metric]:
+    """The ``performance_monitoring`` view's metrics, in the view's own order (stored: the view
+    aggregates the last hour of ``request_logs`` with no index to help, 0.7 s at 10M rows)."""
+    source = result_cache.read("performance_monitoring", [])
+    return Report([Metric(**row) for row in source.typed_rows()], source)

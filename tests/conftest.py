@@ -184,3 +184,10 @@ def tenant_admin_b(tenant_b) -> Persona:
 @pytest.fixture
 def plain_user(tenant_a) -> Persona:
     return make_persona("user", tenant=tenant_a)
+
+
+@pytest.fixture(autouse=True)
+def _analytics_results_in_the_table(settings) -> None:
+    """Tests keep analytics results in the table (rolled back with the test) unless a test picks
+    Redis itself: a developer's REDIS_URL must not carry results from one test to the next."""
+    settings.ANALYTICS_CACHE_URL = ""

@@ -17,6 +17,12 @@ from audit.factories import (
     RequestLogFactory,
 )
 from audit.models import AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
+from monitoring.factories import (
+    AnalyticsResultFactory,
+    RequestRollupFactory,
+    RequestRollupFrontierFactory,
+)
+from monitoring.models import AnalyticsResult, RequestRollup, RequestRollupFrontier
 from registry.factories import (
     McpResourceFactory,
     McpServerFactory,
@@ -75,6 +81,9 @@ FACTORIES = [
     (IssuingFormClaimFactory, IssuingFormClaim),
     (LogIdBlockFactory, LogIdBlock),
     (LogIdFrontierFactory, LogIdFrontier),
+    (AnalyticsResultFactory, AnalyticsResult),
+    (RequestRollupFactory, RequestRollup),
+    (RequestRollupFrontierFactory, RequestRollupFrontier),
 ]
 
 # The apps whose every model (contract or back-office) must have a factory here.

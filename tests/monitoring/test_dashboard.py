@@ -210,7 +210,6 @@ def test_big_numbers_have_thousands_separators(tenant_admin_a, admin, tenant_a, 
     assert f'data-value="{usage["total_requests"]}">{total}</td>' in home
     usage_page = tenant_admin_a.client().get(f"/analytics/usage/{tenant_a.pk}/").content.decode()
     assert f'card-value">{total}</span>' in usage_page
-    assert f'<td class="num">{total}</td>' in usage_page
     performance = admin.client().get("/analytics/performance/", {"hours": 1}).content.decode()
     assert 'class="num">1,237</td>' in performance  # a_quiet: 3 + 1,234 requests
     assert ">1237<" not in performance

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditLog
+from monitoring.models import AnalyticsResult
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
 from tests.monitoring.conftest import function_rows, read_csv
@@ -69,17 +72,16 @@ def test_numbers_on_the_page_are_the_functions_own(admin, tenant_a, traffic, hou
     assert expected["active_api_keys"] == 1
 
 
-def test_window_comparison_rows_come_from_the_function(admin, tenant_a, traffic):
-    html = admin.client().get(_usage_url(tenant_a), {"hours": 24}).content.decode()
-    for hours in (1, 6, 24):
-        (row,) = function_rows(
-            "SELECT * FROM get_tenant_usage_summary(%s, %s)", [tenant_a.pk, hours]
-        )
-        row_html = html[html.index(f'<tr data-hours="{hours}">') :]
-        row_html = row_html[: row_html.index("</tr>")]
-        assert f'<td class="num">{row["total_requests"]}</td>' in row_html
-    assert '<tr data-hours="168">' not in html
-    assert html.count('<svg class="chart"') == 2
+def test_the_page_calls_its_function_once_for_the_chosen_window(admin, tenant_a, traffic):
+    with CaptureQueriesContext(connection) as queries:
+        response = admin.client().get(_usage_url(tenant_a), {"hours": 168})
+    assert response.status_code == 200
+    calls = [q["sql"] for q in queries.captured_queries if "get_tenant_usage_summary" in q["sql"]]
+    assert len(calls) == 1
+    assert AnalyticsResult.objects.filter(name="tenant_usage").get().arguments == [
+        str(tenant_a.pk),
+        168,
+    ]
 
 
 def test_staff_pick_any_tenant_from_a_list(admin, tenant_a, tenant_b):
@@ -148,7 +150,7 @@ def test_a_bad_window_is_a_clear_error(admin, tenant_a, hours):
 def test_csv_is_the_pages_numbers_and_is_audited(tenant_admin_a, tenant_a, traffic):
     response = tenant_admin_a.client().get(_usage_url(tenant_a) + "csv/", {"hours": 6})
     rows = read_csv(response)
-    assert [row["hours"] for row in rows] == ["1", "6"]
+    assert [row["hours"] for row in rows] == ["6"]
     (expected,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 6)", [tenant_a.pk])
     assert int(rows[-1]["total_requests"]) == expected["total_requests"]
     assert math.isclose(float(rows[-1]["p95_duration_ms"]), expected["p95_duration_ms"])
@@ -159,3 +161,17 @@ def test_csv_is_the_pages_numbers_and_is_audited(tenant_admin_a, tenant_a, traff
 def test_support_cannot_see_usage(support, tenant_a):
     assert_refused(support.client().get(INDEX))
     assert_refused(support.client().get(_usage_url(tenant_a)))
+
+
+def test_the_page_charts_the_window_hour_by_hour_from_the_rollups(tenant_admin_a, traffic):
+    html = tenant_admin_a.client().get(INDEX, {"hours": 6}).content.decode()
+    charts = html[html.index('id="usage-charts"') :]
+    assert charts.count('<svg class="chart"') == 2
+    assert "Requests per hour" in charts and "p95 duration per hour (estimated)" in charts
+    # One dot per hour of the 6-hour window on each chart; tenant A's rows sum to its total.
+    assert charts.count('<circle class="chart-dot"') >= 6
+    shown = [
+        int(title.split(": ")[1].split("<")[0].replace(",", ""))
+        for title in charts.split('<circle class="chart-dot"')[1:7]
+    ]
+    assert sum(shown) == 10  # 5 + 3 in the last 30 minutes, 2 three hours ago

@@ -1,0 +1,395 @@
+"""The analytics pages: server health, request performance and tenant usage.
+
+Each reads the contract function's last stored result (``monitoring.result_cache``) through a
+selector and says how fresh it is; every CSV download is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from backoffice.access import staff_view
+from backoffice.roles import Actor, Capability
+from monitoring import charts, selectors, trends
+from monitoring.forms import (
+    SORT_LABELS,
+    WINDOW_LABELS,
+    RequestPerformanceForm,
+    TenantPickForm,
+    WindowForm,
+)
+from monitoring.rendering import (
+    actor_of,
+    admin_link,
+    csv_response,
+    freshness,
+    page_context,
+    stamp,
+)
+from monitoring.services import record_analytics_export
+from tenants.models import Tenant
+
+CHART_BARS = 15
+HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unknown": "muted"}
+
+
+# --- Server health --------------------------------------------------------------------------
+
+
+@staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+def server_health(request: HttpRequest) -> HttpResponse:
+    """Active servers per health status, from ``get_server_health_summary()``."""
+    report = selectors.server_health_summary(actor_of(request))
+    rows = report.rows
+    bars = [
+        charts.Bar(
+            row.health_status,
+            row.server_count,
+            f"{row.server_count:,}",
+            HEALTH_TONES.get(row.health_status, "normal"),
+        )
+        for row in rows
+    ]
+    stale_bars = [
+        charts.Bar(
+            row.health_status,
+            row.stale_check_count,
+            f"{row.stale_check_count:,} of {row.server_count:,}",
+            "warn" if row.stale_check_count else "good",
+        )
+        for row in rows
+    ]
+    context = page_context(
+        request,
+        "Server health",
+        rows=rows,
+        freshness=freshness(report.source),
+        total_servers=sum(row.server_count for row in rows),
+        total_stale=sum(row.stale_check_count for row in rows),
+        count_chart=charts.bar_chart("Active servers per health status", bars),
+        stale_chart=charts.bar_chart("Health check older than 5 minutes or missing", stale_bars),
+        # An auditor may read analytics but not the registry: no link they would be refused at.
+        registry_url=admin_link("admin:registry_mcpserver_changelist")
+        if actor_of(request).can(Capability.VIEW_REGISTRY)
+        else None,
+    )
+    return TemplateResponse(request, "monitoring/server_health.html", context)
+
+
+@staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+def server_health_csv(request: HttpRequest) -> HttpResponse:
+    """The health summary's rows as CSV (audited)."""
+    rows = selectors.server_health_summary(actor_of(request)).rows
+    record_analytics_export(actor=actor_of(request), report="server_health", row_count=len(rows))
+    return csv_response(
+        f"server-health-{stamp()}.csv",
+        [
+            "health_status",
+            "server_count",
+            "avg_response_time_ms",
+            "avg_success_rate",
+            "stale_check_count",
+        ],
+        (
+            [
+                r.health_status,
+                r.server_count,
+                r.avg_response_time_ms,
+                r.avg_success_rate,
+                r.stale_check_count,
+            ]
+            for r in rows
+        ),
+    )
+
+
+# --- Request performance --------------------------------------------------------------------
+
+PERFORMANCE_COLUMNS = (
+    "server_name",
+    "tenant_name",
+    "total_requests",
+    "error_count",
+    "error_rate",
+    "avg_duration_ms",
+    "p50_duration_ms",
+    "p95_duration_ms",
+)
+
+
+def _sort_links(hours: int, sort: str) -> list[dict[str, Any]]:
+    current = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    links = []
+    for key in PERFORMANCE_COLUMNS:
+        # Numbers sort largest first on the first click, names A to Z.
+        first = key if key in ("server_name", "tenant_name") else f"-{key}"
+        target = (f"{key}" if descending else f"-{key}") if key == current else first
+        links.append(
+            {
+                "key": key,
+                "label": SORT_LABELS[key],
+                "url": f"?hours={hours}&sort={target}",
+                "sorted": "descending"
+                if key == current and descending
+                else ("ascending" if key == current else ""),
+            }
+        )
+    return links
+
+
+@staff_view(Capability.VIEW_ANALYTICS)
+def request_performance(request: HttpRequest) -> HttpResponse:
+    """Per-server requests, errors, median and p95 over a chosen window, sortable."""
+    form = RequestPerformanceForm(request.GET)
+    if not form.is_valid():
+        context = page_context(request, "Request performance", form=form, rows=None)
+        return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
+    hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
+    report = selectors.request_performance(actor_of(request), hours, sort)
+    rows = report.rows
+    several_tenants = len({r.tenant_id for r in rows}) > 1
+
+    def label(r: selectors.ServerPerformanceRow) -> str:
+        return f"{r.server_name} ({r.tenant_name})" if several_tenants else r.server_name
+
+    by_p95 = sorted(rows, key=lambda r: r.p95_duration_ms or 0, reverse=True)[:CHART_BARS]
+    by_errors = sorted(rows, key=lambda r: r.error_rate, reverse=True)[:CHART_BARS]
+    p95_chart = charts.bar_chart(
+        "p95 duration per server (ms)",
+        [
+            charts.Bar(
+                label(r),
+                r.p95_duration_ms or 0,
+                f"{r.p95_duration_ms or 0:,.0f} ms",
+                "bad" if r.is_slow else "normal",
+            )
+            for r in by_p95
+        ],
+    )
+    error_chart = charts.bar_chart(
+        "Error rate per server",
+        [
+            charts.Bar(
+                label(r),
+                r.error_rate,
+                f"{r.error_rate * 100:.1f}%",
+                "bad" if r.is_failing else "normal",
+            )
+            for r in by_errors
+        ],
+    )
+    context = page_context(
+        request,
+        "Request performance",
+        form=form,
+        rows=rows,
+        freshness=freshness(report.source),
+        hours=hours,
+        window_label=WINDOW_LABELS[hours],
+        windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
+        sort=sort,
+        columns=_sort_links(hours, sort),
+        links_to_registry=actor_of(request).can(Capability.VIEW_REGISTRY),
+        p95_chart=p95_chart,
+        error_chart=error_chart,
+        slow_ms=selectors.SLOW_P95_MS,
+        failing_rate=selectors.FAILING_ERROR_RATE,
+        totals={
+            "servers": len(rows),
+            "requests": sum(r.total_requests for r in rows),
+            "errors": sum(r.error_count for r in rows),
+            "slow": sum(1 for r in rows if r.is_slow),
+            "failing": sum(1 for r in rows if r.is_failing),
+        },
+        csv_url=reverse("monitoring:request_performance_csv") + f"?hours={hours}&sort={sort}",
+    )
+    return TemplateResponse(request, "monitoring/request_performance.html", context)
+
+
+@staff_view(Capability.VIEW_ANALYTICS)
+def request_performance_csv(request: HttpRequest) -> HttpResponse:
+    """The request performance rows, exactly as the page shows them, as CSV (audited)."""
+    form = RequestPerformanceForm(request.GET)
+    if not form.is_valid():
+        context = page_context(request, "Request performance", form=form, rows=None)
+        return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
+    hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
+    actor = actor_of(request)
+    rows = selectors.request_performance(actor, hours, sort).rows
+    record_analytics_export(
+        actor=actor,
+        report="request_performance",
+        row_count=len(rows),
+        parameters={"hours": hours, "sort": sort},
+        tenant_id=None if actor.is_platform_wide(Capability.VIEW_ANALYTICS) else actor.tenant_id,
+    )
+    return csv_response(
+        f"request-performance-{hours}h-{stamp()}.csv",
+        [
+            "server_id",
+            "server_name",
+            "tenant_id",
+            "tenant_name",
+            "total_requests",
+            "error_count",
+            "error_rate",
+            "avg_duration_ms",
+            "p50_duration_ms",
+            "p95_duration_ms",
+            "slow",
+            "failing",
+        ],
+        (
+            [
+                r.server_id,
+                r.server_name,
+                r.tenant_id,
+                r.tenant_name,
+                r.total_requests,
+                r.error_count,
+                r.error_rate,
+                r.avg_duration_ms,
+                r.p50_duration_ms,
+                r.p95_duration_ms,
+                r.is_slow,
+                r.is_failing,
+            ]
+            for r in rows
+        ),
+    )
+
+
+# --- Tenant usage ---------------------------------------------------------------------------
+
+
+@staff_view(Capability.VIEW_ANALYTICS)
+def tenant_usage_index(request: HttpRequest) -> HttpResponse:
+    """Staff pick a tenant; a tenant admin sees their own tenant's usage straight away."""
+    actor = actor_of(request)
+    if not actor.is_platform_wide(Capability.VIEW_ANALYTICS):
+        own = selectors.analytics_tenants(actor).first()
+        if own is None:
+            context = page_context(request, "Tenant usage", form=None, no_tenant=True)
+            return TemplateResponse(request, "monitoring/tenant_usage.html", context)
+        return _usage_page(request, actor, own)
+    form = TenantPickForm(request.GET, actor=actor) if "tenant" in request.GET else None
+    if form is not None and form.is_valid():
+        url = reverse(
+            "monitoring:tenant_usage", kwargs={"tenant_id": form.cleaned_data["tenant"].pk}
+        )
+        return redirect(f"{url}?hours={form.cleaned_data['hours']}")
+    picker = form if form is not None else TenantPickForm(None, actor=actor)
+    context = page_context(request, "Tenant usage", picker=picker, usage=None)
+    status = 400 if form is not None else 200
+    return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=status)
+
+
+@staff_view(Capability.VIEW_ANALYTICS)
+def tenant_usage(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    """One tenant's usage over a chosen window."""
+    actor = actor_of(request)
+    tenant = selectors.access_tenant_for_analytics(actor, tenant_id)
+    return _usage_page(request, actor, tenant)
+
+
+def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpResponse:
+    form = WindowForm(request.GET)
+    picker = None
+    if actor.is_platform_wide(Capability.VIEW_ANALYTICS):
+        picker = TenantPickForm(None, actor=actor)
+        picker.initial = {"tenant": tenant.pk, "hours": request.GET.get("hours", "24")}
+    if not form.is_valid():
+        context = page_context(
+            request, f"Usage of {tenant.name}", tenant=tenant, form=form, picker=picker, usage=None
+        )
+        return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
+    hours = form.cleaned_data["hours"]
+    # One call of the function, for the chosen window only (its stored result).
+    report = selectors.tenant_usage(tenant, hours)
+    usage = report.rows[0] if report.rows else None
+    # Hour by hour from the rollups (not the function): the window, beside the one before.
+    trend = trends.tenant_usage_trend(tenant, hours, timezone.now())
+
+    def points(hours_: list[Any], value: Any, display: Any) -> list[charts.TrendPoint]:
+        return [
+            charts.TrendPoint(h.start, v, "—" if v is None else display(v))
+            for h in hours_
+            for v in [value(h)]
+        ]
+
+    usage_charts = [
+        charts.trend_chart(
+            "Requests per hour",
+            points(trend.points, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+            points(trend.previous, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+        ),
+        charts.trend_chart(
+            "p95 duration per hour (estimated)",
+            points(trend.points, lambda h: h.p95_duration_ms, charts.compact_duration),
+            points(trend.previous, lambda h: h.p95_duration_ms, charts.compact_duration),
+            unit="ms",
+        ),
+    ]
+    context = page_context(
+        request,
+        f"Usage of {tenant.name}",
+        tenant=tenant,
+        form=form,
+        picker=picker,
+        usage=usage,
+        usage_charts=usage_charts,
+        freshness=freshness(report.source),
+        hours=hours,
+        window_label=WINDOW_LABELS[hours],
+        windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
+        csv_url=reverse("monitoring:tenant_usage_csv", kwargs={"tenant_id": tenant.pk})
+        + f"?hours={hours}",
+    )
+    return TemplateResponse(request, "monitoring/tenant_usage.html", context)
+
+
+@staff_view(Capability.VIEW_ANALYTICS)
+def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    """The usage page's numbers (the chosen window's row) as CSV (audited)."""
+    actor = actor_of(request)
+    tenant = selectors.access_tenant_for_analytics(actor, tenant_id)
+    form = WindowForm(request.GET)
+    if not form.is_valid():
+        context = page_context(
+            request, f"Usage of {tenant.name}", tenant=tenant, form=form, usage=None
+        )
+        return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
+    hours = form.cleaned_data["hours"]
+    rows = selectors.tenant_usage(tenant, hours).rows
+    record_analytics_export(
+        actor=actor,
+        report="tenant_usage",
+        row_count=len(rows),
+        parameters={"hours": hours},
+        tenant_id=tenant.pk,
+    )
+    fields = [
+        "hours",
+        "tenant_id",
+        "total_requests",
+        "error_count",
+        "distinct_users",
+        "servers_used",
+        "tools_used",
+        "avg_duration_ms",
+        "p95_duration_ms",
+        "active_api_keys",
+        "active_servers",
+    ]
+    return csv_response(
+        f"tenant-usage-{tenant.slug}-{hours}h-{stamp()}.csv",
+        fields,
+        ([getattr(u, name) for name in fields] for u in rows),
+    )

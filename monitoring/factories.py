@@ -1,0 +1,53 @@
+"""Factories for the monitoring app's own tables: stored analytics results and request rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from monitoring.models import AnalyticsResult, RequestRollup, RequestRollupFrontier
+from monitoring.rollups import BUCKETS
+from tenants.factories import ContractModelFactory, utc_now
+
+
+class AnalyticsResultFactory(ContractModelFactory[AnalyticsResult]):
+    """The stored (empty) health summary, computed and asked for just now."""
+
+    class Meta:
+        model = AnalyticsResult
+        django_get_or_create = ("key",)
+
+    key = "server_health:[]"
+    name = "server_health"
+    arguments = factory.LazyFunction(list)
+    rows = factory.LazyFunction(list)
+    computed_at = factory.LazyFunction(utc_now)
+    cost_ms = 1.5
+    requested_at = factory.LazyFunction(utc_now)
+
+
+class RequestRollupFactory(ContractModelFactory[RequestRollup]):
+    """The platform's hour before this one: 10 requests of 5 ms, one an error."""
+
+    class Meta:
+        model = RequestRollup
+
+    hour = factory.LazyFunction(
+        lambda: utc_now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+    )
+    grain = RequestRollup.Grain.PLATFORM
+    requests = 10
+    errors = 1
+    duration_sum = 50
+    histogram = factory.LazyFunction(lambda: [10 if i == 5 else 0 for i in range(BUCKETS)])
+
+
+class RequestRollupFrontierFactory(ContractModelFactory[RequestRollupFrontier]):
+    """Nothing rolled up, nothing seen yet."""
+
+    class Meta:
+        model = RequestRollupFrontier
+        django_get_or_create = ("name",)
+
+    name = "request_logs"

@@ -1,0 +1,71 @@
+"""What every monitoring and analytics page shares: the admin's chrome, CSV downloads, and the
+note that says how fresh a stored analytics result is."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from backoffice.roles import Actor
+from monitoring.result_cache import REFRESH_EVERY, Result
+
+
+def page_context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def admin_link(url_name: str, query: str = "") -> str | None:
+    """A link to another app's admin page, or None while that page does not exist yet."""
+    try:
+        return reverse(url_name) + (f"?{query}" if query else "")
+    except NoReverseMatch:
+        return None
+
+
+def csv_cell(value: Any) -> Any:
+    # A cell starting with = + - @ runs as a formula in a spreadsheet: make it plain text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return response
+
+
+def stamp() -> str:
+    return timezone.now().strftime("%Y%m%d-%H%M")
+
+
+def freshness(source: Result | None) -> dict[str, Any] | None:
+    """What the page says about a stored result: data as of when, what computing it cost, and
+    whether it was computed while this person waited (the first time) or the refresh is behind."""
+    if source is None:
+        return None
+    return {
+        "as_of": source.computed_at,
+        "cost_ms": source.cost_ms,
+        "cost": f"{source.cost_ms:,.0f} ms",
+        "computed_now": source.computed_now,
+        "behind": source.behind,
+        "refresh_minutes": int(REFRESH_EVERY.total_seconds() // 60),
+    }
