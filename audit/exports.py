@@ -3,7 +3,8 @@
 PostgreSQL writes the file itself with ``COPY (<the page's filtered query>) TO STDOUT``: about
 900k rows/s against 48k for Django's row-by-row streaming, and memory stays flat because the
 rows flow from the server to the response in 64 KB chunks. The export's audit row (with its
-filter) is committed before the first byte, so an interrupted download is still on record.
+filter) is committed on the primary before the first byte, so an interrupted download is still on
+record; the COPY itself reads the database the queryset was given (the replica, when fresh).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 
 from audit.filters import describe
@@ -156,7 +157,8 @@ def export_logs(
     filters: dict[str, Any],
     file_format: ExportFormat,
 ) -> Iterator[bytes]:
-    """Record the export with its filter, then return the file's bytes as a lazy stream."""
+    """Record the export with its filter (on the primary), then return the file's bytes as a lazy
+    stream read from ``queryset``'s database."""
     sql, params = export_sql(kind, ordered(queryset, order), file_format)
     with transaction.atomic():
         record_staff_action(
@@ -166,7 +168,7 @@ def export_logs(
             resource_id=None,
             details={"filter": describe(filters), "format": file_format.name},
         )
-    return stream_copy(sql, params)
+    return stream_copy(sql, params, using=queryset.db)
 
 
 def export_sql(
@@ -186,9 +188,11 @@ def export_sql(
     return copy_sql.format(columns=", ".join(columns), query=query), tuple(params)
 
 
-def stream_copy(sql: str, params: tuple[Any, ...]) -> Iterator[bytes]:
-    """Run the COPY when the response is read, handing on 64 KB at a time."""
-    with transaction.atomic(), connection.cursor() as cursor:
+def stream_copy(
+    sql: str, params: tuple[Any, ...], using: str = DEFAULT_DB_ALIAS
+) -> Iterator[bytes]:
+    """Run the COPY on ``using`` when the response is read, handing on 64 KB at a time."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(EXPORT_TIMEOUT_SQL)
         # psycopg's own (client-binding) cursor: Django's debug wrapper takes no parameters.
         with cursor.cursor.copy(sql, params) as copy:

@@ -1,7 +1,9 @@
 """Reads behind the analytics and monitoring pages, already scoped to the person asking.
 
 The numbers come from the contract's SQL functions and views, called here and never recomputed in
-Python: the gateway's own dashboards use the same functions, so both products agree.
+Python: the gateway's own dashboards use the same functions, so both products agree. The heavy
+ones read the database named by ``using`` (the replica, when ``backoffice.reads.heavy_reads``
+says so); ``index_usage`` always reads the primary, whose scan counters are the gateway's.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
@@ -54,8 +56,8 @@ FROM get_tenant_usage_summary(%s, %s)
 """
 
 
-def _fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
+def _fetch(sql: str, params: list[Any], using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -80,11 +82,13 @@ def sees_platform_health(actor: Actor | None) -> bool:
     return actor is not None and actor.can(Capability.VIEW_PLATFORM_ANALYTICS)
 
 
-def server_health_summary(actor: Actor | None) -> list[HealthStatusRow]:
+def server_health_summary(
+    actor: Actor | None, *, using: str = DEFAULT_DB_ALIAS
+) -> list[HealthStatusRow]:
     """The platform's active servers per health status; empty for anyone scoped to one tenant."""
     if not sees_platform_health(actor):
         return []
-    return [HealthStatusRow(**row) for row in _fetch(SERVER_HEALTH_SUMMARY_SQL, [])]
+    return [HealthStatusRow(**row) for row in _fetch(SERVER_HEALTH_SUMMARY_SQL, [], using)]
 
 
 # --- Request performance --------------------------------------------------------------------
@@ -129,7 +133,11 @@ DEFAULT_PERFORMANCE_SORT = "-total_requests"
 
 
 def request_performance(
-    actor: Actor | None, hours: int, sort: str = DEFAULT_PERFORMANCE_SORT
+    actor: Actor | None,
+    hours: int,
+    sort: str = DEFAULT_PERFORMANCE_SORT,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> list[ServerPerformanceRow]:
     """Per-server request performance over the last ``hours``, for the tenants ``actor`` may see.
 
@@ -144,11 +152,11 @@ def request_performance(
     if actor is None or not actor.can(Capability.VIEW_ANALYTICS):
         return []
     if actor.is_platform_wide(Capability.VIEW_ANALYTICS):
-        rows = _fetch(REQUEST_PERFORMANCE_SQL, [hours])
+        rows = _fetch(REQUEST_PERFORMANCE_SQL, [hours], using)
     elif actor.tenant_id is None:
         return []  # a tenant admin without a tenant sees nothing
     else:
-        rows = _fetch(TENANT_REQUEST_PERFORMANCE_SQL, [hours, actor.tenant_id])
+        rows = _fetch(TENANT_REQUEST_PERFORMANCE_SQL, [hours, actor.tenant_id], using)
     names = tenant_names(actor, {row["tenant_id"] for row in rows})
     result = [
         ServerPerformanceRow(**row, tenant_name=names.get(row["tenant_id"], "")) for row in rows
@@ -206,17 +214,19 @@ def access_tenant_for_analytics(actor: Actor | None, tenant_id: object) -> Tenan
     return access(Tenant.objects, actor, Capability.VIEW_ANALYTICS, tenant_id)
 
 
-def tenant_usage(tenant: Tenant, hours: int) -> TenantUsage:
+def tenant_usage(tenant: Tenant, hours: int, *, using: str = DEFAULT_DB_ALIAS) -> TenantUsage:
     """The tenant's usage over the last ``hours``; call only with a tenant from ``access_...``."""
     if hours not in WINDOW_HOURS:
         raise ValueError(f"Unsupported window: {hours} hours.")
-    (row,) = _fetch(TENANT_USAGE_SQL, [tenant.pk, hours])
+    (row,) = _fetch(TENANT_USAGE_SQL, [tenant.pk, hours], using)
     return TenantUsage(hours=hours, **row)
 
 
-def tenant_usage_by_window(tenant: Tenant, hours: int) -> list[TenantUsage]:
+def tenant_usage_by_window(
+    tenant: Tenant, hours: int, *, using: str = DEFAULT_DB_ALIAS
+) -> list[TenantUsage]:
     """Usage for every offered window up to ``hours``, to show how the chosen one compares."""
-    return [tenant_usage(tenant, window) for window in WINDOW_HOURS if window <= hours]
+    return [tenant_usage(tenant, window, using=using) for window in WINDOW_HOURS if window <= hours]
 
 
 # --- Monitoring views -----------------------------------------------------------------------
@@ -245,11 +255,12 @@ class TableSize:
     total_size: str
 
 
-def database_sizes() -> list[TableSize]:
-    """Tables of the gateway's schema, largest first (``database_size_summary``)."""
+def database_sizes(*, using: str = DEFAULT_DB_ALIAS) -> list[TableSize]:
+    """Tables of the gateway's schema, largest first (``database_size_summary``); a streaming
+    replica's files are the primary's, so either may answer."""
     unknown = {
         row["table_name"]
-        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA])
+        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA], using)
         if row["reltuples"] < 0
     }
     return [
@@ -262,7 +273,7 @@ def database_sizes() -> list[TableSize]:
             toast_bytes=t.toast_bytes,
             total_size=t.total_size,
         )
-        for t in DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name")
+        for t in DatabaseSizeSummary.objects.using(using).order_by("-total_bytes", "table_name")
     ]
 
 
@@ -345,6 +356,10 @@ def index_usage(never_used_only: bool = False, sort: str = DEFAULT_INDEX_SORT) -
     return indexes
 
 
-def performance_metrics() -> list[PerformanceMetric]:
-    """The ``performance_monitoring`` view's metrics, in the view's own order."""
-    return list(PerformanceMetric.objects.all())
+def performance_metrics(*, using: str = DEFAULT_DB_ALIAS) -> list[PerformanceMetric]:
+    """The ``performance_monitoring`` view's metrics, in the view's own order.
+
+    Its last-hour figures scan ``request_logs``, so it is a heavy read; read on a replica, its
+    connection count and cache hit ratio are the replica's own (the page says so).
+    """
+    return list(PerformanceMetric.objects.using(using).all())

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from backoffice.access import staff_view
+from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors
 from monitoring.dashboard import dashboard_for
@@ -38,7 +39,8 @@ HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unkn
 
 
 def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
-    return {**admin.site.each_context(request), "title": title, **extra}
+    # read_note: why a page's heavy reads went to the primary instead of the replica.
+    return {**admin.site.each_context(request), "title": title, "read_note": None, **extra}
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -136,7 +138,8 @@ dashboard = admin.site.admin_view(_dashboard)
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health(request: HttpRequest) -> HttpResponse:
     """Active servers per health status, from ``get_server_health_summary()``."""
-    rows = selectors.server_health_summary(_actor(request))
+    reads = heavy_reads(request)
+    rows = selectors.server_health_summary(_actor(request), using=reads.alias)
     bars = [
         charts.Bar(
             row.health_status,
@@ -158,6 +161,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
     context = _context(
         request,
         "Server health",
+        read_note=reads.note,
         rows=rows,
         total_servers=sum(row.server_count for row in rows),
         total_stale=sum(row.stale_check_count for row in rows),
@@ -174,7 +178,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
-    rows = selectors.server_health_summary(_actor(request))
+    rows = selectors.server_health_summary(_actor(request), using=heavy_reads(request).alias)
     record_analytics_export(actor=_actor(request), report="server_health", row_count=len(rows))
     return _csv_response(
         f"server-health-{_stamp()}.csv",
@@ -241,7 +245,8 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         context = _context(request, "Request performance", form=form, rows=None)
         return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
     hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
-    rows = selectors.request_performance(_actor(request), hours, sort)
+    reads = heavy_reads(request)
+    rows = selectors.request_performance(_actor(request), hours, sort, using=reads.alias)
     several_tenants = len({r.tenant_id for r in rows}) > 1
 
     def label(r: selectors.ServerPerformanceRow) -> str:
@@ -276,6 +281,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
     context = _context(
         request,
         "Request performance",
+        read_note=reads.note,
         form=form,
         rows=rows,
         hours=hours,
@@ -309,7 +315,7 @@ def request_performance_csv(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
     hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
     actor = _actor(request)
-    rows = selectors.request_performance(actor, hours, sort)
+    rows = selectors.request_performance(actor, hours, sort, using=heavy_reads(request).alias)
     record_analytics_export(
         actor=actor,
         report="request_performance",
@@ -398,7 +404,8 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
         )
         return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
     hours = form.cleaned_data["hours"]
-    by_window = selectors.tenant_usage_by_window(tenant, hours)
+    reads = heavy_reads(request)
+    by_window = selectors.tenant_usage_by_window(tenant, hours, using=reads.alias)
     usage = by_window[-1]
     requests_chart = charts.bar_chart(
         "Requests per window",
@@ -422,6 +429,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
     context = _context(
         request,
         f"Usage of {tenant.name}",
+        read_note=reads.note,
         tenant=tenant,
         form=form,
         picker=picker,
@@ -448,7 +456,7 @@ def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
         context = _context(request, f"Usage of {tenant.name}", tenant=tenant, form=form, usage=None)
         return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
     hours = form.cleaned_data["hours"]
-    by_window = selectors.tenant_usage_by_window(tenant, hours)
+    by_window = selectors.tenant_usage_by_window(tenant, hours, using=heavy_reads(request).alias)
     record_analytics_export(
         actor=actor,
         report="tenant_usage",
@@ -482,7 +490,8 @@ def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
 @staff_view(Capability.VIEW_MONITORING)
 def database_size(request: HttpRequest) -> HttpResponse:
     """Size of every table of the gateway's schema, largest first."""
-    tables = selectors.database_sizes()
+    reads = heavy_reads(request)
+    tables = selectors.database_sizes(using=reads.alias)
     chart = charts.stacked_bar_chart(
         "Largest tables",
         [
@@ -498,6 +507,7 @@ def database_size(request: HttpRequest) -> HttpResponse:
     context = _context(
         request,
         "Database size",
+        read_note=reads.note,
         tables=tables,
         chart=chart,
         total_bytes=sum(t.total_bytes for t in tables),
@@ -586,7 +596,8 @@ def _metric_tone(name: str, value: float | None) -> str:
 @staff_view(Capability.VIEW_MONITORING)
 def performance_metrics(request: HttpRequest) -> HttpResponse:
     """The ``performance_monitoring`` view as cards, the worrying ones highlighted."""
-    metrics = selectors.performance_metrics()
+    reads = heavy_reads(request)
+    metrics = selectors.performance_metrics(using=reads.alias)
     cards = [
         {
             "name": m.metric_name,
@@ -599,5 +610,12 @@ def performance_metrics(request: HttpRequest) -> HttpResponse:
         for m in metrics
     ]
     captured_at = metrics[0].captured_at if metrics else None
-    context = _context(request, "Performance metrics", cards=cards, captured_at=captured_at)
+    context = _context(
+        request,
+        "Performance metrics",
+        cards=cards,
+        captured_at=captured_at,
+        read_note=reads.note,
+        on_replica=reads.on_replica,
+    )
     return TemplateResponse(request, "monitoring/performance_metrics.html", context)
