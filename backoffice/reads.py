@@ -11,8 +11,8 @@ leave it. The explorers, their exports, the analytics and the heavy monitoring r
   ``replica_pin_seconds()`` (``PrimaryAfterWriteMiddleware`` sets a signed cookie on every
   other request), so a page read right after a change shows the change;
 - the replica answers, and is at most ``REPLICA_MAX_LAG_SECONDS`` behind. The lag is measured on
-  the replica itself at most every ``REPLICA_CHECK_SECONDS`` per process, and its connection gets
-  Django's health check once per request, so a stopped replica is noticed at the next page.
+  the replica itself at most every ``REPLICA_CHECK_SECONDS`` per process, and each page first
+  sends it a ``SELECT 1``, so a stopped replica is noticed at the next page, not by its reads.
 
 Otherwise it answers the primary with a note for the page saying why, never an error page.
 """
@@ -161,6 +161,7 @@ def replica_state() -> ReplicaState:
             cursor.execute(REPLICA_LAG_SQL)
             (lag,) = cursor.fetchone()
     except Error:
+        connections[REPLICA].close()  # reconnect at the next check, not reuse a broken one
         return _remember(ReplicaState(checked_at=now, unreachable=True))
     return _remember(ReplicaState(checked_at=now, lag_seconds=lag))
 
@@ -180,9 +181,12 @@ def _remember(state: ReplicaState) -> ReplicaState:
 
 
 def _answers() -> bool:
-    """Django's health check of the kept replica connection, once per request (a ``SELECT 1``)."""
+    """Whether the kept replica connection still answers: one ``SELECT 1`` per page, so a replica
+    stopped since the last lag check is noticed before the page's reads rather than by them."""
     try:
-        connections[REPLICA].cursor().close()
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT 1")
     except Error:
+        connections[REPLICA].close()
         return False
     return True
