@@ -3,7 +3,8 @@
 PostgreSQL writes the file itself with ``COPY (<the page's filtered query>) TO STDOUT``: about
 900k rows/s against 48k for Django's row-by-row streaming, and memory stays flat because the
 rows flow from the server to the response in 64 KB chunks. The export's audit row (with its
-filter) is committed before the first byte, so an interrupted download is still on record.
+filter) is committed on the primary before the first byte, so an interrupted download is still on
+record; the COPY itself reads the database the queryset was given (the replica, when fresh).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 
 from audit.filters import describe
@@ -173,7 +174,8 @@ def export_logs(
     filters: dict[str, Any],
     file_format: ExportFormat,
 ) -> Iterator[bytes]:
-    """Record the export with its filter, then return the file's bytes as a lazy stream."""
+    """Record the export with its filter (on the primary), then return the file's bytes as a lazy
+    stream read from ``queryset``'s database."""
     select_sql, params = export_select_sql(kind, ordered(queryset, order), file_format)
     with transaction.atomic():
         record_staff_action(
@@ -183,7 +185,7 @@ def export_logs(
             resource_id=None,
             details={"filter": describe(filters), "format": file_format.name},
         )
-    return stream_copy(copy_sql(select_sql, file_format), select_sql, params)
+    return stream_copy(copy_sql(select_sql, file_format), select_sql, params, using=queryset.db)
 
 
 def copy_sql(select_sql: str, file_format: ExportFormat) -> str:
@@ -229,9 +231,12 @@ def largest_sort(node: dict[str, Any]) -> float:
     return max([own, *(largest_sort(child) for child in node.get("Plans", []))])
 
 
-def stream_copy(sql: str, select_sql: str, params: tuple[Any, ...]) -> Iterator[bytes]:
-    """Run the COPY ``sql`` of ``select_sql`` when the response is read, 64 KB at a time."""
-    with transaction.atomic(), connection.cursor() as cursor:
+def stream_copy(
+    sql: str, select_sql: str, params: tuple[Any, ...], using: str = DEFAULT_DB_ALIAS
+) -> Iterator[bytes]:
+    """Run the COPY ``sql`` of ``select_sql`` on ``using`` (the queryset's database) when the
+    response is read, 64 KB at a time."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         prepare_export(cursor, select_sql, params)
         # psycopg's own (client-binding) cursor: Django's debug wrapper takes no parameters.
         with cursor.cursor.copy(sql, params) as copy:

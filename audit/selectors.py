@@ -190,7 +190,7 @@ def id_ranges_for(
     """
     if order is not LogOrder.INSERTION or (since is None and until is None):
         return None
-    return id_ranges(queryset.model._meta.db_table, since, until)[::-1]
+    return id_ranges(queryset.model._meta.db_table, since, until, using=queryset.db)[::-1]
 
 
 def ordered(queryset: QuerySet, order: LogOrder) -> QuerySet:

@@ -29,7 +29,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from audit.models import AuditLog, LogIdBlock, LogIdFrontier, RequestLog
 
@@ -112,13 +112,19 @@ class IdRange:
     stop: int | None
 
 
-def id_ranges(table: str, since: dt.datetime | None, until: dt.datetime | None) -> list[IdRange]:
+def id_ranges(
+    table: str,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[IdRange]:
     """Every id range that can hold a row of ``table`` written in ``[since, until)``.
 
     Oldest first; the last range is the unsummarised tail (ids from the summary's end on), so
-    the union holds every matching row. Callers still filter on ``created_at``.
+    the union holds every matching row. Callers still filter on ``created_at``. ``using`` is the
+    database the page reads (the replica holds the same summary as the primary).
     """
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(
             ID_RANGES_SQL.format(table=table),
             {"size": BLOCK_SIZE, "table": table, "since": since, "until": until},

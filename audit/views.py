@@ -36,6 +36,7 @@ from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
 from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
 from backoffice.access import staff_view
+from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Capability
 from backoffice.staff_audit import without_secrets
 from registry.models import McpServer
@@ -121,8 +122,11 @@ def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
 # --- list ----------------------------------------------------------------------------------
 
 
-def bound_filter(request: HttpRequest, explorer: Explorer) -> tuple[LogFilterSet, dict[str, str]]:
-    """The explorer's filter set bound to the query string, with scoped choices."""
+def bound_filter(
+    request: HttpRequest, explorer: Explorer, reads: HeavyReads
+) -> tuple[LogFilterSet, dict[str, str]]:
+    """The explorer's filter set bound to the query string, with scoped choices; its rows are
+    read from ``reads.alias`` (the replica, when one is configured and fresh)."""
     actor = request.actor  # type: ignore[attr-defined]
     tenants = selectors.tenant_choices(actor)
     kwargs: dict[str, Any] = {"tenant_choices": tenants}
@@ -131,13 +135,15 @@ def bound_filter(request: HttpRequest, explorer: Explorer) -> tuple[LogFilterSet
         servers = selectors.server_choices(actor)
         kwargs["server_choices"] = servers
         names.update(servers)
-    filterset = explorer.filter_class(request.GET, queryset=explorer.visible(actor), **kwargs)
+    rows = explorer.visible(actor).using(reads.alias)
+    filterset = explorer.filter_class(request.GET, queryset=rows, **kwargs)
     return filterset, names
 
 
 def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     """The list page: filter form, one keyset page of rows, an estimate, paging and exports."""
-    filterset, names = bound_filter(request, explorer)
+    reads = heavy_reads(request)
+    filterset, names = bound_filter(request, explorer, reads)
     errors: list[str] = []
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     rows: list[dict[str, Any]] = []
@@ -224,6 +230,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             for name, label in (("csv", "CSV"), ("jsonl", "JSON Lines"))
         ],
         "zone_name": zone.key,
+        "read_note": reads.note,
     }
     status = 400 if filterset.errors or errors else 200
     return TemplateResponse(request, "audit/log_list.html", context, status=status)
@@ -419,7 +426,8 @@ def export_response(
     request: HttpRequest, explorer: Explorer, file_format: str
 ) -> HttpResponse | StreamingHttpResponse:
     """Stream exactly the rows the list's filter matches; a bad filter shows the list's errors."""
-    filterset, _names = bound_filter(request, explorer)
+    reads = heavy_reads(request)
+    filterset, _names = bound_filter(request, explorer, reads)
     if any(request.GET.get(name) for name in PAGE_PARAMETERS):
         # An export covers the whole filter, never one page of it.
         query = filter_query_string(request)

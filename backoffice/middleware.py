@@ -7,6 +7,9 @@ was raised: a view's error reaches ``process_exception``; an error in a middlewa
 the signed-in user, the staff lookup) is turned into a 500 response by Django before any outer
 middleware sees it, so ``got_request_exception`` (sent for every uncaught exception, while it is
 still the current one) marks the request, and the 500 is replaced on its way out.
+
+``PrimaryAfterWriteMiddleware`` keeps a person's heavy reads on the primary right after they
+change something (see ``backoffice.reads``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.dispatch import receiver
@@ -22,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from psycopg import errors
 
+from backoffice import reads
 from backoffice.errors import database_trouble, database_unavailable
 
 TROUBLE_ATTRIBUTE = "database_trouble"
@@ -73,3 +78,31 @@ def _remember_database_trouble(
     trouble = database_trouble(sys.exc_info()[1])
     if request is not None and trouble is not None:
         setattr(request, TROUBLE_ATTRIBUTE, trouble)
+
+
+class PrimaryAfterWriteMiddleware:
+    """Pin a person's heavy reads to the primary for a while after any change they make.
+
+    Every request that may change something (POST and the like) sets a short-lived signed cookie;
+    ``backoffice.reads.heavy_reads`` reads the primary while it is valid, so the page after a ban
+    or an export shows its audit row even when the replica has not replayed it yet. Nothing is
+    set when no replica is configured.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in reads.SAFE_METHODS and reads.replica_configured():
+            seconds = reads.replica_pin_seconds()
+            response.set_signed_cookie(
+                reads.PIN_COOKIE,
+                "1",
+                salt=reads.PIN_SALT,
+                max_age=int(seconds) + 1,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response

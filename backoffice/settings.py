@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.
     "axes.middleware.AxesMiddleware",
     "backoffice.middleware.QueryTimeoutMiddleware",
+    # After a change, the person's pages read the primary until the replica has it too.
+    "backoffice.middleware.PrimaryAfterWriteMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -120,6 +122,27 @@ DATABASES = {"default": _database}
 # when one is named, otherwise a table in the back office's schema.
 ANALYTICS_CACHE_URL = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
 ANALYTICS_CACHE_PREFIX = env.str("ANALYTICS_CACHE_PREFIX", default="backoffice:analytics:")
+
+# An optional streaming replica of the same database for the heavy reads (explorers, exports,
+# analytics, monitoring): see backoffice/reads.py. Without it there is no second alias at all.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db_url("DATABASE_REPLICA_URL")
+    _replica["ENGINE"] = _database["ENGINE"]
+    _replica["CONN_MAX_AGE"] = _database["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica.setdefault("OPTIONS", {})
+    _replica["OPTIONS"]["options"] = _database["OPTIONS"]["options"]
+    # A replica that does not answer is passed over for the primary, not waited for.
+    _replica["OPTIONS"].setdefault("connect_timeout", env.int("REPLICA_CONNECT_TIMEOUT", default=2))
+    # Tests read the test database through it instead of creating one on a read-only server.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+# Every ORM query goes to the primary; only selectors that ask heavy_reads() use the replica.
+DATABASE_ROUTERS = ["backoffice.reads.PrimaryRouter"]
+# The replica is passed over while it is further behind than this (seconds), measured on it at
+# most every REPLICA_CHECK_SECONDS per process.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

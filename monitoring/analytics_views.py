@@ -1,7 +1,9 @@
 """The analytics pages: server health, request performance and tenant usage.
 
 Each reads the contract function's last stored result (``monitoring.result_cache``) through a
-selector and says how fresh it is; every CSV download is audited.
+selector and says how fresh it is; a result computed on the spot (the first time it is asked for)
+is read from the replica when ``backoffice.reads.heavy_reads`` says so, and the page notes when
+the primary was read instead. Every CSV download is audited.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.access import staff_view
+from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
 from monitoring.forms import (
@@ -45,7 +48,8 @@ HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unkn
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health(request: HttpRequest) -> HttpResponse:
     """Active servers per health status, from ``get_server_health_summary()``."""
-    report = selectors.server_health_summary(actor_of(request))
+    reads = heavy_reads(request)
+    report = selectors.server_health_summary(actor_of(request), using=reads.alias)
     rows = report.rows
     bars = [
         charts.Bar(
@@ -68,6 +72,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
     context = page_context(
         request,
         "Server health",
+        read_note=reads.note,
         rows=rows,
         freshness=freshness(report.source),
         total_servers=sum(row.server_count for row in rows),
@@ -85,7 +90,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
-    rows = selectors.server_health_summary(actor_of(request)).rows
+    rows = selectors.server_health_summary(actor_of(request), using=heavy_reads(request).alias).rows
     record_analytics_export(actor=actor_of(request), report="server_health", row_count=len(rows))
     return csv_response(
         f"server-health-{stamp()}.csv",
@@ -152,7 +157,8 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         context = page_context(request, "Request performance", form=form, rows=None)
         return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
     hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
-    report = selectors.request_performance(actor_of(request), hours, sort)
+    reads = heavy_reads(request)
+    report = selectors.request_performance(actor_of(request), hours, sort, using=reads.alias)
     rows = report.rows
     several_tenants = len({r.tenant_id for r in rows}) > 1
 
@@ -188,6 +194,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
     context = page_context(
         request,
         "Request performance",
+        read_note=reads.note,
         form=form,
         rows=rows,
         freshness=freshness(report.source),
@@ -222,7 +229,7 @@ def request_performance_csv(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
     hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
     actor = actor_of(request)
-    rows = selectors.request_performance(actor, hours, sort).rows
+    rows = selectors.request_performance(actor, hours, sort, using=heavy_reads(request).alias).rows
     record_analytics_export(
         actor=actor,
         report="request_performance",
@@ -312,7 +319,8 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
         return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
     hours = form.cleaned_data["hours"]
     # One call of the function, for the chosen window only (its stored result).
-    report = selectors.tenant_usage(tenant, hours)
+    reads = heavy_reads(request)
+    report = selectors.tenant_usage(tenant, hours, using=reads.alias)
     usage = report.rows[0] if report.rows else None
     # Hour by hour from the rollups (not the function): the window, beside the one before.
     trend = trends.tenant_usage_trend(tenant, hours, timezone.now())
@@ -340,6 +348,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
     context = page_context(
         request,
         f"Usage of {tenant.name}",
+        read_note=reads.note,
         tenant=tenant,
         form=form,
         picker=picker,
@@ -367,7 +376,7 @@ def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
         )
         return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
     hours = form.cleaned_data["hours"]
-    rows = selectors.tenant_usage(tenant, hours).rows
+    rows = selectors.tenant_usage(tenant, hours, using=heavy_reads(request).alias).rows
     record_analytics_export(
         actor=actor,
         report="tenant_usage",

@@ -17,7 +17,8 @@ from monitoring.result_cache import REFRESH_EVERY, Result
 
 
 def page_context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
-    return {**admin.site.each_context(request), "title": title, **extra}
+    # read_note: why a page's heavy reads went to the primary instead of the replica.
+    return {**admin.site.each_context(request), "title": title, "read_note": None, **extra}
 
 
 def actor_of(request: HttpRequest) -> Actor:

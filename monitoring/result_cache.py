@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from monitoring.models import AnalyticsResult
@@ -249,10 +249,10 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def compute(name: str, arguments: list[Any]) -> Result:
-    """Run the query now (the function itself) and time it."""
+def compute(name: str, arguments: list[Any], using: str = DEFAULT_DB_ALIAS) -> Result:
+    """Run the query now (the function itself) on the database ``using`` and time it."""
     started = time.perf_counter()
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(QUERIES[name].sql, arguments)
         names = [column.name for column in cursor.description]
         rows = [
@@ -263,8 +263,15 @@ def compute(name: str, arguments: list[Any]) -> Result:
     return Result(name, arguments, rows, timezone.now(), round(cost_ms, 1))
 
 
-def read(name: str, arguments: list[Any], store: ResultStore | None = None) -> Result:
-    """The stored result of ``name(arguments)``; computed now (and stored) only the first time."""
+def read(
+    name: str,
+    arguments: list[Any],
+    store: ResultStore | None = None,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Result:
+    """The stored result of ``name(arguments)``; computed now on ``using`` (and stored) only the
+    first time."""
     if name not in QUERIES:
         raise ValueError(f"Unknown analytics query: {name!r}")
     store = store or configured_store()
@@ -272,7 +279,7 @@ def read(name: str, arguments: list[Any], store: ResultStore | None = None) -> R
     key = result_key(name, arguments)
     found = store.get(key)
     if found is None:
-        result = compute(name, arguments)
+        result = compute(name, arguments, using)
         store.put(key, result)
         store.note_requested(key, name, arguments)
         return Result(**{**result.__dict__, "computed_now": True})
@@ -301,8 +308,13 @@ def refresh(
     store: ResultStore | None = None,
     *,
     valid: Callable[[str, list[Any]], bool] = lambda name, arguments: True,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> RefreshReport:
-    """Recompute every result asked for recently (and the standing ones), once across machines."""
+    """Recompute every result asked for recently (and the standing ones), once across machines.
+
+    The queries run on ``using`` (the read replica, when the command found it fresh); the locks
+    and the stored results stay on the primary.
+    """
     store = store or configured_store()
     now = timezone.now()
     wanted = dict.fromkeys(
@@ -327,7 +339,7 @@ def refresh(
                 if found is not None and timezone.now() - found.computed_at < REFRESH_AFTER:
                     report.skipped.append(key)
                     continue
-                result = compute(name, arguments)
+                result = compute(name, arguments, using)
                 # In the lock's transaction: the next machine sees it as just refreshed.
                 store.put(key, result)
         except Exception as error:  # one failing result must not stop the others

@@ -3,7 +3,10 @@
 The numbers come from the contract's SQL functions and views, never recomputed in Python: the
 gateway's own dashboards use the same functions, so both products agree. Pages read their last
 results from ``monitoring.result_cache`` (refreshed in the background by ``refresh_analytics``),
-each with the time it was computed and what that cost.
+each with the time it was computed and what that cost. A result computed on the spot (the first
+time it is asked for) and the direct reads here run on the database named by ``using`` (the
+replica, when ``backoffice.reads.heavy_reads`` says so); ``index_usage`` always reads the primary,
+whose scan counters are the gateway's.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
@@ -32,8 +35,8 @@ FAILING_ERROR_RATE = 0.05
 GATEWAY_SCHEMA = "public"
 
 
-def _fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
+def _fetch(sql: str, params: list[Any], using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -69,11 +72,13 @@ class Report(Generic[RowT]):
     source: Result | None
 
 
-def server_health_summary(actor: Actor | None) -> Report[HealthStatusRow]:
+def server_health_summary(
+    actor: Actor | None, *, using: str = DEFAULT_DB_ALIAS
+) -> Report[HealthStatusRow]:
     """The platform's active servers per health status; empty for anyone scoped to one tenant."""
     if not sees_platform_health(actor):
         return Report([], None)
-    result = result_cache.read("server_health", [])
+    result = result_cache.read("server_health", [], using=using)
     return Report([HealthStatusRow(**row) for row in result.typed_rows()], result)
 
 
@@ -119,7 +124,11 @@ DEFAULT_PERFORMANCE_SORT = "-total_requests"
 
 
 def request_performance(
-    actor: Actor | None, hours: int, sort: str = DEFAULT_PERFORMANCE_SORT
+    actor: Actor | None,
+    hours: int,
+    sort: str = DEFAULT_PERFORMANCE_SORT,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Report[ServerPerformanceRow]:
     """Per-server request performance over the last ``hours``, for the tenants ``actor`` may see.
 
@@ -136,7 +145,7 @@ def request_performance(
         return Report([], None)
     if not actor.is_platform_wide(Capability.VIEW_ANALYTICS) and actor.tenant_id is None:
         return Report([], None)  # a tenant admin without a tenant sees nothing
-    source = result_cache.read("request_performance", [hours])
+    source = result_cache.read("request_performance", [hours], using=using)
     rows = source.typed_rows()
     if not actor.is_platform_wide(Capability.VIEW_ANALYTICS):
         rows = [row for row in rows if row["tenant_id"] == actor.tenant_id]
@@ -197,12 +206,14 @@ def access_tenant_for_analytics(actor: Actor | None, tenant_id: object) -> Tenan
     return access(Tenant.objects, actor, Capability.VIEW_ANALYTICS, tenant_id)
 
 
-def tenant_usage(tenant: Tenant, hours: int) -> Report[TenantUsage]:
+def tenant_usage(
+    tenant: Tenant, hours: int, *, using: str = DEFAULT_DB_ALIAS
+) -> Report[TenantUsage]:
     """The tenant's usage over the last ``hours`` (one function call, stored); call only with a
     tenant from ``access_tenant_for_analytics``."""
     if hours not in WINDOW_HOURS:
         raise ValueError(f"Unsupported window: {hours} hours.")
-    source = result_cache.read("tenant_usage", [tenant.pk, hours])
+    source = result_cache.read("tenant_usage", [tenant.pk, hours], using=using)
     return Report([TenantUsage(hours=hours, **row) for row in source.typed_rows()], source)
 
 
@@ -248,11 +259,12 @@ class TableSize:
     total_size: str
 
 
-def database_sizes() -> list[TableSize]:
-    """Tables of the gateway's schema, largest first (``database_size_summary``)."""
+def database_sizes(*, using: str = DEFAULT_DB_ALIAS) -> list[TableSize]:
+    """Tables of the gateway's schema, largest first (``database_size_summary``); a streaming
+    replica's files are the primary's, so either may answer."""
     unknown = {
         row["table_name"]
-        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA])
+        for row in _fetch(ROW_ESTIMATES_SQL, [GATEWAY_SCHEMA], using)
         if row["reltuples"] < 0
     }
     return [
@@ -265,7 +277,7 @@ def database_sizes() -> list[TableSize]:
             toast_bytes=t.toast_bytes,
             total_size=t.total_size,
         )
-        for t in DatabaseSizeSummary.objects.order_by("-total_bytes", "table_name")
+        for t in DatabaseSizeSummary.objects.using(using).order_by("-total_bytes", "table_name")
     ]
 
 
@@ -358,8 +370,8 @@ class Metric:
     captured_at: Any
 
 
-def performance_metrics() -> Report[Metric]:
+def performance_metrics(*, using: str = DEFAULT_DB_ALIAS) -> Report[Metric]:
     """The ``performance_monitoring`` view's metrics, in the view's own order (stored: the view
     aggregates the last hour of ``request_logs`` with no index to help, 0.7 s at 10M rows)."""
-    source = result_cache.read("performance_monitoring", [])
+    source = result_cache.read("performance_monitoring", [], using=using)
     return Report([Metric(**row) for row in source.typed_rows()], source)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from backoffice.access import staff_view
+from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors
 from monitoring.dashboard import dashboard_for
@@ -82,7 +83,8 @@ dashboard = admin.site.admin_view(_dashboard)
 @staff_view(Capability.VIEW_MONITORING)
 def database_size(request: HttpRequest) -> HttpResponse:
     """Size of every table of the gateway's schema, largest first."""
-    tables = selectors.database_sizes()
+    reads = heavy_reads(request)
+    tables = selectors.database_sizes(using=reads.alias)
     chart = charts.stacked_bar_chart(
         "Largest tables",
         [
@@ -98,6 +100,7 @@ def database_size(request: HttpRequest) -> HttpResponse:
     context = page_context(
         request,
         "Database size",
+        read_note=reads.note,
         tables=tables,
         chart=chart,
         total_bytes=sum(t.total_bytes for t in tables),
@@ -186,7 +189,8 @@ def _metric_tone(name: str, value: float | None) -> str:
 @staff_view(Capability.VIEW_MONITORING)
 def performance_metrics(request: HttpRequest) -> HttpResponse:
     """The ``performance_monitoring`` view as cards, the worrying ones highlighted."""
-    report = selectors.performance_metrics()
+    reads = heavy_reads(request)
+    report = selectors.performance_metrics(using=reads.alias)
     metrics = report.rows
     cards = [
         {
@@ -206,5 +210,7 @@ def performance_metrics(request: HttpRequest) -> HttpResponse:
         cards=cards,
         captured_at=captured_at,
         freshness=freshness(report.source),
+        read_note=reads.note,
+        on_replica=reads.on_replica,
     )
     return TemplateResponse(request, "monitoring/performance_metrics.html", context)

@@ -33,7 +33,8 @@ def captured_export_query(client, url: str, query: dict[str, str], monkeypatch) 
     """The SELECT an export URL hands to COPY, and its parameters."""
     captured: list[tuple[str, str, Any]] = []
 
-    def capture(sql: str, select_sql: str, params: Any) -> Iterator[bytes]:
+    def capture(sql: str, select_sql: str, params: Any, using: str) -> Iterator[bytes]:
+        assert using == "default"  # no replica configured: the COPY reads the primary
         captured.append((sql, select_sql, params))
         return iter([b""])
 
