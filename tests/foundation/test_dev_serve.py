@@ -61,6 +61,15 @@ def serving(port: int) -> bool:
         return False
 
 
+def alive(process: psutil.Process) -> bool:
+    """Running, not merely a zombie: one that has exited but that no parent reaped yet (in a
+    container whose first process does not reap orphans, that can take a while)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def postmaster(project: Path) -> psutil.Process | None:
     try:
         pid = int((project / ".data" / "postgres" / "postmaster.pid").read_text().split()[0])
@@ -111,16 +120,16 @@ def test_sigterm_stops_runserver_and_the_embedded_postgres(scratch):
 
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=60) == 0
-        wait_until(lambda: not server.is_running(), "the embedded PostgreSQL to stop", 60)
+        wait_until(lambda: not alive(server), "the embedded PostgreSQL to stop", 60)
         assert not serving(port)
         assert postmaster(project) is None
-        assert not [child for child in children if child.is_running()]
+        assert not [child for child in children if alive(child)]
     finally:
         if serve.poll() is None:
             serve.kill()
         log.close()
         for child in children:  # stopped as Ctrl+C would, so they stop their PostgreSQL
-            if child.is_running():
+            if alive(child):
                 child.send_signal(signal.SIGINT)
         leftover = postmaster(project)
         if leftover is not None:  # leave no server behind, even when the test fails
