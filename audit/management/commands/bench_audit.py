@@ -212,41 +212,7 @@ class Command(BaseCommand):
 
     def signed_in_auditor(self) -> Client:
         """A test client signed in as the bench's auditor, through the whole middleware stack."""
-        from django.utils import timezone
-
-        now = timezone.now()
-        # Unscoped and no service: the bench creates its own persona on a scratch database.
-        gateway_user, _ = GatewayUser.unscoped.get_or_create(
-            id="bench-auditor",
-            defaults={
-                "name": "Bench Auditor",
-                "email": BENCH_AUDITOR_EMAIL,
-                "role": "auditor",
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        Account.unscoped.get_or_create(
-            id="bench-auditor-credential",
-            defaults={
-                "account_id": gateway_user.id,
-                "provider_id": "credential",
-                "user": gateway_user,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        django_user, _ = User.objects.get_or_create(
-            username="gw-bench-auditor", defaults={"is_staff": True}
-        )
-        StaffAccount.objects.get_or_create(
-            django_user=django_user, defaults={"gateway_user_id": gateway_user.id}
-        )
-        client = Client(
-            SERVER_NAME=settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
-        )
-        client.force_login(django_user, backend="security.authentication.BetterAuthBackend")
-        return client
+        return signed_in_bench_persona("auditor", email=BENCH_AUDITOR_EMAIL)
 
     def pages(self) -> list[tuple[str, str, dict[str, str]]]:
         with connection.cursor() as cursor:
@@ -453,6 +419,47 @@ class Command(BaseCommand):
                 }
             )
         )
+
+
+def signed_in_bench_persona(role: str, *, email: str) -> Client:
+    """A test client signed in as ``bench-<role>`` (created once), through the whole stack.
+
+    Unscoped and no service: the benchmarks create their own personas on a scratch database.
+    """
+    from django.utils import timezone
+
+    now = timezone.now()
+    gateway_user, _ = GatewayUser.unscoped.get_or_create(
+        id=f"bench-{role}",
+        defaults={
+            "name": f"Bench {role.replace('_', ' ').title()}",
+            "email": email,
+            "role": role,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    Account.unscoped.get_or_create(
+        id=f"bench-{role}-credential",
+        defaults={
+            "account_id": gateway_user.id,
+            "provider_id": "credential",
+            "user": gateway_user,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    django_user, _ = User.objects.get_or_create(
+        username=f"gw-bench-{role}", defaults={"is_staff": True}
+    )
+    StaffAccount.objects.get_or_create(
+        django_user=django_user, defaults={"gateway_user_id": gateway_user.id}
+    )
+    client = Client(
+        SERVER_NAME=settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
+    )
+    client.force_login(django_user, backend="security.authentication.BetterAuthBackend")
+    return client
 
 
 def argparse_hidden() -> str:

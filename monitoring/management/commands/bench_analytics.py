@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test import Client
@@ -25,11 +24,12 @@ from django.utils import timezone
 from audit.management.commands.bench_audit import (
     LOAD_AUDIT_LOGS_SQL,
     LOAD_TENANTS_SQL,
+    signed_in_bench_persona,
 )
 from audit.models import AuditLog
 from audit.time_blocks import summarise_settled_blocks
 from monitoring import rollups
-from security.models import Account, GatewayUser, StaffAccount
+from security.models import GatewayUser
 
 BATCH_ROWS = 500_000
 SERVERS_PER_TENANT = 5
@@ -186,29 +186,8 @@ class Command(BaseCommand):
 
     def signed_in_admin(self) -> Client:
         """A client signed in as the bench's admin, through the whole middleware stack."""
-        now = timezone.now()
-        # Unscoped and no service: the bench creates its own persona on a scratch database.
-        user, _ = GatewayUser.unscoped.get_or_create(
-            id="bench-admin",
-            defaults={
-                "name": "Bench Admin",
-                "email": "bench-admin@example.invalid",
-                "role": "admin",
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        Account.unscoped.get_or_create(
-            id="bench-admin-credential",
-            defaults={
-                "account_id": user.id,
-                "provider_id": "credential",
-                "user": user,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
         # bench_audit writes entries about users "bench-target-N": give one a user page.
+        now = timezone.now()
         GatewayUser.unscoped.get_or_create(
             id="bench-target-4242",
             defaults={
@@ -219,17 +198,7 @@ class Command(BaseCommand):
                 "updated_at": now,
             },
         )
-        django_user, _ = User.objects.get_or_create(
-            username="gw-bench-admin", defaults={"is_staff": True}
-        )
-        StaffAccount.objects.get_or_create(
-            django_user=django_user, defaults={"gateway_user_id": user.id}
-        )
-        client = Client(
-            SERVER_NAME=settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
-        )
-        client.force_login(django_user, backend="security.authentication.BetterAuthBackend")
-        return client
+        return signed_in_bench_persona("admin", email="bench-admin@example.invalid")
 
     # --- timing ------------------------------------------------------------------------------
 
