@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "backoffice",
     "tenants",
     "security",
+    "security.moderation",
+    "security.api_keys",
     "registry",
     "audit",
     "monitoring",
