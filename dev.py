@@ -235,11 +235,13 @@ def test(pytest_args: Sequence[str]) -> int:
     check("ruff check .", [PYTHON, "-m", "ruff", "check", "."], env)
     check("ruff format --check .", [PYTHON, "-m", "ruff", "format", "--check", "."], env)
     check("manage.py check", [PYTHON, "manage.py", "check"], env)
-    if has_import_linter_config():
-        lint_imports = VENV_BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
-        check("lint-imports", [lint_imports], env)
-    else:
-        say("lint-imports skipped: no .importlinter file or [tool.importlinter] in pyproject.toml")
+    # The layer contracts are a gate, not an option: a lost config fails the run, never skips it.
+    if not has_import_linter_config():
+        raise StepFailed(
+            "lint-imports", 1, "no .importlinter file or [tool.importlinter] in pyproject.toml"
+        )
+    lint_imports = VENV_BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
+    check("lint-imports", [lint_imports], env)
     check("mypy .", [PYTHON, "-m", "mypy", "."], env)
     step = " ".join(["pytest", *pytest_args])
     returncode = run(step, [PYTHON, "-m", "pytest", *pytest_args], env)
