@@ -149,6 +149,14 @@ class ScopedModelAdmin(admin.ModelAdmin):
             shown = ", ".join(name[:40] for name in refused.names)
             messages.warning(request, f"Ignored filters this page does not have: {shown}.")
             return _redirect_without(request, refused.names)
+        except UnofferedFilterValues as refused:
+            for title, value in refused.values:
+                messages.error(
+                    request,
+                    f"“{value[:40]}” is not a {title} this list offers, so that filter was "
+                    "cleared: pick one from the list on the right.",
+                )
+            return _redirect_without(request, refused.names)
         except (DataError, ValueError, OverflowError):
             messages.error(request, INVALID_FILTER_MESSAGE)
             return HttpResponseRedirect(request.path)
@@ -254,6 +262,15 @@ class UnofferedFilters(Exception):
         self.names = names
 
 
+class UnofferedFilterValues(Exception):
+    """A sidebar filter was given a value it does not offer (``role=root``, ``status=sleeping``)."""
+
+    def __init__(self, values: list[tuple[str, str, str]]) -> None:
+        super().__init__(", ".join(name for name, _title, _value in values))
+        self.names = [name for name, _title, _value in values]
+        self.values = [(title, value) for _name, title, value in values]
+
+
 class OfferedFiltersChangeList(ChangeList):
     """A changelist that filters only through the filters its page shows.
 
@@ -277,6 +294,30 @@ class OfferedFiltersChangeList(ChangeList):
         remaining = filters[2]
         if remaining:
             raise UnofferedFilters(sorted(remaining))
+        # A filter with nothing to offer (no tenants to list) is not shown, and Django then
+        # drops its value without a word: so the shown specs are looked up by parameter.
+        shown = {
+            spec.parameter_name: spec
+            for spec in filters[0]
+            if isinstance(spec, admin.SimpleListFilter)
+        }
+        unoffered = []
+        for list_filter in self.list_filter:
+            if not (
+                isinstance(list_filter, type)
+                and issubclass(list_filter, admin.SimpleListFilter)
+                and getattr(list_filter, "offered_values_only", True)
+            ):
+                continue
+            name = str(list_filter.parameter_name)
+            value = request.GET.get(name, "")
+            spec = shown.get(name)
+            offered = {str(choice) for choice, _label in spec.lookup_choices} if spec else set()
+            if value and value not in offered:
+                unoffered.append((name, str(list_filter.title), value))
+        if unoffered:
+            # Ignoring the value would show every row under a filter that looks applied.
+            raise UnofferedFilterValues(unoffered)
         return filters
 
 

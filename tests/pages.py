@@ -67,3 +67,11 @@ def _visible(response: TestResponse) -> str:
     html = response.content.decode(errors="replace")
     html = re.sub(r"(?s)<(script|style|head)\b.*?</\1>", "", html)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def unoffered_filter(value: str, title: str) -> str:
+    """The message of a list given a filter value its sidebar does not offer (then cleared)."""
+    return (
+        f"“{value}” is not a {title} this list offers, so that filter was cleared: "
+        "pick one from the list on the right."
+    )

@@ -183,6 +183,8 @@ class ReviewedFilter(ChoiceFilter):
 class PersonFilter(ChoiceFilter):
     """People found in the records the actor may see, by id, labelled by email."""
 
+    # The sidebar lists the first MAX_CHOICES people; a link may name anyone visible.
+    offered_values_only = False
     id_field = ""
     email_field = ""
 
@@ -247,6 +249,8 @@ class StartedRangeFilter(admin.SimpleListFilter):
     TO = "started_to"
     parameter_names = (FROM, TO)
     template = "security/moderation/date_range_filter.html"
+    # Typed dates, checked in ``__init__`` with their own message.
+    offered_values_only = False
 
     def __init__(self, request: HttpRequest, params: dict, model: Any, model_admin: Any) -> None:
         super().__init__(request, params, model, model_admin)

@@ -122,3 +122,48 @@ def test_an_impossible_page_keeps_the_filters(admin):
     response = client.get(TENANTS, {"status__exact": "active", "p": "999"}, follow=True)
     assert response.redirect_chain[-1][0] == f"{TENANTS}?status__exact=active"
     assert "There is no such page of results" in response.content.decode()
+
+
+# Each sidebar filter given a value it does not offer, on the page that offers the filter.
+UNOFFERED_VALUES = [
+    ("/admin/registry/mcpserver/", "tenant", "not-a-uuid", "tenant"),
+    ("/admin/registry/mcpserver/", "health_check", "bogus", "health check"),
+    ("/admin/security/apikey/", "status", "sleeping", "status"),
+    ("/admin/security/apikey/", "scope", "root:*", "scope"),
+    ("/admin/security/impersonationrecord/", "status", "sleeping", "status"),
+    ("/admin/security/impersonationrecord/", "reviewed", "maybe", "reviewed"),
+    ("/admin/security/gatewayuser/", "role", "root", "role"),
+    ("/admin/security/gatewayuser/", "created", "forever", "created"),
+    ("/admin/security/gatewayuser/", "ban", "sometimes", "ban"),
+]
+
+
+@pytest.mark.parametrize(("url", "name", "value", "title"), UNOFFERED_VALUES)
+def test_a_value_a_filter_does_not_offer_is_cleared_with_a_message(admin, url, name, value, title):
+    client = admin.client()
+    response = client.get(url, {name: value, "q": "ac"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?q=ac", "only the bad filter is cleared"
+    page = client.get(response["Location"])
+    said = f"“{value}” is not a {title} this list offers, so that filter was cleared"
+    assert any(message.startswith(said) for message in messages_on(page)), messages_on(page)
+
+
+def test_another_tenants_id_in_a_filter_shows_nothing_of_that_tenant(
+    admin, tenant_admin_a, tenant_b
+):
+    # A tenant admin's key list has no tenant filter at all: the parameter is refused by name.
+    url = "/admin/security/apikey/"
+    client = tenant_admin_a.client()
+    response = client.get(url, {"tenant": str(tenant_b.pk)})
+    assert response.status_code == 302 and response["Location"] == url
+    page = client.get(url)
+    assert "Ignored filters this page does not have: tenant." in messages_on(page)
+    assert tenant_b.name not in page.content.decode()
+
+
+def test_an_offered_value_still_filters(admin):
+    Tenant.unscoped.create(name="Acme", slug="acme", status="active")
+    response = admin.client().get("/admin/security/gatewayuser/", {"role": "admin"})
+    assert response.status_code == 200
+    assert not [m for m in messages_on(response) if "this list offers" in m]

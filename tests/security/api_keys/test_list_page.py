@@ -11,7 +11,7 @@ from audit.models import AuditLog
 from security.api_key_secrets import generate_api_key
 from security.factories import ApiKeyFactory
 from tests.conftest import make_persona
-from tests.pages import assert_page_says, assert_refused, messages_on
+from tests.pages import assert_page_says, assert_refused, messages_on, unoffered_filter
 from tests.security.api_keys.conftest import now
 
 pytestmark = pytest.mark.django_db
@@ -109,15 +109,15 @@ NUL_REMOVED = "A filter held a NUL character, which no text has: removed."
 @pytest.mark.parametrize(
     ("params", "message", "listed"),
     [
-        # An unknown value of a filter the page offers matches nothing, and says nothing.
-        ({"status": "nonsense"}, None, False),
-        ({"scope": "root:all"}, None, False),
+        # An unknown value of a filter the page offers is cleared, and the page says so.
+        ({"status": "nonsense"}, unoffered_filter("nonsense", "status"), True),
+        ({"scope": "root:all"}, unoffered_filter("root:all", "scope"), True),
         ({"scope": "\x00"}, NUL_REMOVED, True),
         ({"q": "a\x00b"}, NUL_REMOVED, True),
         # One page of keys: an impossible page number or sort column shows that page.
         ({"p": "99999999999999999999"}, None, True),
         ({"o": "x.y.z"}, None, True),
-        ({"tenant": "not-a-uuid"}, None, False),
+        ({"tenant": "not-a-uuid"}, unoffered_filter("not-a-uuid", "tenant"), True),
     ],
 )
 def test_odd_filter_values_give_a_page_never_an_error(admin, key_a, params, message, listed):
@@ -217,7 +217,9 @@ def test_the_scope_filter_offers_scopes_outside_the_catalog_that_keys_hold(
     assert "secret:other-tenant" not in html  # another tenant's scopes are not offered
     assert names_on(client.get(LIST_URL, {"scope": "legacy:all"})) == {"legacy"}
     assert names_on(client.get(LIST_URL, {"scope": "tools:call"})) == {"legacy", "modern"}
-    assert names_on(client.get(LIST_URL, {"scope": "secret:other-tenant"})) == set()
+    theirs = client.get(LIST_URL, {"scope": "secret:other-tenant"}, follow=True)
+    assert messages_on(theirs) == [unoffered_filter("secret:other-tenant", "scope")]
+    assert "theirs" not in names_on(theirs)
 
 
 def test_every_demo_key_scope_is_in_the_catalog_so_the_filter_finds_it():

@@ -11,7 +11,7 @@ from audit.factories import AuditLogFactory
 from security.factories import GatewayUserFactory, ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation.devices import device_summary
-from tests.pages import assert_page_says, assert_refused, messages_on
+from tests.pages import assert_page_says, assert_refused, messages_on, unoffered_filter
 from tests.security.moderation.conftest import breakable
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +102,9 @@ NUL_REMOVED = "A filter held a NUL character, which no text has: removed."
     ("params", "message", "shown"),
     [
         ({"impersonator": "a\x00"}, NUL_REMOVED, 3),
-        # An unknown status is ignored, an unknown tenant matches nothing; neither says so.
-        ({"status": "sleeping"}, None, 3),
-        ({"tenant": "zzz"}, None, 0),
+        # A value the sidebar does not offer is cleared, and the page says so.
+        ({"status": "sleeping"}, unoffered_filter("sleeping", "status"), 3),
+        ({"tenant": "zzz"}, unoffered_filter("zzz", "tenant"), 3),
         ({"p": "4000"}, None, 3),  # one page of them: that page
     ],
 )
