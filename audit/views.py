@@ -22,6 +22,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_safe
 
 from audit import selectors
 from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
@@ -89,32 +90,38 @@ REQUEST_LOG_EXPLORER = Explorer(
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def audit_log_list(request: HttpRequest) -> HttpResponse:
     return explorer_page(request, AUDIT_LOG_EXPLORER)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def request_log_list(request: HttpRequest) -> HttpResponse:
     return explorer_page(request, REQUEST_LOG_EXPLORER)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def audit_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return audit_log_page(request, pk)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def request_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return request_log_page(request, pk)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
     # A StreamingHttpResponse: staff_view is typed for HttpResponse, Django serves both.
     return export_response(request, AUDIT_LOG_EXPLORER, file_format)  # type: ignore[return-value]
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@require_safe
 def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
     return export_response(request, REQUEST_LOG_EXPLORER, file_format)  # type: ignore[return-value]
 

@@ -44,6 +44,13 @@ PAGES = {
         "Page not found",
         ("There is nothing at this address, or it is not yours to see.",),
     ),
+    405: ErrorText(
+        "This page cannot do that",
+        (
+            "This page is for reading: it does not take forms or changes sent to it. Open it "
+            "again from the menu.",
+        ),
+    ),
     500: ErrorText(
         "Something went wrong",
         (
@@ -169,3 +176,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: Django's reason is for developers; the page says what to do."""
     return error_page(request, 403, PAGES[403])
+
+
+def method_not_allowed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Django's bare 405 (``require_safe`` and friends), as a page, keeping its ``Allow``."""
+    page = error_page(request, 405, PAGES[405])
+    page["Allow"] = response.get("Allow", "")
+    return page

@@ -27,7 +27,7 @@ from django.template.response import TemplateResponse
 from psycopg import errors
 
 from backoffice import reads
-from backoffice.errors import database_trouble, database_unavailable
+from backoffice.errors import database_trouble, database_unavailable, method_not_allowed
 
 TROUBLE_ATTRIBUTE = "database_trouble"
 
@@ -49,6 +49,20 @@ class QueryTimeoutMiddleware:
             response["Retry-After"] = "5"
             return response.render()
         return None
+
+
+class MethodNotAllowedPageMiddleware:
+    """A read-only page sent a form answers 405 in the back office's look, not an empty body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        bare = not getattr(response, "streaming", False) and not response.content
+        if response.status_code == 405 and bare:
+            return method_not_allowed(request, response)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside sessions and sign-in, which read the database: a 503 page when it is down.
     "backoffice.middleware.DatabaseUnavailableMiddleware",
+    # A POST to a read-only page: the 405 page instead of Django's empty answer.
+    "backoffice.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

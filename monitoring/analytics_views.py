@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.reads import heavy_reads
@@ -46,6 +47,7 @@ HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unkn
 
 
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+@require_safe
 def server_health(request: HttpRequest) -> HttpResponse:
     """Active servers per health status, from ``get_server_health_summary()``."""
     reads = heavy_reads(request)
@@ -88,6 +90,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+@require_safe
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
     rows = selectors.server_health_summary(actor_of(request), using=heavy_reads(request).alias).rows
@@ -150,6 +153,7 @@ def _sort_links(hours: int, sort: str) -> list[dict[str, Any]]:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@require_safe
 def request_performance(request: HttpRequest) -> HttpResponse:
     """Per-server requests, errors, median and p95 over a chosen window, sortable."""
     form = RequestPerformanceForm(request.GET)
@@ -221,6 +225,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@require_safe
 def request_performance_csv(request: HttpRequest) -> HttpResponse:
     """The request performance rows, exactly as the page shows them, as CSV (audited)."""
     form = RequestPerformanceForm(request.GET)
@@ -277,6 +282,7 @@ def request_performance_csv(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@require_safe
 def tenant_usage_index(request: HttpRequest) -> HttpResponse:
     """Staff pick a tenant; a tenant admin sees their own tenant's usage straight away."""
     actor = actor_of(request)
@@ -299,6 +305,7 @@ def tenant_usage_index(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@require_safe
 def tenant_usage(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """One tenant's usage over a chosen window."""
     actor = actor_of(request)
@@ -365,6 +372,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@require_safe
 def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """The usage page's numbers (the chosen window's row) as CSV (audited)."""
     actor = actor_of(request)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.contract.report import MigrationRow, contract_report
@@ -46,6 +47,7 @@ def _time(milliseconds: int | None) -> dt.datetime | None:
 
 
 @staff_view(Capability.VIEW_CONTRACT)
+@require_safe
 def contract(request: HttpRequest) -> HttpResponse:
     """Migrations recorded beside this checkout's files, pending ones, drift and information."""
     report = contract_report()

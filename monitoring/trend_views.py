@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.roles import Capability
@@ -90,6 +91,7 @@ def _resolve(request: HttpRequest) -> tuple[TrendForm, trends.ResolvedScope | No
 
 
 @staff_view(Capability.VIEW_TRENDS)
+@require_safe
 def trends_page(request: HttpRequest) -> HttpResponse:
     """Series for the chosen scope and period, with the period before beside them."""
     actor = actor_of(request)
@@ -118,6 +120,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_TRENDS)
+@require_safe
 def trends_csv(request: HttpRequest) -> HttpResponse:
     """The page's points, this period and the one before, as CSV (audited)."""
     actor = actor_of(request)

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.reads import heavy_reads
@@ -74,13 +75,14 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
 
 
 # Every back-office role opens the dashboard; what it shows depends on the role.
-dashboard = admin.site.admin_view(_dashboard)
+dashboard = admin.site.admin_view(require_safe(_dashboard))
 
 
 # --- Monitoring -----------------------------------------------------------------------------
 
 
 @staff_view(Capability.VIEW_MONITORING)
+@require_safe
 def database_size(request: HttpRequest) -> HttpResponse:
     """Size of every table of the gateway's schema, largest first."""
     reads = heavy_reads(request)
@@ -126,6 +128,7 @@ def _index_sort_links(sort: str, never_used_only: bool) -> dict[str, dict[str, s
 
 
 @staff_view(Capability.VIEW_MONITORING)
+@require_safe
 def index_usage(request: HttpRequest) -> HttpResponse:
     """Scans per index; one never scanned that enforces no constraint costs writes for nothing."""
     never_used_only = request.GET.get("never_used") == "1"
@@ -187,6 +190,7 @@ def _metric_tone(name: str, value: float | None) -> str:
 
 
 @staff_view(Capability.VIEW_MONITORING)
+@require_safe
 def performance_metrics(request: HttpRequest) -> HttpResponse:
     """The ``performance_monitoring`` view as cards, the worrying ones highlighted."""
     reads = heavy_reads(request)
