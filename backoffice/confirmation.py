@@ -5,7 +5,8 @@ The shape is Django's ``delete_selected``: the page first says what will happen 
 operation's refusal, asked before the form is shown), then a confirmed POST calls the service.
 ``Attempt`` runs that call: ``Refused`` becomes the reason on the form, kept on screen to be
 corrected, with a 403; ``Invalid`` becomes a form error; ``NotFound`` becomes a 404 (or, for an
-admin action over a selection that vanished meanwhile, a form error too).
+admin action over a selection that vanished meanwhile, a form error too). A form sent back with
+errors, its own or the service's, is answered 400 by every page alike.
 """
 
 from __future__ import annotations
@@ -32,15 +33,29 @@ class Attempt(Generic[T]):
         form: Any,
         *,
         field: str | None = None,
-        invalid_status: int = 200,
+        invalid_status: int = 400,
         not_found_on_form: bool = False,
     ) -> None:
         self.form = form
         self.field = field
         self.invalid_status = invalid_status
         self.not_found_on_form = not_found_on_form
-        self.status = 200
+        self._status = 200
         self.refused: Refused | None = None
+
+    @property
+    def status(self) -> int:
+        """403 when refused, ``invalid_status`` when the form came back with errors, else 200."""
+        if self._status != 200:
+            return self._status
+        validated = self.form is not None and hasattr(self.form, "cleaned_data")
+        if validated and self.form.errors:
+            return self.invalid_status
+        return 200
+
+    @status.setter
+    def status(self, value: int) -> None:
+        self._status = value
 
     def __call__(self, operation: Callable[[], T]) -> T | None:
         """The service's result, or None once the reason it failed is on the form."""

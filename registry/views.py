@@ -40,7 +40,7 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[bool](form, invalid_status=400)
+    attempt = Attempt[bool](form)
     if form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
         changed = attempt(

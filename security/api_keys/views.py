@@ -57,7 +57,7 @@ def create_key(request: HttpRequest) -> HttpResponse:
     elif own_tenant is not None:
         # Said before the form is filled in; the service checks again under the tenant's lock.
         refusal = selectors.new_key_refusal(own_tenant)
-    attempt = Attempt[services.IssuedKey](form, invalid_status=400)
+    attempt = Attempt[services.IssuedKey](form)
     if refusal is None and request.method == "POST" and form.is_valid():
         tenant = form.tenant() or own_tenant
         assert tenant is not None
@@ -98,7 +98,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_UPDATE)
     form = EditKeyForm(request.POST if request.method == "POST" else None, key=key)
     refusal = services.change_refusal(key)
-    attempt = Attempt[bool](form, invalid_status=400)
+    attempt = Attempt[bool](form)
     if refusal is None and request.method == "POST" and form.is_valid():
         changed = attempt(
             lambda: services.update_api_key(
@@ -136,7 +136,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_REVOKE)
     form = RevokeKeyForm(request.POST if request.method == "POST" else None)
     refusal = services.revoke_refusal(key)
-    attempt = Attempt[bool](form, invalid_status=400)
+    attempt = Attempt[bool](form)
     if refusal is None and request.method == "POST" and form.is_valid():
         revoked = attempt(
             lambda: services.revoke_api_key(
@@ -178,7 +178,7 @@ def rotate_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
     key = selectors.access_api_key(actor, key_id, attempt=AuditAction.API_KEY_ROTATE)
     form = RotateKeyForm(request.POST if request.method == "POST" else None)
     refusal = services.rotate_refusal(key)
-    attempt = Attempt[services.IssuedKey](form, invalid_status=400)
+    attempt = Attempt[services.IssuedKey](form)
     if refusal is None and request.method == "POST" and form.is_valid():
         try:
             issued = attempt(

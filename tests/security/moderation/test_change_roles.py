@@ -78,7 +78,7 @@ def test_the_page_shows_checkboxes_and_saves(support, member):
 @pytest.mark.parametrize("data", [{}, {"roles": ["root"]}, {"roles": ["user\x00"]}])
 def test_bad_role_input_is_a_form_error(support, member, data):
     response = support.client().post(reverse("security:user_roles", args=[member.pk]), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "errorlist" in response.content.decode()
     assert role_of(member) == "user"
 

@@ -64,7 +64,7 @@ def test_the_page_confirms_then_saves(support, record):
 def test_bad_notes_are_form_errors(support, record, note):
     url = reverse("security:impersonation_review", args=[record.pk])
     response = support.client().post(url, {"note": note})
-    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert response.status_code == 400 and "errorlist" in response.content.decode()
     record.refresh_from_db()
     assert record.reviewed_at is None
 
