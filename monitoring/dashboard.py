@@ -41,6 +41,10 @@ class CappedCount:
     def __bool__(self) -> bool:
         return self.value > 0
 
+    def __float__(self) -> float:
+        # What ``|pluralize`` reads: "1 banned user", "2 banned users", "1,000+ banned users".
+        return float(self.value)
+
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
     """Count at most ``cap`` + 1 rows, through a LIMITed subquery, never the whole match."""

@@ -247,3 +247,24 @@ def test_impersonators_cost_no_query_each(support, world, tenant_a):
         html = _home(support)
     assert html.count("data-session=") == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def _card_label(html: str, card_id: str) -> str:
+    match = re.search(rf'id="{card_id}".*?card-label">([^<]*)<', html, re.S)
+    assert match is not None, card_id
+    return match.group(1)
+
+
+def test_card_labels_agree_with_their_counts(admin, world, tenant_a):
+    html = _home(admin)
+    # One of each in the world: no "1 active impersonations".
+    assert _card(html, "card-active-impersonations") == "1"
+    assert _card_label(html, "card-active-impersonations") == "active impersonation"
+    assert _card(html, "card-banned-users") == "1"
+    assert _card_label(html, "card-banned-users") == "banned user"
+    GatewayUserFactory.create(tenant=tenant_a, banned_permanent=True, email="worse@a.test")
+    html = _home(admin)
+    assert _card(html, "card-banned-users") == "2"
+    assert _card_label(html, "card-banned-users") == "banned users"
+    assert _card(html, "card-unhealthy-servers") == "2"
+    assert _card_label(html, "card-unhealthy-servers") == "unhealthy servers"
