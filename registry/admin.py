@@ -22,7 +22,7 @@ from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from monitoring import charts
 from registry import selectors, services, views
-from registry.filters import HealthCheckFreshnessFilter
+from registry.filters import ActiveFilter, HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
 
@@ -67,7 +67,7 @@ class McpServerAdmin(ScopedModelAdmin):
         tenant_filter("tenant_id"),
         "health_status",
         "transport_type",
-        "is_active",
+        ("is_active", ActiveFilter),
         HealthCheckFreshnessFilter,
     )
     search_fields = ("name", "endpoint_url")

@@ -196,3 +196,8 @@ def test_the_list_keeps_its_numbers_in_few_compact_columns(admin, tenant_a):
     assert "health-healthy" in health and ">inactive<" in health
     (check,) = _cells(html, "last_check")
     assert ">stale\u00a0· 3\u00a0h\u00a0ago<" in check
+
+
+def test_the_active_filter_reads_as_a_word_not_a_column(admin, servers):
+    page = admin.client().get(URL).content.decode()
+    assert "By active" in page and "By is active" not in page

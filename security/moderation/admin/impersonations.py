@@ -77,11 +77,11 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
                 )
             },
         ),
-        ("Where from", {"fields": ("ip_address", "user_agent", "session_id")}),
+        ("Where from", {"fields": ("ip_address_shown", "user_agent", "session_id")}),
         ("Review", {"fields": ("reviewed_at", "reviewed_by", "review_note")}),
         ("Record", {"fields": ("first_seen_at", "last_seen_at")}),
     )
-    readonly_fields = ("impersonator", "impersonated", "tenant", "status_label")
+    readonly_fields = ("impersonator", "impersonated", "tenant", "status_label", "ip_address_shown")
 
     class Media:
         css = {"all": ("security/moderation.css",)}
@@ -123,6 +123,10 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
             self.status_label(record),
             when,
         )
+
+    @admin.display(description="IP address")
+    def ip_address_shown(self, record: ImpersonationRecord) -> str:
+        return record.ip_address or "unknown"
 
     @admin.display(description="from", ordering="ip_address")
     def where_from(self, record: ImpersonationRecord) -> str:

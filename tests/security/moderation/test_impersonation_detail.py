@@ -140,3 +140,8 @@ def test_audit_tables_name_people_by_email_in_one_query(support, admin, member, 
     assert f'<div class="readonly"><a href="{user_page}">' in page  # the impersonator links on
     email_reads = [q for q in queries.captured_queries if 'FROM "user"' in q["sql"]]
     assert len(email_reads) <= 3  # the page's own reads; not one per audit row
+
+
+def test_the_address_is_labelled_ip_address(support, record):
+    page = support.client().get(page_of(record)).content.decode()
+    assert "IP address" in page and "Ip address" not in page
