@@ -232,6 +232,8 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
                 "email": user.email,
                 "ip_address": session.ip_address,
                 "impersonated_by": session.impersonated_by,
+                # An expired session signed nobody out: its row was a leftover.
+                "already_expired": session.expires_at <= now,
             },
         )
     return Outcome(changed=[user.email], sessions_deleted=1)

@@ -166,20 +166,35 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
             return False
         return True
 
+    expired = bool(session.get("expired"))
     if request.method == "POST" and form.is_valid():
         revoked = attempt(revoke)
         if revoked is not None:
-            if revoked:
+            if revoked and expired:
+                messages.info(
+                    request,
+                    f"That session of {user.email} had already expired "
+                    f"({_when(session['expires_at'])}): its leftover record was deleted; "
+                    "nobody was signed out.",
+                )
+            elif revoked:
                 messages.success(request, f"Revoked one session of {user.email}.")
             else:
                 messages.info(request, SESSION_GONE.format(email=user.email))
             return redirect(user_page_url(user.pk))
     where = session["ip_address"] or "an unknown address"
-    consequences = [
-        f"The session started {_when(session['created_at'])} from {where} is deleted: "
-        f"{user.email} is signed out on that device.",
-        "Their other sessions stay.",
-    ]
+    if expired:
+        consequences = [
+            f"This session, started {_when(session['created_at'])} from {where}, already "
+            f"expired {_when(session['expires_at'])}: {user.email} is not signed in with it.",
+            "Revoking only deletes its leftover record. Their other sessions stay.",
+        ]
+    else:
+        consequences = [
+            f"The session started {_when(session['created_at'])} from {where} is deleted: "
+            f"{user.email} is signed out on that device.",
+            "Their other sessions stay.",
+        ]
     if session["impersonated_by"]:
         consequences.append(
             f"This is an impersonation by {session['impersonator_email'] or 'a deleted user'}: "

@@ -148,3 +148,19 @@ def test_the_command_revokes_all_or_one(support, member, member_sessions, capsys
     assert sessions_of(member) == 0
     with pytest.raises(CommandError, match="Name at least one user"):
         call_command("revoke_sessions", "--as", staff)
+
+
+def test_revoking_an_expired_session_says_it_had_already_ended(support, member):
+    expired = GatewaySessionFactory.create(user=member, expired=True)
+    url = reverse("security:session_revoke", args=[member.pk, expired.pk])
+    client = support.client()
+    page = client.get(url).content.decode()
+    assert "already expired" in page and "is not signed in with it" in page
+    assert "is signed out on that device" not in page
+    response = client.post(url, follow=True)
+    html = response.content.decode()
+    assert "had already expired" in html and "nobody was signed out" in html
+    assert "Revoked one session" not in html
+    assert sessions_of(member) == 0
+    (row,) = audit_rows("session.revoke")
+    assert row.details["already_expired"] is True
