@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditLog, AuditOutcome
 from backoffice.roles import Actor, Capability
 from monitoring import selectors
 from registry.models import McpServer, ServerHealth
-from security.models import ApiKey, GatewaySession, GatewayUser, ban_in_force
+from security.models import ApiKey, GatewaySession, GatewayUser, KeyRotation, ban_in_force
 from tenants.models import Tenant
 
 PANEL_SIZE = 10
@@ -102,11 +102,18 @@ def dashboard_for(actor: Actor) -> Dashboard:
         )
     if actor.can(Capability.MANAGE_API_KEYS):
         # Uses index: idx_api_keys_expiration
-        expiring = ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS).filter(
-            is_active=True,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            expires_at__lte=now + KEYS_EXPIRING_WITHIN,
+        expiring = (
+            ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS)
+            .filter(
+                is_active=True,
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=now + KEYS_EXPIRING_WITHIN,
+            )
+            .exclude(
+                # A rotated key's grace period is routine: it has a successor, nobody must act.
+                Exists(KeyRotation.objects.filter(old_key_id=OuterRef("pk")))
+            )
         )
         board.counts["keys_expiring_soon"] = capped_count(expiring)
         board.keys_expiring_soon = list(

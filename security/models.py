@@ -299,3 +299,24 @@ class IssuingFormClaim(models.Model):
 
     def __str__(self) -> str:
         return self.token_digest
+
+
+class KeyRotation(models.Model):
+    """A key replaced by a rotation: the old key works until its grace period ends, then stops.
+
+    Written by ``rotate_api_key`` in the transaction that issues the successor, so the lists
+    and the dashboard can say "replaced by <prefix>" instead of raising an expiry alarm for a
+    routine rotation. Lives in the back office's schema; the contract's ``apikey`` has no column
+    for it.
+    """
+
+    old_key_id = models.UUIDField(primary_key=True)
+    new_key_id = models.UUIDField()
+    new_key_prefix = models.TextField()
+    rotated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "key rotation"
+
+    def __str__(self) -> str:
+        return f"{self.old_key_id} -> {self.new_key_prefix}"

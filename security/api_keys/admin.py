@@ -186,7 +186,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_label(self, key: ApiKey) -> str:
-        return selectors.ApiKeyStatus(key.status).label  # type: ignore[attr-defined]
+        return selectors.describe_status(key)
 
     @admin.display(description="expires", ordering="expires_at")
     def expires(self, key: ApiKey) -> str:

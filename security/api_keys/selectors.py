@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 
@@ -27,7 +27,7 @@ from backoffice.roles import Actor, Capability
 from backoffice.tenancy import record_out_of_scope_attempt
 from security.api_key_secrets import KEY_ID_LENGTH, PRODUCT_PREFIX
 from security.api_keys import scopes as scope_catalog
-from security.models import ApiKey, GatewayUser
+from security.models import ApiKey, GatewayUser, KeyRotation
 from tenants.models import Tenant, TenantStatus
 
 # A key this close to its expiry is flagged so that someone rotates it in time.
@@ -37,6 +37,9 @@ EXPIRING_WITHIN = dt.timedelta(days=7)
 class ApiKeyStatus(models.TextChoices):
     ACTIVE = "active", "active"
     EXPIRING = "expiring", "expiring within 7 days"
+    # Rotated: the successor is issued, this one works until its grace period ends. Routine,
+    # not an alarm, unlike EXPIRING.
+    REPLACED = "replaced", "replaced by a rotation"
     EXPIRED = "expired", "expired"
     REVOKED = "revoked", "revoked"
     # Switched off by the gateway (is_active false) without a revocation: no time, no reason.
@@ -53,10 +56,27 @@ def status_expression() -> Case:
         When(revoked_at__isnull=False, then=Value(ApiKeyStatus.REVOKED)),
         When(is_active=False, then=Value(ApiKeyStatus.DEACTIVATED)),
         When(expires_at__lte=Now(), then=Value(ApiKeyStatus.EXPIRED)),
+        When(Exists(rotation_of()), then=Value(ApiKeyStatus.REPLACED)),
         When(expires_at__lte=Now() + EXPIRING_WITHIN, then=Value(ApiKeyStatus.EXPIRING)),
         default=Value(ApiKeyStatus.ACTIVE),
         output_field=models.TextField(),
     )
+
+
+def describe_status(key: ApiKey) -> str:
+    """A key's status in words, naming the successor of a rotated key (``replaced by mcp_ab``).
+
+    ``key`` comes from ``api_keys_visible_to``, which annotates ``status`` and the successor.
+    """
+    status = ApiKeyStatus(key.status)  # type: ignore[attr-defined]
+    if status == ApiKeyStatus.REPLACED:
+        return f"replaced by {key.successor_prefix}"  # type: ignore[attr-defined]
+    return str(status.label)
+
+
+def rotation_of(key: str = "pk") -> models.QuerySet[KeyRotation]:
+    """The rotation that replaced the outer query's key, if any (by primary key: one row)."""
+    return KeyRotation.objects.filter(old_key_id=OuterRef(key))
 
 
 def usable(prefix: str = "") -> Q:
@@ -71,6 +91,7 @@ def api_keys_visible_to(actor: Actor | None) -> models.QuerySet[ApiKey]:
     status and who created and revoked them, in words this actor may read."""
     return ApiKey.objects.visible_to(actor, Capability.MANAGE_API_KEYS).annotate(
         status=status_expression(),
+        successor_prefix=Subquery(rotation_of().values("new_key_prefix")[:1]),
         creator_label=_creator_label(actor),
         revoker_label=_revoker_label(actor),
     )

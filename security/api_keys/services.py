@@ -27,7 +27,7 @@ from backoffice.staff_audit import record_staff_action
 from security.api_key_secrets import generate_api_key
 from security.api_keys import inputs
 from security.api_keys.selectors import new_key_refusal
-from security.models import ApiKey, IssuingFormClaim
+from security.models import ApiKey, IssuingFormClaim, KeyRotation
 from tenants.models import Tenant
 
 # A prefix clash needs two equal 8-character random ids; more than a few in a row means a bug.
@@ -255,6 +255,12 @@ def rotate_api_key(
             rate_limit_per_minute=old.rate_limit_per_minute,
         )
         _settle_claim(claim, issued.key)
+        KeyRotation.objects.create(
+            old_key_id=old.pk,
+            new_key_id=issued.key.pk,
+            new_key_prefix=issued.key.key_prefix,
+            rotated_at=now,
+        )
         record_staff_action(
             actor=actor,
             action=AuditAction.API_KEY_ROTATE,
@@ -300,6 +306,12 @@ def rotate_refusal(key: ApiKey) -> str | None:
         return f"{key.key_prefix} is {_ended(key)}: create a new key instead of rotating it."
     if not _is_usable(key):
         return f"{key.key_prefix} has expired: create a new key instead of rotating it."
+    successor = KeyRotation.objects.filter(old_key_id=key.pk).first()
+    if successor is not None:
+        return (
+            f"{key.key_prefix} was already replaced by {successor.new_key_prefix}, and stops at "
+            f"the end of its grace period: rotate {successor.new_key_prefix} instead."
+        )
     return None
 
 

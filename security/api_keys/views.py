@@ -287,7 +287,7 @@ def _form_page(
         after_template=CATALOG_TEMPLATE if show_catalog else None,
         note=usage,
         key=key,
-        key_status=selectors.ApiKeyStatus(key.status).label if key is not None else None,  # type: ignore[attr-defined]
+        key_status=selectors.describe_status(key) if key is not None else None,
         catalog=scope_catalog.CATALOG if show_catalog else (),
     )
 
