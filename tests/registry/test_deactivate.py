@@ -107,8 +107,10 @@ def test_the_page_asks_first_then_deactivates(admin, tenant_a):
     assert f"Sent for approval as request #{approval.pk}" in asked.content.decode()
     assert _active(server) and _audit("server.deactivate") == []
 
-    done = make_persona("admin").client().post(
-        f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True
+    done = (
+        make_persona("admin")
+        .client()
+        .post(f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True)
     )
     assert "Approved and carried out: Deactivated page-server." in done.content.decode()
     assert not _active(server)
@@ -165,8 +167,10 @@ def test_the_admin_action_confirms_then_deactivates_the_selection(admin, tenant_
     assert f"Sent for approval as request #{approval.pk}" in asked.content.decode()
     assert _active(one) and _active(two)
 
-    done = make_persona("admin").client().post(
-        f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True
+    done = (
+        make_persona("admin")
+        .client()
+        .post(f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True)
     )
     assert messages_on(done) == ["Approved and carried out: Deactivated one, two."]
     assert not _active(one) and not _active(two)
