@@ -3,6 +3,7 @@ service: who may, what changes, what is audited."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from approvals import services
+from approvals.kinds import KINDS
 from approvals.models import ApprovalRequest, ApprovalStatus
 from backoffice.audit_actions import AuditAction
 from backoffice.operations import Invalid, Refused
@@ -235,3 +237,21 @@ def test_two_approvers_at_once_carry_it_out_once(tenant_a):
     assert fresh(member).role == "auditor,user"
     assert len(rows(AuditAction.USER_ROLE_CHANGE)) == 1
     assert len(rows(AuditAction.APPROVAL_APPROVE)) == 1
+
+
+def test_the_service_rechecks_under_its_lock_and_its_denied_row_stays(
+    admin, support, other_admin, monkeypatch
+):
+    # Stand in for a change between the page's check and the service's lock: the approval's
+    # pre-check lets support through, the ban service itself refuses under its row lock.
+    approval = _ask_ban_of(admin, other_admin)
+    kind = KINDS["user.ban"]
+    monkeypatch.setitem(KINDS, "user.ban", dataclasses.replace(kind, refusal=lambda a, p: None))
+    decision = services.approve(actor=support.actor, approval_id=approval.pk)
+    assert not decision.done
+    assert "Only an admin may ban ada@example.com" in decision.message
+    assert not fresh(other_admin).banned
+    assert the_request().status == ApprovalStatus.REFUSED
+    [denied] = rows("user.ban")
+    assert denied.outcome == "denied" and denied.actor_id == support.gateway_user.pk
+    assert [row.outcome for row in rows("approval.refuse")] == ["success"]
