@@ -32,3 +32,9 @@ class AuditAction(enum.StrEnum):
     AUDIT_LOG_EXPORT = "audit_log.export"
     REQUEST_LOG_EXPORT = "request_log.export"
     ANALYTICS_EXPORT = "analytics.export"
+    # Four-eyes requests (approvals/): asked, carried out on approval, refused, withdrawn, expired.
+    APPROVAL_REQUEST = "approval.request"
+    APPROVAL_APPROVE = "approval.approve"
+    APPROVAL_REFUSE = "approval.refuse"
+    APPROVAL_WITHDRAW = "approval.withdraw"
+    APPROVAL_EXPIRE = "approval.expire"

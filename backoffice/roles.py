@@ -40,6 +40,8 @@ class Capability(enum.StrEnum):
     VIEW_CONTRACT = "view_contract"  # the Contract page: Drizzle migrations and schema drift
     # Hourly and daily series per tenant, server and tool (a tenant admin: their own tenant).
     VIEW_TRENDS = "view_trends"
+    # The four-eyes requests page: requests others made that one may approve (approvals/).
+    DECIDE_APPROVALS = "decide_approvals"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -57,6 +59,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     # Names every table, column, index and migration of the schema: for the people who run it.
     Capability.VIEW_CONTRACT: frozenset({Role.ADMIN}),
     Capability.VIEW_TRENDS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
+    # Whoever may carry out a four-eyes operation: approving one also needs its own capability.
+    Capability.DECIDE_APPROVALS: frozenset({Role.ADMIN, Role.SUPPORT}),
 }
 
 

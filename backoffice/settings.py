@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "registry",
     "audit",
     "monitoring",
+    "approvals",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Four-eyes (approvals) -------------------------------------------------------------------
+# How long a request for a second staff member's approval stays open, and from how many users a
+# bulk moderation action needs one (approvals/policy.py).
+FOUR_EYES_REQUEST_HOURS = env.int("FOUR_EYES_REQUEST_HOURS", default=24)
+FOUR_EYES_BULK_THRESHOLD = env.int("FOUR_EYES_BULK_THRESHOLD", default=25)
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

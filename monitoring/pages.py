@@ -24,6 +24,13 @@ class Page:
 
 PAGES = (
     Page(
+        "Four-eyes",
+        "Requests waiting for approval",
+        "approvals:pending",
+        "Dangerous operations other staff asked for, that you may approve or refuse; and yours.",
+        Capability.DECIDE_APPROVALS,
+    ),
+    Page(
         "Analytics",
         "Server health",
         "monitoring:server_health",

@@ -16,8 +16,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 
+from approvals import gate
+from approvals.policy import why_four_eyes
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
+from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from monitoring import charts
@@ -198,9 +201,33 @@ class McpServerAdmin(ScopedModelAdmin):
         servers = list(queryset.select_related("tenant").order_by("name"))
         verb = "reactivate" if active else "deactivate"
         form = ServerActivationForm(request.POST if request.POST.get("post") == "yes" else None)
-        attempt = Attempt[list[McpServer]](form, not_found_on_form=True)
+        attempt = Attempt[Any](form, not_found_on_form=True)
         changed = None
-        if form.is_bound and form.is_valid():
+        title = f"{verb.capitalize()} servers?"
+        why = None if active else why_four_eyes(AuditAction.SERVER_DEACTIVATE)
+        if form.is_bound and form.is_valid() and why and not any(s.is_active for s in servers):
+            # A stale form: there is nothing to deactivate, so nothing to ask a second admin.
+            self.message_user(request, f"{len(servers)} server(s) already inactive.")
+            return None
+        if form.is_bound and form.is_valid() and why:
+            sent = gate.ask(
+                request,
+                attempt,
+                actor=actor,
+                operation=AuditAction.SERVER_DEACTIVATE,
+                params={
+                    "server_ids": [str(server.pk) for server in servers],
+                    "reason": form.cleaned_data["reason"],
+                },
+                target_ids=[server.pk for server in servers],
+                title=title,
+                preview=views.activation_consequences(active=False),
+                why=why,
+                tenant_id=gate.one_tenant([server.tenant_id for server in servers]),
+            )
+            if sent is not None:
+                return sent
+        elif form.is_bound and form.is_valid():
             change = services.reactivate_servers if active else services.deactivate_servers
             changed = attempt(
                 lambda: change(
@@ -227,8 +254,9 @@ class McpServerAdmin(ScopedModelAdmin):
             servers,
             form=form,
             active=active,
-            title=f"{verb.capitalize()} servers?",
+            title=title,
             status=attempt.status,
+            why=why,
             hidden=[
                 ("action", f"{verb}_selected"),
                 ("post", "yes"),

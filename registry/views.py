@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from approvals import gate
+from approvals.policy import sent_note, why_four_eyes
 from backoffice import confirmation
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
 from backoffice.tenancy import access
@@ -40,8 +44,29 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[bool](form)
-    if form.is_bound and form.is_valid():
+    attempt = Attempt[Any](form)
+    title = f"{verb.capitalize()} {server.name}?"
+    why = None if active else why_four_eyes(AuditAction.SERVER_DEACTIVATE)
+    if form.is_bound and form.is_valid() and why and not server.is_active:
+        # A stale form: there is nothing to deactivate, so nothing to ask a second admin.
+        messages.info(request, f"{server.name} was already inactive.")
+        return redirect("admin:registry_mcpserver_change", server.pk)
+    if form.is_bound and form.is_valid() and why:
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.SERVER_DEACTIVATE,
+            params={"server_ids": [str(server.pk)], "reason": form.cleaned_data["reason"]},
+            target_ids=[server.pk],
+            title=title,
+            preview=activation_consequences(active=False),
+            why=why,
+            tenant_id=server.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
         changed = attempt(
             lambda: change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
@@ -60,9 +85,10 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
         [server],
         form=form,
         active=active,
-        title=f"{verb.capitalize()} {server.name}?",
+        title=title,
         status=status,
         original=server,
+        why=why,
     )
 
 
@@ -76,11 +102,13 @@ def activation_page(
     status: int = 200,
     original: McpServer | None = None,
     hidden: Sequence[tuple[str, str]] = (),
+    why: str | None = None,
 ) -> HttpResponse:
     """The confirmation of a deactivation or reactivation, of one server or of a selection.
 
     Only taking servers out of routing is destructive, in the admin's red; a selection with
-    nothing to change says so and offers no change that would be none.
+    nothing to change says so and offers no change that would be none. ``why`` (four-eyes,
+    ``approvals.policy``) says that confirming sends a request for a second admin instead.
     """
     verb = "reactivate" if active else "deactivate"
     refusal = None
@@ -91,23 +119,17 @@ def activation_page(
             if len(servers) == 1
             else f"All selected servers are already {state}: there is nothing to {verb}."
         )
-    consequences = [
-        "Reactivating puts these servers back into the gateway's routing. Their health checks "
-        "resume on the gateway's schedule."
-        if active
-        else "Deactivating takes these servers out of the gateway's routing: clients stop "
-        "reaching their tools and resources until a staff member reactivates them."
-    ]
+    extra = {"note": sent_note(why)} if why else {}
     return confirmation.confirmation_page(
         request,
         title=title,
         form=form,
-        submit_label=f"Yes, {verb}",
+        submit_label=f"Yes, {verb}" + (" (send for approval)" if why else ""),
         submit_id=f"confirm-{verb}",
         submit_class="default" if active else "",
         opts=McpServer._meta,
         original=original,
-        consequences=consequences,
+        consequences=activation_consequences(active=active),
         refusal=refusal,
         refusal_id="nothing-to-change",
         status=status,
@@ -117,4 +139,15 @@ def activation_page(
         active=active,
         stylesheets=("monitoring/monitoring.css", "registry/registry.css"),
         body_class="reactivate-confirmation" if active else "delete-confirmation",
+        **extra,
     )
+
+
+def activation_consequences(*, active: bool) -> list[str]:
+    return [
+        "Reactivating puts these servers back into the gateway's routing. Their health checks "
+        "resume on the gateway's schedule."
+        if active
+        else "Deactivating takes these servers out of the gateway's routing: clients stop "
+        "reaching their tools and resources until a staff member reactivates them."
+    ]

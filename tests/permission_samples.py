@@ -180,3 +180,39 @@ def _register_audit_samples() -> None:
 
 
 _register_audit_samples()
+
+
+# --- approvals: a four-eyes request (signing out a user of tenant A, asked by another admin) ---
+
+
+def _approval_request(tenant: Tenant) -> models.Model:
+    import datetime as dt
+
+    from approvals.models import ApprovalRequest
+    from security.factories import GatewayUserFactory
+
+    user = GatewayUserFactory.create(tenant=tenant)
+    now = dt.datetime.now(dt.UTC)
+    return ApprovalRequest.objects.create(
+        operation="session.revoke_all",
+        target_ids=[user.pk],
+        params={"user_ids": [user.pk]},
+        title=f"Revoke all sessions of {user.email}",
+        preview=["Every session is deleted."],
+        why="It acts on many users.",
+        tenant_id=tenant.pk,
+        requested_by_id="sample-admin",
+        requested_by_name="sample-admin@example.com",
+        requested_at=now,
+        expires_at=now + dt.timedelta(hours=24),
+    )
+
+
+def _register_approval_samples() -> None:
+    from approvals.models import ApprovalRequest
+
+    SAMPLE_OBJECTS[ApprovalRequest] = _approval_request
+    SAMPLE_URL_KWARGS["approvals:detail"] = kwargs_for(ApprovalRequest, approval_id="pk")
+
+
+_register_approval_samples()

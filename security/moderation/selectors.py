@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AuditLog, RequestLog
 from audit.selectors import action_codes
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Actor, Capability
+from backoffice.roles import Actor, Capability, Role, parse_roles
 from backoffice.tenancy import access
 from security.models import Account, ApiKey, GatewaySession, GatewayUser, ImpersonationRecord
 
@@ -133,6 +133,16 @@ def user_audit_entries(actor: Actor, user: GatewayUser) -> list[dict[str, Any]]:
 
 def impersonations_visible_to(actor: Actor | None) -> QuerySet[ImpersonationRecord]:
     return ImpersonationRecord.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
+
+
+def impersonator_roles(record: ImpersonationRecord) -> frozenset[Role]:
+    """The roles the author of an impersonation holds now (none when they are gone)."""
+    role = (
+        GatewayUser.unscoped.filter(pk=record.impersonator_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return parse_roles(role) if record.impersonator_id else frozenset()
 
 
 def access_impersonation(actor: Actor | None, record_id: object) -> ImpersonationRecord:

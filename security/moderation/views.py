@@ -9,30 +9,35 @@ again under the row lock. A confirmed POST runs through ``backoffice.confirmatio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from backoffice import confirmation
+from approvals import gate
+from approvals.policy import why_four_eyes
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
-from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.models import GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import rules, selectors, services
+from security.moderation.confirm_pages import (
+    ban_consequences,
+    confirmation_page,
+    impersonation_page_url,
+    one_session_consequences,
+    revoke_consequences,
+    unban_consequences,
+    user_page_url,
+    when,
+)
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
 
-SUBJECTS_TEMPLATE = "security/moderation/_subjects.html"
 SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
 
 
@@ -48,8 +53,31 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     form = BanForm(
         request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
     )
-    attempt = Attempt[services.Outcome](form)
-    if request.method == "POST" and form.is_valid():
+    attempt = Attempt[Any](form)
+    in_force = user.ban_in_force()
+    title = f"Change the ban of {user.email}" if in_force else f"Ban {user.email}"
+    why = why_four_eyes(AuditAction.USER_BAN, target_roles=[parse_roles(user.role)])
+    if request.method == "POST" and form.is_valid() and why:
+        expires = form.ban_expires()
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.USER_BAN,
+            params={
+                "user_ids": [user.pk],
+                "reason": form.cleaned_data["reason"],
+                "expires_at": expires.isoformat() if expires else None,
+            },
+            target_ids=[user.pk],
+            title=title,
+            preview=ban_consequences([user]),
+            why=why,
+            tenant_id=user.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif request.method == "POST" and form.is_valid():
         outcome = attempt(
             lambda: services.ban_user(
                 actor=actor,
@@ -71,16 +99,16 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
                     request, f"Nothing changed: {user.email} is already banned like this."
                 )
             return redirect(user_page_url(user.pk))
-    in_force = user.ban_in_force()
     return confirmation_page(
         request,
-        title=f"Change the ban of {user.email}" if in_force else f"Ban {user.email}",
+        title=title,
         users=[user],
         consequences=ban_consequences([user]),
         form=form,
         submit_label="Change the ban" if in_force else "Ban",
         refusal=refusal,
         status=attempt.status,
+        why=why,
     )
 
 
@@ -91,8 +119,24 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[services.Outcome](form)
-    if request.method == "POST" and form.is_valid():
+    attempt = Attempt[Any](form)
+    why = why_four_eyes(AuditAction.USER_UNBAN, target_roles=[parse_roles(user.role)])
+    if request.method == "POST" and form.is_valid() and why:
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.USER_UNBAN,
+            params={"user_ids": [user.pk]},
+            target_ids=[user.pk],
+            title=f"Lift the ban of {user.email}",
+            preview=unban_consequences([user]),
+            why=why,
+            tenant_id=user.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif request.method == "POST" and form.is_valid():
         outcome = attempt(lambda: services.unban_user(actor=actor, user_id=user.pk))
         if outcome is not None:
             if outcome.changed:
@@ -109,6 +153,7 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         submit_label="Lift the ban",
         refusal=refusal,
         status=attempt.status,
+        why=why,
     )
 
 
@@ -119,8 +164,24 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[services.Outcome](form)
-    if request.method == "POST" and form.is_valid():
+    attempt = Attempt[Any](form)
+    why = why_four_eyes(AuditAction.SESSION_REVOKE_ALL, target_roles=[parse_roles(user.role)])
+    if request.method == "POST" and form.is_valid() and why:
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.SESSION_REVOKE_ALL,
+            params={"user_ids": [user.pk]},
+            target_ids=[user.pk],
+            title=f"Revoke all sessions of {user.email}",
+            preview=revoke_consequences([user]),
+            why=why,
+            tenant_id=user.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif request.method == "POST" and form.is_valid():
         outcome = attempt(lambda: services.revoke_all_sessions(actor=actor, user_id=user.pk))
         if outcome is not None:
             if outcome.changed:
@@ -140,6 +201,7 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
         submit_label="Revoke all sessions",
         refusal=refusal,
         status=attempt.status,
+        why=why,
     )
 
 
@@ -157,7 +219,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
         return redirect(user_page_url(user.pk))
     refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[bool](form)
+    attempt = Attempt[Any](form)
 
     def revoke() -> bool:
         try:
@@ -167,14 +229,30 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
         return True
 
     expired = bool(session.get("expired"))
-    if request.method == "POST" and form.is_valid():
+    why = why_four_eyes(AuditAction.SESSION_REVOKE, target_roles=[parse_roles(user.role)])
+    if request.method == "POST" and form.is_valid() and why:
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.SESSION_REVOKE,
+            params={"session_id": session_id, "user_id": user.pk},
+            target_ids=[user.pk],
+            title=f"Revoke a session of {user.email}",
+            preview=one_session_consequences(user, session),
+            why=why,
+            tenant_id=user.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif request.method == "POST" and form.is_valid():
         revoked = attempt(revoke)
         if revoked is not None:
             if revoked and expired:
                 messages.info(
                     request,
                     f"That session of {user.email} had already expired "
-                    f"({_when(session['expires_at'])}): its leftover record was deleted; "
+                    f"({when(session['expires_at'])}): its leftover record was deleted; "
                     "nobody was signed out.",
                 )
             elif revoked:
@@ -182,34 +260,17 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
             else:
                 messages.info(request, SESSION_GONE.format(email=user.email))
             return redirect(user_page_url(user.pk))
-    where = session["ip_address"] or "an unknown address"
-    if expired:
-        consequences = [
-            f"This session, started {_when(session['created_at'])} from {where}, already "
-            f"expired {_when(session['expires_at'])}: {user.email} is not signed in with it.",
-            "Revoking only deletes its leftover record. Their other sessions stay.",
-        ]
-    else:
-        consequences = [
-            f"The session started {_when(session['created_at'])} from {where} is deleted: "
-            f"{user.email} is signed out on that device.",
-            "Their other sessions stay.",
-        ]
-    if session["impersonated_by"]:
-        consequences.append(
-            f"This is an impersonation by {session['impersonator_email'] or 'a deleted user'}: "
-            "it ends now."
-        )
     return confirmation_page(
         request,
         title=f"Revoke a session of {user.email}",
         users=[user],
-        consequences=consequences,
+        consequences=one_session_consequences(user, session),
         form=form,
         submit_label="Revoke this session",
         refusal=refusal,
         status=attempt.status,
         session=session,
+        why=why,
     )
 
 
@@ -228,9 +289,33 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
         offered=offered,
         initial={"roles": sorted(role.value for role in current & offered)},
     )
-    attempt = Attempt[services.Outcome](form, field="roles")
+    attempt = Attempt[Any](form, field="roles")
+    title = f"Change the roles of {user.email}"
+    consequences = _roles_consequences(actor, user, kept)
+    why = why_four_eyes(AuditAction.USER_ROLE_CHANGE, target_roles=[current])
+    chosen: frozenset[Role] = frozenset()
     if request.method == "POST" and form.is_valid():
         chosen = frozenset(Role(name) for name in form.cleaned_data["roles"]) | kept
+    why_chosen = why_four_eyes(
+        AuditAction.USER_ROLE_CHANGE, target_roles=[current], roles_after=chosen or None
+    )
+    if chosen and why_chosen:
+        shown = ", ".join(role.value for role in Role if role in chosen)
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.USER_ROLE_CHANGE,
+            params={"user_id": user.pk, "roles": sorted(role.value for role in chosen)},
+            target_ids=[user.pk],
+            title=title,
+            preview=[f"The roles become: {shown}.", *consequences],
+            why=why_chosen,
+            tenant_id=user.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif chosen:
         outcome = attempt(lambda: services.change_roles(actor=actor, user_id=user.pk, roles=chosen))
         if outcome is not None:
             if outcome.changed:
@@ -238,6 +323,25 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
             else:
                 messages.info(request, f"Nothing changed: {user.email} already had these roles.")
             return redirect(user_page_url(user.pk))
+    if Role.ADMIN in actor.roles and not why:
+        consequences.append(
+            "Granting the admin, support or auditor role needs a second admin's approval: "
+            "saving such a change sends a request instead."
+        )
+    return confirmation_page(
+        request,
+        title=title,
+        users=[user],
+        consequences=consequences,
+        form=form,
+        submit_label="Save roles",
+        refusal=refusal,
+        status=attempt.status,
+        why=why,
+    )
+
+
+def _roles_consequences(actor: Actor, user: GatewayUser, kept: frozenset[Role]) -> list[str]:
     consequences = [
         f"Current role text: “{user.role or ''}”.",
         "The new roles apply at the user's next request, in the gateway and here.",
@@ -253,16 +357,7 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
         consequences.append(
             "Only an admin may grant or remove the admin, support and auditor roles."
         )
-    return confirmation_page(
-        request,
-        title=f"Change the roles of {user.email}",
-        users=[user],
-        consequences=consequences,
-        form=form,
-        submit_label="Save roles",
-        refusal=refusal,
-        status=attempt.status,
-    )
+    return consequences
 
 
 # --- Impersonation review ---------------------------------------------------------------------
@@ -274,8 +369,31 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     actor = _actor(request)
     record = selectors.access_impersonation(actor, record_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[services.Outcome](form)
-    if request.method == "POST" and form.is_valid():
+    attempt = Attempt[Any](form)
+    consequences = [
+        f"{record.impersonator_email or record.impersonator_id} stops acting as "
+        f"{record.impersonated_email} now: their impersonation session is deleted.",
+        f"It started {when(record.started_at)} and would expire {when(record.expires_at)}.",
+    ]
+    why = why_four_eyes(
+        AuditAction.IMPERSONATION_END, target_roles=[selectors.impersonator_roles(record)]
+    )
+    if request.method == "POST" and form.is_valid() and why:
+        sent = gate.ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=AuditAction.IMPERSONATION_END,
+            params={"record_id": record.pk},
+            target_ids=[record.pk],
+            title="End an impersonation",
+            preview=consequences,
+            why=why,
+            tenant_id=record.tenant_id,
+        )
+        if sent is not None:
+            return sent
+    elif request.method == "POST" and form.is_valid():
         outcome = attempt(lambda: services.end_impersonation(actor=actor, record_id=record.pk))
         if outcome is not None:
             if outcome.changed:
@@ -295,15 +413,12 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     return confirmation_page(
         request,
         title="End an impersonation",
-        consequences=[
-            f"{record.impersonator_email or record.impersonator_id} stops acting as "
-            f"{record.impersonated_email} now: their impersonation session is deleted.",
-            f"It started {_when(record.started_at)} and would expire {_when(record.expires_at)}.",
-        ],
+        consequences=consequences,
         form=form,
         submit_label="End the impersonation",
         refusal=refusal,
         status=attempt.status,
+        why=why,
         cancel_url=impersonation_page_url(record.pk),
         opts=ImpersonationRecord._meta,
         original=record,
@@ -335,12 +450,12 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
             return redirect(impersonation_page_url(record.pk))
     consequences = [
         f"{record.impersonator_email or record.impersonator_id} acted as "
-        f"{record.impersonated_email} from {_when(record.started_at)}.",
+        f"{record.impersonated_email} from {when(record.started_at)}.",
         "Your name, the time and your note are kept with this impersonation and in the audit log.",
     ]
     if record.reviewed_at is not None:
         consequences.append(
-            f"Already reviewed by {record.reviewed_by} {_when(record.reviewed_at)}: "
+            f"Already reviewed by {record.reviewed_by} {when(record.reviewed_at)}: "
             "saving replaces their note."
         )
     return confirmation_page(
@@ -357,123 +472,6 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     )
 
 
-# --- What the pages and the admin's bulk actions share ----------------------------------------
-
-
-def confirmation_page(
-    request: HttpRequest,
-    *,
-    title: str,
-    consequences: Sequence[str],
-    form: Any,
-    submit_label: str,
-    users: Sequence[GatewayUser] = (),
-    refusal: str | None = None,
-    status: int = 200,
-    cancel_url: str | None = None,
-    hidden: Sequence[tuple[str, str]] = (),
-    opts: Any = None,
-    original: Any = None,
-    **extra: Any,
-) -> TemplateResponse:
-    """The confirmation page of a moderation action, with the users it touches."""
-    opts = opts or GatewayUser._meta
-    if original is None and len(users) == 1:
-        original = users[0]
-    return confirmation.confirmation_page(
-        request,
-        title=title,
-        consequences=consequences,
-        form=form,
-        submit_label=submit_label,
-        refusal=refusal,
-        status=status,
-        cancel_url=cancel_url or (user_page_url(users[0].pk) if len(users) == 1 else None),
-        hidden=hidden,
-        opts=opts,
-        original=original,
-        subjects_template=SUBJECTS_TEMPLATE,
-        subjects=_subjects(users),
-        stylesheets=("security/moderation.css",),
-        form_class="moderation-form",
-        **extra,
-    )
-
-
-def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
-    already = [user.email for user in users if user.ban_in_force()]
-    lines = [
-        "Each user below is banned from the gateway: they cannot sign in until the ban ends.",
-        "All of their sessions are deleted, impersonations of them included: "
-        "they are signed out everywhere at once.",
-    ]
-    if already:
-        lines.append(
-            f"Already banned: {', '.join(already)}. Their ban stays in force, with the reason "
-            "and end below instead of the current ones (it is not lifted in between)."
-        )
-    return lines
-
-
-def unban_consequences(users: Sequence[GatewayUser]) -> list[str]:
-    return [
-        "The ban flag, its reason and its end are cleared: the user can sign in again.",
-        "Sessions deleted by the ban do not come back; the user signs in anew.",
-    ]
-
-
-def revoke_consequences(users: Sequence[GatewayUser]) -> list[str]:
-    return [
-        "Every session of each user below is deleted: they are signed out everywhere "
-        "and can sign in again.",
-        "Impersonations of them end too.",
-    ]
-
-
-def user_page_url(user_id: str) -> str:
-    return reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
-
-
-def impersonation_page_url(record_id: int) -> str:
-    return reverse("admin:security_impersonationrecord_change", args=[record_id])
-
-
-def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
-    """Each user with what the action touches: sessions, impersonations, current ban."""
-    if not users:
-        return []
-    counts: dict[str, dict[str, int]] = {}
-    # Users were scoped by the caller; their sessions come with them.
-    rows = GatewaySession.unscoped.filter(user_id__in=[user.pk for user in users]).values_list(
-        "user_id", "impersonated_by"
-    )
-    for user_id, impersonated_by in rows:
-        count = counts.setdefault(user_id, {"sessions": 0, "impersonations": 0})
-        count["sessions"] += 1
-        count["impersonations"] += bool(impersonated_by)
-    return [
-        {
-            "user": user,
-            "url": user_page_url(user.pk),
-            "sessions": counts.get(user.pk, {}).get("sessions", 0),
-            "impersonations": counts.get(user.pk, {}).get("impersonations", 0),
-            "ban": ban_label(user),
-        }
-        for user in users
-    ]
-
-
-def ban_label(user: GatewayUser) -> str:
-    """How a ban reads at a glance; an expired ban says so rather than looking active."""
-    if not user.banned:
-        return "Not banned"
-    if user.ban_expires is None:
-        return "Banned permanently"
-    if user.ban_expires <= timezone.now():
-        return f"Ban expired {_when(user.ban_expires)}"
-    return f"Banned until {_when(user.ban_expires)}"
-
-
 def _actor(request: HttpRequest) -> Actor:
     actor: Actor | None = getattr(request, "actor", None)
     if actor is None:  # staff_view already refused anyone without one
@@ -487,9 +485,3 @@ def _gone_verb(record: ImpersonationRecord) -> str:
 
 def _sessions(count: int) -> str:
     return f"{count} session" if count == 1 else f"{count} sessions"
-
-
-def _when(moment: Any) -> str:
-    if moment is None:
-        return "never"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from approvals.models import ApprovalRequest
 from audit.models import AuditLog
 from backoffice.operations import NotFound, Refused
 from registry.factories import McpServerFactory
 from registry.models import McpServer
 from registry.services import deactivate_server, deactivate_servers, reactivate_server
 from tests.concurrency import at_once
-from tests.pages import assert_not_found, assert_refused
+from tests.conftest import make_persona
+from tests.pages import assert_not_found, assert_refused, messages_on
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +98,21 @@ def test_the_page_asks_first_then_deactivates(admin, tenant_a):
     assert "Deactivate page-server?" in confirm.content.decode()
     assert _active(server)
 
-    done = client.post(_page(server, "deactivate"), {"reason": "Incident 42"}, follow=True)
-    assert done.redirect_chain[0][0] == f"/admin/registry/mcpserver/{server.pk}/change/"
-    assert "Page-server was deactivated." in done.content.decode()  # the admin capitalises
-    assert "This server is deactivated" in done.content.decode()
+    assert "a second admin must approve it" in confirm.content.decode()
+
+    # Four-eyes: confirming asks a second admin, who carries it out by approving.
+    asked = client.post(_page(server, "deactivate"), {"reason": "Incident 42"}, follow=True)
+    approval = ApprovalRequest.objects.get()
+    assert asked.redirect_chain[0][0] == f"/approvals/{approval.pk}/"
+    assert f"Sent for approval as request #{approval.pk}" in asked.content.decode()
+    assert _active(server) and _audit("server.deactivate") == []
+
+    done = (
+        make_persona("admin")
+        .client()
+        .post(f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True)
+    )
+    assert "Approved and carried out: Deactivated page-server." in done.content.decode()
     assert not _active(server)
     assert _audit("server.deactivate")[0].details["reason"] == "Incident 42"
 
@@ -149,8 +162,17 @@ def test_the_admin_action_confirms_then_deactivates_the_selection(admin, tenant_
     assert "already inactive" in html
     assert _active(one) and _active(two)
 
-    done = client.post(LIST, {**selection, "post": "yes", "reason": "Bulk"}, follow=True)
-    assert "2 server(s) deactivated; 1 already inactive." in done.content.decode()
+    asked = client.post(LIST, {**selection, "post": "yes", "reason": "Bulk"}, follow=True)
+    approval = ApprovalRequest.objects.get()
+    assert f"Sent for approval as request #{approval.pk}" in asked.content.decode()
+    assert _active(one) and _active(two)
+
+    done = (
+        make_persona("admin")
+        .client()
+        .post(f"/approvals/{approval.pk}/", {"decision": "approve"}, follow=True)
+    )
+    assert messages_on(done) == ["Approved and carried out: Deactivated one, two."]
     assert not _active(one) and not _active(two)
     assert {e.resource_id for e in _audit("server.deactivate")} == {str(one.pk), str(two.pk)}
 

@@ -12,14 +12,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from approvals import gate
+from approvals.policy import why_four_eyes
 from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
-from backoffice.roles import Capability, unknown_roles
+from backoffice.roles import Capability, parse_roles, unknown_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
-from security.moderation import filters, rules, selectors, services, views
+from security.moderation import confirm_pages, filters, rules, selectors, services
 from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
@@ -91,7 +93,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
     def status_badges(self, user: GatewayUser) -> str:
         badges: list[tuple[str, str, str]] = []  # (css modifier, text, tooltip)
         if user.banned:
-            tooltip = views.ban_label(user) + (
+            tooltip = confirm_pages.ban_label(user) + (
                 f". Reason: {user.ban_reason}" if user.ban_reason else ""
             )
             if user.ban_expires is None:
@@ -159,7 +161,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
 
     @admin.display(description="ban")
     def ban_status(self, user: GatewayUser) -> str:
-        return views.ban_label(user)
+        return confirm_pages.ban_label(user)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
         obj = super().get_object(request, object_id, from_field)
@@ -198,7 +200,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
                 admin_page_url(request, Tenant, user.tenant_id) if user.tenant_id else None
             ),
             "moderation_links": _moderation_links(actor, user),
-            "ban_label": views.ban_label(user),
+            "ban_label": confirm_pages.ban_label(user),
         }
         return super().change_view(request, object_id, form_url, context)
 
@@ -221,8 +223,17 @@ class GatewayUserAdmin(ScopedModelAdmin):
         confirmed = request.POST.get("post") == "yes"
         form = BanForm(request.POST if confirmed else None)
         refusals = _refusals(actor, users, AuditAction.USER_BAN)
-        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
-        if confirmed and form.is_valid():
+        attempt = Attempt[Any](form, not_found_on_form=True)
+        title = f"Ban {len(users)} users" if len(users) > 1 else f"Ban {users[0].email}"
+        why = _why(AuditAction.USER_BAN, users)
+        if confirmed and form.is_valid() and why:
+            expires = form.ban_expires()
+            params = {"reason": form.cleaned_data["reason"]}
+            params["expires_at"] = expires.isoformat() if expires else None
+            sent = _ask(request, attempt, AuditAction.USER_BAN, users, params, title, why)
+            if sent is not None:
+                return sent
+        elif confirmed and form.is_valid():
             outcome = attempt(
                 lambda: services.ban_users(
                     actor=actor,
@@ -234,17 +245,18 @@ class GatewayUserAdmin(ScopedModelAdmin):
             if outcome is not None:
                 _report(request, outcome, "Banned", "already banned like this")
                 return None
-        return views.confirmation_page(
+        return confirm_pages.confirmation_page(
             request,
-            title=f"Ban {len(users)} users" if len(users) > 1 else f"Ban {users[0].email}",
+            title=title,
             users=users,
-            consequences=views.ban_consequences(users),
+            consequences=confirm_pages.ban_consequences(users),
             form=form,
             submit_label="Ban",
             refusal=refusals,
             status=attempt.status,
             hidden=_hidden("ban_selected", users),
             cancel_url=request.get_full_path(),
+            why=why,
         )
 
     @staff_action(
@@ -256,7 +268,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             queryset,
             action="unban_selected",
             title="Lift the ban of",
-            consequences=views.unban_consequences,
+            consequences=confirm_pages.unban_consequences,
             submit_label="Lift the bans",
             operation=services.unban_users,
             audit_action=AuditAction.USER_UNBAN,
@@ -274,7 +286,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             queryset,
             action="revoke_sessions_selected",
             title="Revoke all sessions of",
-            consequences=views.revoke_consequences,
+            consequences=confirm_pages.revoke_consequences,
             submit_label="Revoke all sessions",
             operation=services.revoke_sessions_of_users,
             audit_action=AuditAction.SESSION_REVOKE_ALL,
@@ -301,15 +313,23 @@ class GatewayUserAdmin(ScopedModelAdmin):
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
         form = ConfirmForm(request.POST if confirmed else None)
-        attempt = Attempt[services.Outcome](form, not_found_on_form=True)
-        if confirmed and form.is_valid():
+        attempt = Attempt[Any](form, not_found_on_form=True)
+        full_title = (
+            f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}"
+        )
+        why = _why(audit_action, users)
+        if confirmed and form.is_valid() and why:
+            sent = _ask(request, attempt, audit_action, users, {}, full_title, why)
+            if sent is not None:
+                return sent
+        elif confirmed and form.is_valid():
             outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
             if outcome is not None:
                 _report(request, outcome, *verbs)
                 return None
-        return views.confirmation_page(
+        return confirm_pages.confirmation_page(
             request,
-            title=f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}",
+            title=full_title,
             users=users,
             consequences=consequences(users),
             form=form,
@@ -318,6 +338,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             status=attempt.status,
             hidden=_hidden(action, users),
             cancel_url=request.get_full_path(),
+            why=why,
         )
 
     def _selection(self, request: HttpRequest, queryset: QuerySet) -> list[GatewayUser] | None:
@@ -332,6 +353,40 @@ class GatewayUserAdmin(ScopedModelAdmin):
             messages.warning(request, "None of the selected users exist any more.")
             return None
         return users
+
+
+def _why(action: AuditAction, users: list[GatewayUser]) -> str | None:
+    """Why acting on this selection needs a second person (approvals.policy), or None."""
+    return why_four_eyes(action, target_roles=[parse_roles(user.role) for user in users])
+
+
+def _ask(
+    request: HttpRequest,
+    attempt: Attempt[Any],
+    action: AuditAction,
+    users: list[GatewayUser],
+    params: dict[str, Any],
+    title: str,
+    why: str,
+) -> HttpResponse | None:
+    """Record the confirmed bulk action as a four-eyes request instead of carrying it out."""
+    consequences = {
+        AuditAction.USER_BAN: confirm_pages.ban_consequences,
+        AuditAction.USER_UNBAN: confirm_pages.unban_consequences,
+        AuditAction.SESSION_REVOKE_ALL: confirm_pages.revoke_consequences,
+    }[action]
+    return gate.ask(
+        request,
+        attempt,
+        actor=actor_of(request),  # type: ignore[arg-type]
+        operation=action,
+        params={"user_ids": [user.pk for user in users], **params},
+        target_ids=[user.pk for user in users],
+        title=title,
+        preview=consequences(users),
+        why=why,
+        tenant_id=gate.one_tenant([user.tenant_id for user in users]),
+    )
 
 
 def _refusals(actor: Any, users: list[GatewayUser], action: AuditAction) -> str | None:
