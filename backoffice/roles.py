@@ -40,6 +40,8 @@ class Capability(enum.StrEnum):
     VIEW_CONTRACT = "view_contract"  # the Contract page: Drizzle migrations and schema drift
     # Hourly and daily series per tenant, server and tool (a tenant admin: their own tenant).
     VIEW_TRENDS = "view_trends"
+    # Clear another staff member's second factor so they enrol again (a lost phone).
+    RESET_SECOND_FACTOR = "reset_second_factor"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -57,6 +59,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     # Names every table, column, index and migration of the schema: for the people who run it.
     Capability.VIEW_CONTRACT: frozenset({Role.ADMIN}),
     Capability.VIEW_TRENDS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
+    Capability.RESET_SECOND_FACTOR: frozenset({Role.ADMIN}),
 }
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
@@ -36,6 +37,7 @@ from monitoring.rendering import (
     stamp,
 )
 from monitoring.services import record_analytics_export
+from security.second_factor.step_up import step_up
 from tenants.models import Tenant
 
 CHART_BARS = 15
@@ -88,6 +90,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
     rows = selectors.server_health_summary(actor_of(request), using=heavy_reads(request).alias).rows
@@ -221,6 +224,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 def request_performance_csv(request: HttpRequest) -> HttpResponse:
     """The request performance rows, exactly as the page shows them, as CSV (audited)."""
     form = RequestPerformanceForm(request.GET)
@@ -365,6 +369,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """The usage page's numbers (the chosen window's row) as CSV (audited)."""
     actor = actor_of(request)

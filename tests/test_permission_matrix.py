@@ -45,6 +45,9 @@ PUBLIC_URL_NAMES = {
     "admin:password_change_done",
     "admin:autocomplete",
     "admin:app_list",
+    # Second-factor enrolment and verification: open to every signed-in person before the code.
+    "security:second_factor_enrol",
+    "security:second_factor_verify",
 }
 
 
