@@ -231,6 +231,24 @@ def test_every_page_answers_as_the_role_allows(world, role):
 
 
 @pytest.mark.django_db
+def test_staff_without_a_second_factor_are_sent_to_enrolment_from_every_page(world):
+    persona = make_persona("admin", enrolled=False)
+    client = Client()
+    client.force_login(persona.django_user, backend="security.authentication.BetterAuthBackend")
+    failures = []
+    for page in _all_pages():
+        kwargs = page.kwargs_for(world["objects"]) if page.kwargs_for else {}
+        url = reverse(page.url_name, kwargs=kwargs)
+        response = client.get(url)
+        location = response.get("Location", "")
+        if response.status_code != 302 or not location.startswith(
+            "/security/second-factor/enrol/?next="
+        ):
+            failures.append(f"{page.url_name} {url}: {response.status_code} {location}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
 def test_tenant_admin_gets_404_for_another_tenants_objects(world):
     client = world["other_tenant_admin"].client()
     failures = []
