@@ -129,16 +129,32 @@ class Persona:
         session.save()
         return client
 
-    def totp_code(self, steps_ahead: int = 0) -> str:
-        """The code the persona's app shows now (or ``steps_ahead`` 30-second steps later)."""
+    def totp_code(self, steps_ahead: int | None = None) -> str:
+        """A code of the persona's app that the back office accepts now (see ``totp_code``)."""
         return totp_code(self.totp_device, steps_ahead)
 
 
-def totp_code(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    """The code an authenticator app would show for ``device``, computed by django-otp's TOTP."""
+def totp_code(device: TOTPDevice, steps_ahead: int | None = None) -> str:
+    """The code an authenticator app shows for ``device``, computed by django-otp's TOTP.
+
+    ``steps_ahead`` 30-second steps from now; by default the current step, or the next one when
+    the current step's code was already used (a code is accepted once, one step either side).
+    """
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
-    totp.time = time.time() + steps_ahead * device.step
+    totp.time = time.time()
+    if steps_ahead is None:
+        device.refresh_from_db(fields=["last_t"])
+        steps_ahead = max(0, device.last_t + 1 - totp.t())
+        assert steps_ahead <= 1, "no code left within the tolerance: sign in less often"
+    totp.time += steps_ahead * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def totp_device_of(email: str) -> TOTPDevice:
+    """The confirmed TOTP device of the staff member signing in as ``email``."""
+    gateway_user_id = GatewayUser.unscoped.get(email=email).pk
+    link = StaffAccount.objects.get(gateway_user_id=gateway_user_id)
+    return TOTPDevice.objects.get(user_id=link.django_user_id, confirmed=True)
 
 
 def make_persona(
