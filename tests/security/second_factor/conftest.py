@@ -11,6 +11,8 @@ from tests.conftest import Persona, totp_code
 
 VERIFY_URL = "/security/second-factor/"
 ENROL_URL = "/security/second-factor/enrol/"
+# Seven digits: never one of the six-digit codes an app shows, whatever the clock.
+WRONG_CODE = "1234567"
 
 
 def password_only_client(persona: Persona) -> Client:

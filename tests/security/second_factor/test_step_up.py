@@ -14,6 +14,7 @@ from security.factories import GatewayUserFactory
 from security.models import GatewayUser
 from security.second_factor.step_up import CODE_FIELD, DANGEROUS, METHOD_FIELD
 from tests.pages import assert_page_says
+from tests.security.second_factor.conftest import WRONG_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def test_a_stale_check_asks_for_a_code_then_bans_as_sent(support, member):
     assert 'name="reason" value="Spam &lt;b&gt;"' in html and 'name="length" value="7d"' in html
     sent = {"reason": "Spam <b>", "length": "7d", METHOD_FIELD: "POST"}
 
-    response = client.post(_ban_url(member), {**sent, CODE_FIELD: "000000"})
+    response = client.post(_ban_url(member), {**sent, CODE_FIELD: WRONG_CODE})
     assert_page_says(response, 403, "That code is not right")
     assert not _banned(member)
 
