@@ -20,8 +20,10 @@ from django.views.decorators.http import require_http_methods
 from approvals import selectors, services
 from approvals.models import ApprovalRequest, ApprovalStatus
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from security.second_factor.step_up import step_up
 
 
 class DecisionForm(forms.Form):
@@ -50,6 +52,7 @@ def pending(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.DECIDE_APPROVALS)
+@step_up(AuditAction.APPROVAL_APPROVE)
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, approval_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]

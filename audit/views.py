@@ -37,11 +37,13 @@ from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
 from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Capability
 from backoffice.staff_audit import without_secrets
 from registry.models import McpServer
 from security.models import ApiKey, GatewaySession, GatewayUser
+from security.second_factor.step_up import step_up
 from security.selectors import user_emails
 from tenants.models import Tenant
 
@@ -114,6 +116,7 @@ def request_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@step_up(AuditAction.AUDIT_LOG_EXPORT, methods=("GET",))
 @require_safe
 def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
     # A StreamingHttpResponse: staff_view is typed for HttpResponse, Django serves both.
@@ -121,6 +124,7 @@ def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
+@step_up(AuditAction.REQUEST_LOG_EXPORT, methods=("GET",))
 @require_safe
 def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
     return export_response(request, REQUEST_LOG_EXPLORER, file_format)  # type: ignore[return-value]

@@ -11,6 +11,10 @@ class AuditAction(enum.StrEnum):
     # Staff sign-in to the back office.
     STAFF_SIGN_IN = "staff.sign_in"
     STAFF_ACCESS = "staff.access"  # a denied page or action (outcome "denied")
+    # The staff second factor: a code checked (sign-in or step-up), an enrolment, a reset.
+    STAFF_SECOND_FACTOR = "staff.second_factor"
+    STAFF_SECOND_FACTOR_ENROL = "staff.second_factor_enrol"
+    STAFF_SECOND_FACTOR_RESET = "staff.second_factor_reset"
     # User moderation.
     USER_BAN = "user.ban"
     USER_UNBAN = "user.unban"

@@ -42,6 +42,8 @@ class Capability(enum.StrEnum):
     VIEW_TRENDS = "view_trends"
     # The four-eyes requests page: requests others made that one may approve (approvals/).
     DECIDE_APPROVALS = "decide_approvals"
+    # Clear another staff member's second factor so they enrol again (a lost phone).
+    RESET_SECOND_FACTOR = "reset_second_factor"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -61,6 +63,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_TRENDS: frozenset({Role.ADMIN, Role.AUDITOR, Role.TENANT_ADMIN}),
     # Whoever may carry out a four-eyes operation: approving one also needs its own capability.
     Capability.DECIDE_APPROVALS: frozenset({Role.ADMIN, Role.SUPPORT}),
+    Capability.RESET_SECOND_FACTOR: frozenset({Role.ADMIN}),
 }
 
 

@@ -8,6 +8,7 @@ switches on the hardening that ``manage.py check --deploy`` asks for.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from backoffice.log_format import logging_config
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "backoffice",
     "tenants",
@@ -67,9 +70,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second-factor device verified this session, if any (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Rebuilds request.actor from the gateway on every request (after auth and messages).
     "security.middleware.StaffMiddleware",
+    # Staff without a verified second factor reach only enrolment, verification and sign-out.
+    "security.second_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.
@@ -167,6 +174,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "security.authentication.throttling_username"
 # Lockouts are cleared with `manage.py axes_reset`; the admin shows gateway data only.
 AXES_ENABLE_ADMIN = False
+
+# --- Second factor (security/second_factor) ---------------------------------------------------
+# Every staff member enrols a TOTP app and confirms a code after their password. Turning this
+# off is for a local demo only: production settings refuse it.
+SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=True)
+if PRODUCTION and not SECOND_FACTOR_REQUIRED:
+    raise ImproperlyConfigured(
+        "SECOND_FACTOR_REQUIRED=0 is for the demo only and is refused under BACKOFFICE_PRODUCTION."
+    )
+# Dangerous operations ask for a code again when the last one is older than this.
+STEP_UP_MAX_AGE_SECONDS = env.int("STEP_UP_MAX_AGE_SECONDS", default=300)
+# Wrong codes in a row (TOTP or recovery) before codes are refused for the cool-off.
+SECOND_FACTOR_FAILURE_LIMIT = env.int("SECOND_FACTOR_FAILURE_LIMIT", default=5)
+SECOND_FACTOR_COOLOFF_MINUTES = env.int("SECOND_FACTOR_COOLOFF_MINUTES", default=15)
+OTP_TOTP_ISSUER = "MCP Gateway back office"
+# The back office counts wrong codes itself (a fixed limit, then a cool-off, audited); django-otp's
+# own doubling delay would refuse a right code typed a second after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# No drift learning: a code is accepted within one 30-second step either side, and never twice.
+OTP_TOTP_SYNC = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
@@ -37,6 +38,7 @@ from monitoring.rendering import (
     stamp,
 )
 from monitoring.services import record_analytics_export
+from security.second_factor.step_up import step_up
 from tenants.models import Tenant
 
 CHART_BARS = 15
@@ -90,6 +92,7 @@ def server_health(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 @require_safe
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
@@ -225,6 +228,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 @require_safe
 def request_performance_csv(request: HttpRequest) -> HttpResponse:
     """The request performance rows, exactly as the page shows them, as CSV (audited)."""
@@ -372,6 +376,7 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 @require_safe
 def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """The usage page's numbers (the chosen window's row) as CSV (audited)."""

@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
+from backoffice.audit_actions import AuditAction
 from backoffice.roles import Capability
 from monitoring import charts, trends
 from monitoring.forms import PERIOD_LABELS, TrendForm
 from monitoring.rendering import actor_of, csv_response, page_context, stamp
 from monitoring.rollups import Hour
 from monitoring.services import record_analytics_export
+from security.second_factor.step_up import step_up
 
 TEMPLATE = "monitoring/trends.html"
 
@@ -120,6 +122,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Capability.VIEW_TRENDS)
+@step_up(AuditAction.ANALYTICS_EXPORT, methods=("GET",))
 @require_safe
 def trends_csv(request: HttpRequest) -> HttpResponse:
     """The page's points, this period and the one before, as CSV (audited)."""

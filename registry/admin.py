@@ -28,6 +28,7 @@ from registry import selectors, services, views
 from registry.filters import ActiveFilter, HealthCheckFreshnessFilter
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
+from security.second_factor.step_up import step_up_action
 
 # What a server's page shows, every field read-only: changes go through registry.services.
 SERVER_FIELDS = (
@@ -188,10 +189,12 @@ class McpServerAdmin(ScopedModelAdmin):
         return super().response_action(request, queryset)
 
     @staff_action(capability=Capability.MANAGE_REGISTRY, description="Deactivate selected servers")
+    @step_up_action(AuditAction.SERVER_DEACTIVATE)
     def deactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
         return self._confirm_then_apply(request, queryset, active=False)
 
     @staff_action(capability=Capability.MANAGE_REGISTRY, description="Reactivate selected servers")
+    @step_up_action(AuditAction.SERVER_REACTIVATE)
     def reactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
         return self._confirm_then_apply(request, queryset, active=True)
 

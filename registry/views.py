@@ -21,12 +21,14 @@ from backoffice.tenancy import access
 from registry import services
 from registry.forms import ServerActivationForm
 from registry.models import McpServer
+from security.second_factor.step_up import step_up
 
 SERVERS_TEMPLATE = "registry/_activation_servers.html"
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_REGISTRY)
+@step_up(AuditAction.SERVER_DEACTIVATE)
 def server_deactivate(request: HttpRequest, server_id: str) -> HttpResponse:
     """Ask for confirmation (GET), then take the server out of routing (POST)."""
     return _set_active(request, server_id, active=False)

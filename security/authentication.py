@@ -110,6 +110,11 @@ class BetterAuthBackend(BaseBackend):
 _DUMMY_HASH = "0" * 32 + ":" + "0" * 128
 
 
+def link_staff_account(gateway_user: GatewayUser) -> User:
+    """The back-office user of ``gateway_user``, created or refreshed (sign-in, demo seed)."""
+    return _link(gateway_user)
+
+
 @transaction.atomic
 def _link(gateway_user: GatewayUser) -> User:
     link = (

@@ -26,6 +26,10 @@ from security.models import (
     GatewayUser,
     ImpersonationRecord,
     IssuingFormClaim,
+    KeyRotation,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecondFactorThrottle,
     StaffAccount,
     Verification,
 )
@@ -319,3 +323,51 @@ class IssuingFormClaimFactory(ContractModelFactory[IssuingFormClaim]):
     token_digest = factory.LazyFunction(lambda: hashlib.sha256(secrets.token_bytes(32)).hexdigest())
     key_id = None
     claimed_at = factory.LazyFunction(utc_now)
+
+
+class KeyRotationFactory(ContractModelFactory[KeyRotation]):
+    """A rotation: ``old`` replaced by ``new`` (both keys made by ``ApiKeyFactory``)."""
+
+    class Meta:
+        model = KeyRotation
+        exclude = ("old", "new")
+
+    old = factory.SubFactory(ApiKeyFactory)
+    new = factory.SubFactory(ApiKeyFactory, tenant=factory.SelfAttribute("..old.tenant"))
+    old_key_id = factory.SelfAttribute("old.pk")
+    new_key_id = factory.SelfAttribute("new.pk")
+    new_key_prefix = factory.SelfAttribute("new.key_prefix")
+    rotated_at = factory.LazyFunction(utc_now)
+
+
+class RecoveryCodeDeviceFactory(ContractModelFactory[RecoveryCodeDevice]):
+    """A staff member's set of recovery codes (the codes themselves: ``RecoveryCodeFactory``)."""
+
+    class Meta:
+        model = RecoveryCodeDevice
+
+    user = factory.SubFactory(DjangoUserFactory)
+    name = "Recovery codes"
+    confirmed = True
+
+
+class RecoveryCodeFactory(ContractModelFactory[RecoveryCode]):
+    """One recovery code, as stored: only its digest (of a random code nobody is shown)."""
+
+    class Meta:
+        model = RecoveryCode
+
+    device = factory.SubFactory(RecoveryCodeDeviceFactory)
+    code_digest = factory.LazyFunction(lambda: hashlib.sha256(secrets.token_bytes(32)).hexdigest())
+    used_at = None
+
+
+class SecondFactorThrottleFactory(ContractModelFactory[SecondFactorThrottle]):
+    """Wrong second-factor codes in a row for one staff member."""
+
+    class Meta:
+        model = SecondFactorThrottle
+
+    django_user = factory.SubFactory(DjangoUserFactory)
+    failures = 0
+    locked_until = None

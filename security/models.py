@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django_otp.models import Device
 
 from backoffice.contract.fields import UTCDateTimeField
 from backoffice.scoping import TenantScopedManager
@@ -320,3 +321,66 @@ class KeyRotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_key_id} -> {self.new_key_prefix}"
+
+
+# --- The staff second factor (security/second_factor): back-office tables only ---------------
+
+
+class RecoveryCodeDevice(Device):
+    """A staff member's set of one-time recovery codes, a django-otp device like their TOTP app.
+
+    Only a SHA-256 digest of each code is kept: the codes are 60 random bits each, so a fast
+    digest is as safe as a slow password hash here and checks one code with one indexed read.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "recovery code set"
+
+    def verify_token(self, token: object) -> bool:
+        """Accept an unused code once: the update that marks it used is the check."""
+        from security.second_factor.codes import recovery_code_digest
+
+        digest = recovery_code_digest(str(token))
+        if digest is None:
+            return False
+        used = RecoveryCode.objects.filter(
+            device=self, code_digest=digest, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        return used == 1
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "recovery code"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code_digest"], name="recovery_code_unique_per_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
+
+class SecondFactorThrottle(models.Model):
+    """Wrong second-factor codes in a row for one staff member, and until when codes are refused.
+
+    Counted per back-office user, whatever device the codes were meant for, so trying recovery
+    codes does not escape the limit set on TOTP codes.
+    """
+
+    django_user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "second-factor throttle"
+
+    def __str__(self) -> str:
+        return f"second-factor throttle of user {self.pk}"

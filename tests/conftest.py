@@ -92,14 +92,18 @@ class _Null:
 import datetime as dt  # noqa: E402
 import functools  # noqa: E402
 import secrets  # noqa: E402
+import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
+from django_otp.oath import TOTP  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from backoffice.roles import Actor, parse_roles  # noqa: E402
 from security.models import Account, GatewayUser, StaffAccount  # noqa: E402
 from security.passwords import hash_password  # noqa: E402
+from security.second_factor.devices import verified_session_data  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 PERSONA_PASSWORD = "correct horse battery staple"
@@ -127,14 +131,52 @@ class Persona:
             user_agent="pytest",
         )
 
-    def client(self) -> Client:
+    @property
+    def totp_device(self) -> TOTPDevice:
+        return TOTPDevice.objects.get(user=self.django_user, confirmed=True)
+
+    def client(self, *, verified_at: float | None = None) -> Client:
+        """A client signed in with password and second factor (checked ``verified_at``, now)."""
         client = Client()
         client.force_login(self.django_user, backend="security.authentication.BetterAuthBackend")
+        session = client.session
+        session.update(verified_session_data(self.totp_device, verified_at))
+        session.save()
         return client
 
+    def totp_code(self, steps_ahead: int | None = None) -> str:
+        """A code of the persona's app that the back office accepts now (see ``totp_code``)."""
+        return totp_code(self.totp_device, steps_ahead)
 
-def make_persona(role: str, tenant: Tenant | None = None, email: str | None = None) -> Persona:
-    """A gateway user with a credential account, already linked to a back-office user."""
+
+def totp_code(device: TOTPDevice, steps_ahead: int | None = None) -> str:
+    """The code an authenticator app shows for ``device``, computed by django-otp's TOTP.
+
+    ``steps_ahead`` 30-second steps from now; by default the current step, or the next one when
+    the current step's code was already used (a code is accepted once, one step either side).
+    """
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time()
+    if steps_ahead is None:
+        device.refresh_from_db(fields=["last_t"])
+        steps_ahead = max(0, device.last_t + 1 - totp.t())
+        assert steps_ahead <= 1, "no code left within the tolerance: sign in less often"
+    totp.time += steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def totp_device_of(email: str) -> TOTPDevice:
+    """The confirmed TOTP device of the staff member signing in as ``email``."""
+    gateway_user_id = GatewayUser.unscoped.get(email=email).pk
+    link = StaffAccount.objects.get(gateway_user_id=gateway_user_id)
+    return TOTPDevice.objects.get(user_id=link.django_user_id, confirmed=True)
+
+
+def make_persona(
+    role: str, tenant: Tenant | None = None, email: str | None = None, *, enrolled: bool = True
+) -> Persona:
+    """A gateway user with a credential account, already linked to a back-office user and (unless
+    ``enrolled=False``) with a confirmed TOTP device."""
     now = dt.datetime.now(dt.UTC)
     user_id = secrets.token_hex(16)
     gateway_user = GatewayUser.unscoped.create(
@@ -158,6 +200,8 @@ def make_persona(role: str, tenant: Tenant | None = None, email: str | None = No
     )
     django_user = User.objects.create(username=f"gw-{user_id}", is_staff=True)
     StaffAccount.objects.create(django_user=django_user, gateway_user_id=user_id)
+    if enrolled:
+        TOTPDevice.objects.create(user=django_user, name="Authenticator app", confirmed=True)
     return Persona(gateway_user, django_user)
 
 

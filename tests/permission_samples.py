@@ -91,6 +91,7 @@ def _register_moderation_samples() -> None:
             ),
             "security:impersonation_end": record,
             "security:impersonation_review": record,
+            "security:second_factor_reset": user,
         }
     )
 

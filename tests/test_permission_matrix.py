@@ -45,6 +45,9 @@ PUBLIC_URL_NAMES = {
     "admin:password_change_done",
     "admin:autocomplete",
     "admin:app_list",
+    # Second-factor enrolment and verification: open to every signed-in person before the code.
+    "security:second_factor_enrol",
+    "security:second_factor_verify",
 }
 
 
@@ -224,6 +227,24 @@ def test_every_page_answers_as_the_role_allows(world, role):
             failures.append(f"{page.url_name}: redirected to {response['Location']}")
         elif wrong := _what_is_wrong(response, expected):
             failures.append(f"{page.url_name} {url}: {wrong}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_staff_without_a_second_factor_are_sent_to_enrolment_from_every_page(world):
+    persona = make_persona("admin", enrolled=False)
+    client = Client()
+    client.force_login(persona.django_user, backend="security.authentication.BetterAuthBackend")
+    failures = []
+    for page in _all_pages():
+        kwargs = page.kwargs_for(world["objects"]) if page.kwargs_for else {}
+        url = reverse(page.url_name, kwargs=kwargs)
+        response = client.get(url)
+        location = response.get("Location", "")
+        if response.status_code != 302 or not location.startswith(
+            "/security/second-factor/enrol/?next="
+        ):
+            failures.append(f"{page.url_name} {url}: {response.status_code} {location}")
     assert not failures, "\n".join(failures)
 
 

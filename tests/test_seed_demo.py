@@ -12,16 +12,18 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditLog, AuditOutcome, RequestLog
 from backoffice.roles import Role, parse_roles
 from registry.models import McpResource, McpServer, McpTool, ServerHealth, ServerHealthCheck
 from security.authentication import Refusal, refusal_for
-from security.models import Account, ApiKey, GatewaySession, GatewayUser
+from security.models import Account, ApiKey, GatewaySession, GatewayUser, StaffAccount
 from security.passwords import verify_password
 from tenants.models import Tenant, TenantStatus
 from tests.conftest import TRUNCATE_CONTRACT_SQL
@@ -38,6 +40,8 @@ def seed_output(django_db_setup, django_db_blocker) -> Iterator[str]:
     yield out.getvalue()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(TRUNCATE_CONTRACT_SQL)
+        # The demo staff's back-office users (and their second factor) were committed too.
+        User.objects.filter(staff_account__isnull=False).delete()
 
 
 @pytest.fixture
@@ -210,6 +214,27 @@ def test_printed_demo_credentials_sign_in(seeded) -> None:
         assert not verify_password(password + "x", account.password)
         expected = Refusal.NO_ROLE if role == Role.USER else None
         assert refusal_for(user) == expected
+
+
+def test_demo_staff_are_enrolled_and_the_printed_command_gives_their_code(seeded) -> None:
+    assert "python manage.py staff_otp_code <email>" in seeded
+    sign_ins = [m.groups() for line in seeded.splitlines() if (m := SIGN_IN_LINE.match(line))]
+    for role, email, _password in sign_ins:
+        link = StaffAccount.objects.filter(gateway_user_id=GatewayUser.unscoped.get(email=email).pk)
+        device = TOTPDevice.objects.filter(user__staff_account__in=link, confirmed=True).first()
+        if role == Role.USER:
+            assert device is None  # no back-office role: nothing to enrol
+            continue
+        assert device is not None, email
+        out = io.StringIO()
+        call_command("staff_otp_code", email, stdout=out)
+        assert device.verify_token(out.getvalue().strip())
+
+
+def test_staff_otp_code_is_refused_under_production_settings(seeded, settings) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="demo only"):
+        call_command("staff_otp_code", "admin@gateway.example", stdout=io.StringIO())
 
 
 def test_once_is_a_no_op_when_already_seeded(seeded) -> None:

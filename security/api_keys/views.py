@@ -32,6 +32,7 @@ from security.api_keys import scopes as scope_catalog
 from security.api_keys import selectors, services
 from security.api_keys.forms import CreateKeyForm, EditKeyForm, RevokeKeyForm, RotateKeyForm
 from security.models import ApiKey
+from security.second_factor.step_up import step_up
 
 KEY_SUMMARY_TEMPLATE = "security/api_keys/_key_summary.html"
 CATALOG_TEMPLATE = "security/api_keys/_scope_catalog.html"
@@ -39,6 +40,7 @@ ISSUED_TEMPLATE = "security/api_keys/issued.html"
 
 
 @staff_view(Capability.MANAGE_API_KEYS)
+@step_up(AuditAction.API_KEY_CREATE)
 @never_cache
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters()
@@ -129,6 +131,7 @@ def edit_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_view(Capability.MANAGE_API_KEYS)
+@step_up(AuditAction.API_KEY_REVOKE)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
@@ -169,6 +172,7 @@ def revoke_key(request: HttpRequest, key_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_view(Capability.MANAGE_API_KEYS)
+@step_up(AuditAction.API_KEY_ROTATE)
 @never_cache
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters()

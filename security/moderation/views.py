@@ -37,6 +37,7 @@ from security.moderation.confirm_pages import (
     when,
 )
 from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
+from security.second_factor.step_up import step_up
 
 SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
 
@@ -45,6 +46,7 @@ SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, 
 
 
 @staff_view(Capability.MODERATE_USERS)
+@step_up(AuditAction.USER_BAN)
 @require_http_methods(["GET", "POST"])
 def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
@@ -113,6 +115,7 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @staff_view(Capability.MODERATE_USERS)
+@step_up(AuditAction.USER_UNBAN)
 @require_http_methods(["GET", "POST"])
 def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
@@ -158,6 +161,7 @@ def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 @staff_view(Capability.MODERATE_USERS)
+@step_up(AuditAction.SESSION_REVOKE_ALL)
 @require_http_methods(["GET", "POST"])
 def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
@@ -275,6 +279,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
 
 
 @staff_view(Capability.MODERATE_USERS)
+@step_up(AuditAction.USER_ROLE_CHANGE)
 @require_http_methods(["GET", "POST"])
 def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
@@ -364,6 +369,7 @@ def _roles_consequences(actor: Actor, user: GatewayUser, kept: frozenset[Role]) 
 
 
 @staff_view(Capability.REVIEW_IMPERSONATIONS)
+@step_up(AuditAction.IMPERSONATION_END)
 @require_http_methods(["GET", "POST"])
 def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     actor = _actor(request)

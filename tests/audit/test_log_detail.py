@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.factories import AuditLogFactory, RequestLogFactory
 from registry.factories import McpServerFactory
 from security.factories import ApiKeyFactory
+from security.second_factor.devices import verified_session_data
 from tests.pages import assert_refused
 
 
@@ -118,6 +120,10 @@ def test_nobody_adds_changes_or_deletes_log_rows_not_even_a_superuser(client, dj
     entry = AuditLogFactory.create()
     superuser = django_user_model.objects.create_superuser("root", "root@example.com", "pw-x-1!")
     client.force_login(superuser)
+    device = TOTPDevice.objects.create(user=superuser, name="Authenticator app", confirmed=True)
+    session = client.session
+    session.update(verified_session_data(device))
+    session.save()
     assert_refused(client.get("/admin/audit/auditlog/add/"))
     assert_refused(client.post(f"/admin/audit/auditlog/{entry.id}/delete/"))
     response = client.post(

@@ -8,6 +8,7 @@ log lines (the app's JSON lines and gunicorn's access log) never hold a pasted A
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -24,6 +25,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+from django_otp.oath import TOTP
 
 from security.api_key_secrets import generate_api_key
 from tests.own_postgres import OwnPostgres, free_port, remove, start_own_postgres
@@ -32,6 +34,10 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 PASSWORD = secrets.token_urlsafe(16)
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ENROL_PATH = "/security/second-factor/enrol/"
+VERIFY_PATH = "/security/second-factor/"
+SECRET_SHOWN = re.compile(r'id="second-factor-secret">([A-Z2-7 ]+)<')
+RECOVERY_CODE_SHOWN = re.compile(r"<li><code>([0-9A-Z-]{14})</code></li>")
 KILL_BACKENDS_SQL = (
     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
     "WHERE datname = 'backoffice' AND pid <> pg_backend_pid()"
@@ -85,11 +91,35 @@ class Deployment:
     port: int
     log: Path
     server: subprocess.Popen
+    # The break-glass superuser's unused recovery codes, once enrolled.
+    recovery_codes: list[str] = field(default_factory=list)
 
     def browser(self) -> Browser:
+        """Signed in as ``ops``: password, then the second factor.
+
+        The first sign-in enrols, with the code an app would compute from the key shown; later
+        ones each use a recovery code, so no sign-in waits for the next 30-second TOTP step.
+        """
         browser = Browser(self.port)
         response = browser.post("/admin/login/", {"username": "ops", "password": PASSWORD})
         assert response.status == 302, response.body[-2000:]
+        path = VERIFY_PATH if self.recovery_codes else ENROL_PATH
+        page = browser.get(path).body
+        token = CSRF_FIELD.search(page)
+        assert token is not None
+        if self.recovery_codes:
+            code = self.recovery_codes.pop()
+        else:
+            shown = SECRET_SHOWN.search(page)
+            assert shown is not None, page[-2000:]
+            code = f"{TOTP(base64.b32decode(shown[1].replace(' ', ''))).token():06d}"
+        form = {"csrfmiddlewaretoken": token[1], "code": code, "next": "/admin/"}
+        response = browser.request("POST", path, form)
+        assert response.status in (200, 302), response.body[-2000:]
+        if path == ENROL_PATH:
+            self.recovery_codes = RECOVERY_CODE_SHOWN.findall(response.body)
+            assert len(self.recovery_codes) == 10, response.body[-2000:]
+        assert browser.get("/admin/").status == 200
         return browser
 
 

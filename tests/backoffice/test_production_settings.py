@@ -50,6 +50,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_relax_the_second_factor():
+    result = _manage(_production_env(SECOND_FACTOR_REQUIRED="0"), "check")
+    assert result.returncode != 0
+    assert "SECOND_FACTOR_REQUIRED=0 is for the demo only" in result.stderr
+
+
 @pytest.mark.django_db
 def test_pages_send_csp_and_framing_headers():
     response = Client().get("/admin/login/")

@@ -89,9 +89,17 @@ def page(_browser, live_server, transactional_db) -> Iterator[object]:
         context.close()
 
 
-def sign_in(page, email: str, password: str) -> None:
-    """Sign in through the real admin login form."""
+def sign_in(page, email: str, password: str, *, code: str | None = None) -> None:
+    """Sign in through the real admin login form, then type the second-factor code when asked:
+    ``code``, or the one the staff member's authenticator app would show now."""
+    from tests.conftest import totp_code, totp_device_of
+
     page.goto("/admin/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", password)
     page.click("input[type=submit]")
+    page.wait_for_load_state()
+    if "/security/second-factor/" in page.url and "/enrol/" not in page.url:
+        page.fill("input[name=code]", code or totp_code(totp_device_of(email)))
+        page.get_by_role("button", name="Confirm", exact=True).click()
+        page.wait_for_load_state()

@@ -27,8 +27,13 @@ def dev_module_in(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleTy
         monkeypatch.setattr(dev, setup, lambda: None)
     monkeypatch.setattr(dev, "ensure_dependencies", lambda extras: None)
     monkeypatch.setattr(dev, "venv_environment", lambda: {})
-    monkeypatch.setattr(dev, "check", lambda step, command, env=None: steps.append(step))
-    monkeypatch.setattr(dev, "run", lambda step, command, env=None: steps.append(step) or 0)
+
+    def record(step: str, command: object, env: object = None) -> int:
+        steps.append(step)
+        return 0
+
+    monkeypatch.setattr(dev, "check", record)
+    monkeypatch.setattr(dev, "run", record)
     return dev, steps
 
 

@@ -53,6 +53,12 @@ def test_staff_signs_in_with_email_and_gateway_password():
     client = Client()
     response = _sign_in(client, "SAM@example.com", PERSONA_PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/admin/"
+    # The password alone opens nothing: the second factor is asked first.
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/security/second-factor/?next=%2Fadmin%2F"
+    response = client.post(response["Location"], {"code": persona.totp_code()})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     link = StaffAccount.objects.get(gateway_user_id=persona.gateway_user.id)
     assert link.django_user.email == "sam@example.com"
@@ -197,7 +203,10 @@ def test_local_superuser_is_break_glass_and_its_sign_in_is_audited():
     client = Client()
     response = client.post(LOGIN_URL, {"username": "root", "password": "break-glass-password-1"})
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    # Break-glass too enrols a second factor before anything else.
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/security/second-factor/enrol/")
     row = AuditLog.unscoped.get(action="staff.sign_in", actor_id="local:root")
     assert (row.actor_type, row.outcome) == ("staff", "success")
     assert row.details["method"] == "local superuser (break-glass)"

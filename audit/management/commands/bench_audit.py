@@ -36,6 +36,7 @@ from audit.selectors import PAGE_SIZE, PageCursor
 from audit.time_blocks import summarise_settled_blocks
 from backoffice.roles import Actor, parse_roles
 from security.models import Account, GatewayUser, StaffAccount
+from security.second_factor.devices import enrol_without_code, verified_session_data
 
 BENCH_AUDITOR_EMAIL = "bench-auditor@example.invalid"
 BATCH_ROWS = 500_000
@@ -455,10 +456,15 @@ def signed_in_bench_persona(role: str, *, email: str) -> Client:
     StaffAccount.objects.get_or_create(
         django_user=django_user, defaults={"gateway_user_id": gateway_user.id}
     )
+    device = enrol_without_code(django_user)
     client = Client(
         SERVER_NAME=settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
     )
     client.force_login(django_user, backend="security.authentication.BetterAuthBackend")
+    # Signed in with the second factor too, checked now (a benchmark persona has no phone).
+    session = client.session
+    session.update(verified_session_data(device))
+    session.save()
     return client
 
 

@@ -13,7 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backoffice.demo.catalog import DEMO_SIGN_INS
 from backoffice.demo.seeding import seed_demo
+from backoffice.roles import BACKOFFICE_ROLES
+from security.authentication import link_staff_account
 from security.models import GatewayUser
+from security.second_factor.devices import enrol_without_code
 
 DEFAULT_LOG_ROWS = 200_000
 
@@ -53,6 +56,23 @@ class Command(BaseCommand):
         if log_rows < 0:
             raise CommandError("--log-rows must be zero or more.")
         seed_demo(log_rows=log_rows, seed=seed, write=self.stdout.write)
+        enrolled = _enrol_demo_staff()
         self.stdout.write("Demo sign-ins (demo passwords, never use them anywhere real):")
         for sign_in in DEMO_SIGN_INS:
             self.stdout.write(f"  {sign_in.role.value:<13} {sign_in.email:<27} {sign_in.password}")
+        self.stdout.write(
+            f"Second factor: {', '.join(enrolled)} are enrolled. After the password, type the "
+            "code printed by: python manage.py staff_otp_code <email> (refused in production)."
+        )
+
+
+def _enrol_demo_staff() -> list[str]:
+    """Enrol every demo sign-in with a back-office role, so the demo asks for codes like prod."""
+    enrolled = []
+    for sign_in in DEMO_SIGN_INS:
+        if sign_in.role not in BACKOFFICE_ROLES:
+            continue
+        gateway_user = GatewayUser.unscoped.get(email=sign_in.email)
+        enrol_without_code(link_staff_account(gateway_user))
+        enrolled.append(sign_in.email)
+    return enrolled

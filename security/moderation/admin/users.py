@@ -25,6 +25,8 @@ from security.moderation import confirm_pages, filters, rules, selectors, servic
 from security.moderation.admin import cells
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
+from security.second_factor import services as second_factor
+from security.second_factor.step_up import step_up_action
 from tenants.models import Tenant
 
 # --- Gateway users ----------------------------------------------------------------------------
@@ -214,6 +216,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
         return super().response_action(request, queryset)
 
     @staff_action(capability=Capability.MODERATE_USERS, description="Ban selected users")
+    @step_up_action(AuditAction.USER_BAN)
     def ban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         users = self._selection(request, queryset)
         if users is None:
@@ -262,6 +265,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
     @staff_action(
         capability=Capability.MODERATE_USERS, description="Lift the ban of selected users"
     )
+    @step_up_action(AuditAction.USER_UNBAN)
     def unban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._confirm_then(
             request,
@@ -278,6 +282,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
     @staff_action(
         capability=Capability.MODERATE_USERS, description="Revoke all sessions of selected users"
     )
+    @step_up_action(AuditAction.SESSION_REVOKE_ALL)
     def revoke_sessions_selected(
         self, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:
@@ -480,6 +485,14 @@ def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:
             "refusal": rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE),
         }
     )
+    if actor.can(Capability.RESET_SECOND_FACTOR) and second_factor.has_staff_account(user):
+        links.append(
+            {
+                "label": "Reset second factor",
+                "url": reverse("security:second_factor_reset", args=[user.pk]),
+                "refusal": second_factor.reset_refusal(actor, user),
+            }
+        )
     return links
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('security', '0004_issuing_form_claim'),
+        ('security', '0005_second_factor'),
     ]
 
     operations = [
