@@ -11,6 +11,9 @@ class AuditAction(enum.StrEnum):
     # Staff sign-in to the back office.
     STAFF_SIGN_IN = "staff.sign_in"
     STAFF_ACCESS = "staff.access"  # a denied page or action (outcome "denied")
+    STAFF_LOCKOUT = "staff.lockout"  # too many wrong passwords for one person from one address
+    STAFF_SIGN_IN_RATE_LIMITED = "staff.sign_in_rate_limited"  # one address, too many attempts
+    STAFF_SIGN_OUT_SESSIONS = "staff.sign_out_sessions"  # "sign out everywhere" on one's own
     # User moderation.
     USER_BAN = "user.ban"
     USER_UNBAN = "user.unban"

@@ -1,9 +1,12 @@
-"""URLs of the security app: user moderation, impersonation review and API keys."""
+"""URLs of the security app: user moderation, impersonation review, API keys, own sessions."""
 
 from django.urls import include, path
 
+from security import views
+
 app_name = "security"
 urlpatterns = [
+    path("sessions/", views.own_sessions, name="own_sessions"),
     path("", include("security.moderation.urls")),
     path("api-keys/", include("security.api_keys.urls")),
 ]
