@@ -27,6 +27,8 @@ from security.passwords import verify_password
 CREDENTIAL_PROVIDER = "credential"
 # Longest identifier we look up; anything longer cannot be an email or username of the gateway.
 MAX_IDENTIFIER_LENGTH = 320
+# The Django user linked to a gateway user is named after it: "gw-<gateway user id>".
+LINKED_USERNAME_PREFIX = "gw-"
 
 
 class Refusal(enum.StrEnum):
@@ -80,10 +82,19 @@ def throttling_username(request: HttpRequest | None, credentials: dict | None) -
     known: dict[str, str] = getattr(request, "_throttling_usernames", None) or {}
     if typed not in known:
         person = find_gateway_user(typed)
+        if person is None and typed.startswith(LINKED_USERNAME_PREFIX):
+            # After a sign-in axes names the person by their Django user ("gw-<id>"), to reset
+            # their failures: count that against the same person too.
+            person = _linked_gateway_user(typed)
         known[typed] = person.email.strip().lower() if person is not None else typed
         if request is not None:
             request._throttling_usernames = known  # type: ignore[attr-defined]
     return known[typed]
+
+
+def _linked_gateway_user(django_username: str) -> GatewayUser | None:
+    link = StaffAccount.objects.filter(django_user__username__iexact=django_username).first()
+    return GatewayUser.unscoped.filter(pk=link.gateway_user_id).first() if link else None
 
 
 class BetterAuthBackend(BaseBackend):
@@ -142,7 +153,7 @@ def _link(gateway_user: GatewayUser) -> User:
     if link is not None:
         user = link.django_user
     else:
-        user = User(username=f"gw-{gateway_user.id}"[:150])
+        user = User(username=f"{LINKED_USERNAME_PREFIX}{gateway_user.id}"[:150])
         user.set_unusable_password()
         user.save()
         link = StaffAccount.objects.create(django_user=user, gateway_user_id=gateway_user.id)

@@ -2,6 +2,8 @@
 header names the client. Every refusal is the back office's 429 page, and each event is audited
 once."""
 
+from typing import Any
+
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
@@ -21,7 +23,7 @@ WRONG_CREDENTIALS = "Please enter the correct username and password for a staff 
 HERE, ELSEWHERE = "203.0.113.7", "198.51.100.20"
 
 
-def _sign_in(client: Client, username: str, password: str, **headers: str):
+def _sign_in(client: Client, username: str, password: str, **headers: Any):
     return client.post(LOGIN_URL, {"username": username, "password": password}, **headers)
 
 
@@ -189,3 +191,12 @@ def test_client_address(rf, settings, header, count, forwarded, expected):
         extra = {"HTTP_X_FORWARDED_FOR": "192.0.2.1"}
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", **extra)
     assert client_ip(request) == expected
+
+
+def test_signing_in_clears_the_persons_failures_from_that_address(auditor, settings):
+    here = Client(REMOTE_ADDR=HERE)
+    _fail(here, "Auditor@Gateway.Example", settings.AXES_FAILURE_LIMIT - 1)
+    assert _sign_in(here, "auditor", PERSONA_PASSWORD).status_code == 302
+    assert not AccessAttempt.objects.exists()
+    # A fresh count: as many wrong passwords again before the lock.
+    _fail(Client(REMOTE_ADDR=HERE), "auditor", settings.AXES_FAILURE_LIMIT - 1)
