@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -129,11 +130,17 @@ class SessionRow:
 
 
 def sessions_of(request: HttpRequest) -> list[SessionRow]:
-    """The signed-in person's own back-office sessions, most recently active first."""
+    """The signed-in person's own live back-office sessions, most recently active first.
+
+    Sessions that expired without another request (a closed laptop) are removed, not listed.
+    """
     digest = current_digest(request)
-    rows = StaffSession.objects.filter(django_user_id=request.user.pk).order_by(
-        "-last_active_at", "-pk"
-    )
+    now = timezone.now()
+    own = StaffSession.objects.filter(django_user_id=request.user.pk)
+    idle_since = now - dt.timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES)
+    born_before = now - dt.timedelta(hours=settings.SESSION_MAX_AGE_HOURS)
+    own.filter(Q(last_active_at__lt=idle_since) | Q(signed_in_at__lt=born_before)).delete()
+    rows = own.order_by("-last_active_at", "-pk")
     return [
         SessionRow(
             pk=row.pk,

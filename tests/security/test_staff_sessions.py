@@ -150,3 +150,20 @@ def test_banning_through_the_service_ends_back_office_sessions(admin):
 def test_signed_out_visitors_are_sent_to_sign_in():
     response = Client().get(URL)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_sessions_that_expired_unused_are_not_listed(settings):
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 30
+    persona = make_persona("support")
+    laptop = _signed_in(persona)
+    _signed_in(persona, "198.51.100.20")
+    _signed_in(persona, "192.0.2.30")
+    StaffSession.objects.filter(ip_address="198.51.100.20").update(
+        last_active_at=timezone.now() - dt.timedelta(minutes=31)
+    )
+    StaffSession.objects.filter(ip_address="192.0.2.30").update(
+        signed_in_at=timezone.now() - dt.timedelta(hours=settings.SESSION_MAX_AGE_HOURS + 1)
+    )
+    html = assert_page_says(laptop.get(URL), 200, "203.0.113.7")
+    assert "198.51.100.20" not in html and "192.0.2.30" not in html
+    assert StaffSession.objects.filter(django_user=persona.django_user).count() == 1
