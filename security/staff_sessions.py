@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from security.client_address import client_ip
 from security.models import StaffSession
+
+logger = logging.getLogger("security.sessions")
 
 # Where the session remembers the digest it was recorded under.
 RECORDED_AS = "_backoffice_session"
@@ -73,7 +77,11 @@ def check_session(request: HttpRequest) -> str | None:
         row.delete()
         return reason
     if now - row.last_active_at >= TOUCH_EVERY:
-        StaffSession.objects.filter(pk=row.pk).update(last_active_at=now)
+        try:
+            with transaction.atomic():
+                StaffSession.objects.filter(pk=row.pk).update(last_active_at=now)
+        except DatabaseError:
+            logger.warning("could not mark a back-office session active", exc_info=True)
     return None
 
 
@@ -83,6 +91,18 @@ def record_session(request: HttpRequest, now: dt.datetime | None = None) -> None
     if digest is None:
         return
     now = now or timezone.now()
+    try:
+        # Bookkeeping must not cost the person their page: a database that refuses writes
+        # (read-only, a statement timeout) leaves the session unrecorded until the next request.
+        with transaction.atomic():
+            _write_record(request, digest, now)
+    except DatabaseError:
+        logger.warning("could not record a back-office session; will retry", exc_info=True)
+        return
+    request.session[RECORDED_AS] = digest
+
+
+def _write_record(request: HttpRequest, digest: str, now: dt.datetime) -> None:
     StaffSession.objects.update_or_create(
         key_digest=digest,
         defaults={
@@ -93,7 +113,6 @@ def record_session(request: HttpRequest, now: dt.datetime | None = None) -> None
             "last_active_at": now,
         },
     )
-    request.session[RECORDED_AS] = digest
 
 
 def forget_current_session(request: HttpRequest) -> None:

@@ -83,8 +83,9 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from backoffice.roles import Actor, parse_roles  # noqa: E402
-from security.models import Account, GatewayUser, StaffAccount  # noqa: E402
+from security.models import Account, GatewayUser, StaffAccount, StaffSession  # noqa: E402
 from security.passwords import hash_password  # noqa: E402
+from security.staff_sessions import RECORDED_AS, key_digest  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 PERSONA_PASSWORD = "correct horse battery staple"
@@ -115,6 +116,20 @@ class Persona:
     def client(self) -> Client:
         client = Client()
         client.force_login(self.django_user, backend="security.authentication.BetterAuthBackend")
+        # As a real sign-in does, record the session now rather than on the first page.
+        session = client.session
+        assert session.session_key is not None
+        digest = key_digest(session.session_key)
+        now = dt.datetime.now(dt.UTC)
+        StaffSession.objects.create(
+            key_digest=digest,
+            django_user=self.django_user,
+            ip_address="127.0.0.1",
+            signed_in_at=now,
+            last_active_at=now,
+        )
+        session[RECORDED_AS] = digest
+        session.save()
         return client
 
 

@@ -40,7 +40,9 @@ from security.factories import (
     ImpersonationRecordFactory,
     ImpersonationSessionFactory,
     IssuingFormClaimFactory,
+    SignInWindowFactory,
     StaffAccountFactory,
+    StaffSessionFactory,
     VerificationFactory,
 )
 from security.models import (
@@ -50,7 +52,9 @@ from security.models import (
     GatewayUser,
     ImpersonationRecord,
     IssuingFormClaim,
+    SignInWindow,
     StaffAccount,
+    StaffSession,
     Verification,
 )
 from security.passwords import verify_password
@@ -79,6 +83,8 @@ FACTORIES = [
     (StaffAccountFactory, StaffAccount),
     (ImpersonationRecordFactory, ImpersonationRecord),
     (IssuingFormClaimFactory, IssuingFormClaim),
+    (SignInWindowFactory, SignInWindow),
+    (StaffSessionFactory, StaffSession),
     (LogIdBlockFactory, LogIdBlock),
     (LogIdFrontierFactory, LogIdFrontier),
     (AnalyticsResultFactory, AnalyticsResult),
