@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver
@@ -43,29 +44,53 @@ class BackofficeAdminSite(admin.AdminSite):
         return actor is not None and actor.has_backoffice_role()
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        """Django's sign-in, plus an audit row when a local break-glass superuser gets in.
+        """Django's sign-in, with the back office's limits, landing and break-glass audit.
 
-        Gateway staff are audited by their backend (``security.authentication``); a local
-        superuser signs in through Django's own backend, which writes nothing.
+        A POST over the per-address limit is refused before any password is tried. Without a
+        safe ``next`` a person lands on their role's page (``security.landing``), never on
+        Django's ``/accounts/profile/``. Gateway staff are audited by their backend
+        (``security.authentication``); a local superuser signs in through Django's own
+        backend, which writes nothing, so the row is written here.
         """
-        response = super().login(request, extra_context)
-        # Sign-in links gateway staff to users that are never superusers: only break-glass is.
-        signed_in = request.method == "POST" and getattr(request.user, "is_superuser", False)
-        if signed_in and getattr(response, "status_code", 0) == 302:
-            # Imported here: the admin site is built before the apps' models are loaded.
-            from security.staff import actor_for
+        # Imported here: the admin site is built before the apps' models are loaded.
+        from security.landing import landing_url, safe_next
+        from security.sign_in_limits import refuse_if_too_many
+        from security.staff import actor_for
 
-            actor, _refusal = actor_for(request.user, request)
-            if actor is not None and actor.is_break_glass:
-                with transaction.atomic():
-                    record_staff_action(
-                        actor=actor,
-                        action=AuditAction.STAFF_SIGN_IN,
-                        resource_type="user",
-                        resource_id=actor.actor_id,
-                        details={"method": "local superuser (break-glass)"},
-                    )
+        if request.method == "POST":
+            refused = refuse_if_too_many(request)
+            if refused is not None:
+                return refused
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            # Django's admin would fill in its own index; each role has a page of its own.
+            extra_context = {REDIRECT_FIELD_NAME: "", **(extra_context or {})}
+        response = super().login(request, extra_context)
+        signed_in = request.method == "POST" and request.user.is_authenticated
+        if not signed_in or getattr(response, "status_code", 0) != 302:
+            return response
+        actor, _refusal = actor_for(request.user, request)
+        # Sign-in links gateway staff to users that are never superusers: only break-glass is.
+        if actor is not None and actor.is_break_glass:
+            with transaction.atomic():
+                record_staff_action(
+                    actor=actor,
+                    action=AuditAction.STAFF_SIGN_IN,
+                    resource_type="user",
+                    resource_id=actor.actor_id,
+                    details={"method": "local superuser (break-glass)"},
+                )
+        posted_next = request.POST.get(REDIRECT_FIELD_NAME, request.GET.get(REDIRECT_FIELD_NAME))
+        if safe_next(request, posted_next) is None:
+            response["Location"] = landing_url(actor)
         return response
+
+    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Django's sign-out, which also removes this session from the person's session list."""
+        from security.staff_sessions import forget_current_session
+
+        if request.method == "POST":
+            forget_current_session(request)
+        return super().logout(request, extra_context)
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """Django's URLs less the ones this back office must not have.

@@ -15,6 +15,9 @@ class AuditAction(enum.StrEnum):
     STAFF_SECOND_FACTOR = "staff.second_factor"
     STAFF_SECOND_FACTOR_ENROL = "staff.second_factor_enrol"
     STAFF_SECOND_FACTOR_RESET = "staff.second_factor_reset"
+    STAFF_LOCKOUT = "staff.lockout"  # too many wrong passwords for one person from one address
+    STAFF_SIGN_IN_RATE_LIMITED = "staff.sign_in_rate_limited"  # one address, too many attempts
+    STAFF_SIGN_OUT_SESSIONS = "staff.sign_out_sessions"  # "sign out everywhere" on one's own
     # User moderation.
     USER_BAN = "user.ban"
     USER_UNBAN = "user.unban"

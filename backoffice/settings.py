@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Rebuilds request.actor from the gateway on every request (after auth and messages).
     "security.middleware.StaffMiddleware",
+    # Ends back-office sessions that were signed out elsewhere, idle too long or too old.
+    "security.middleware.StaffSessionMiddleware",
     # Staff without a verified second factor reach only enrolment, verification and sign-out.
     "security.second_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -165,13 +167,36 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "admin:login"
+# Where sign-in goes when `?next=` is missing or unsafe. The admin's sign-in sends each person on
+# to their role's own page instead (security.landing); this is for any other login view.
+LOGIN_REDIRECT_URL = "monitoring:home"
+
+# Behind a reverse proxy: the request header it writes the client's address into (for example
+# X-Forwarded-For), and how many proxies in a row append to it. Unset: REMOTE_ADDR only, and the
+# header is ignored whatever a client sends (security.client_address).
+_trusted_proxy_header = env.str("TRUSTED_PROXY_HEADER", default="").strip()
+TRUSTED_PROXY_HEADER = (
+    "HTTP_" + _trusted_proxy_header.upper().replace("-", "_").removeprefix("HTTP_")
+    if _trusted_proxy_header
+    else ""
+)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 0.25  # hours
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours
+# Lock the pair (person, address): a stranger elsewhere cannot lock a staff member out of
+# everywhere; the per-address limit below stops one address trying many people.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Count failures per person, not per spelling: sign-in ignores case and surrounding spaces.
+# Count failures per person, not per spelling: the email or username typed, in any case and with
+# any surrounding spaces, is counted against the gateway user sign-in would find.
 AXES_USERNAME_CALLABLE = "security.authentication.throttling_username"
+AXES_CLIENT_IP_CALLABLE = "security.client_address.client_ip"
+# The 429 page in the back office's look, and the lockout's audit row.
+AXES_LOCKOUT_CALLABLE = "security.sign_in_limits.lockout_response"
+# Sign-in attempts (POSTs) one address may make per window, whatever names it types.
+SIGN_IN_RATE_LIMIT = env.int("SIGN_IN_RATE_LIMIT", default=20)
+SIGN_IN_RATE_WINDOW_SECONDS = env.int("SIGN_IN_RATE_WINDOW_SECONDS", default=60)
 # Lockouts are cleared with `manage.py axes_reset`; the admin shows gateway data only.
 AXES_ENABLE_ADMIN = False
 
@@ -238,7 +263,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 8
+# Back-office sessions end after this long without a request, and this long after sign-in
+# whatever happens (security.staff_sessions); the cookie lives no longer than the latter.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_MAX_AGE_HOURS = env.float("SESSION_MAX_AGE_HOURS", default=8.0)
+SESSION_COOKIE_AGE = int(SESSION_MAX_AGE_HOURS * 3600)
 
 # Opt in only behind a proxy that terminates TLS and overwrites this header on every request
 # (e.g. SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto): Django then believes it, so a client that

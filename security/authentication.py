@@ -20,12 +20,15 @@ from django.http import HttpRequest
 from audit.models import ActorType, AuditLog, AuditOutcome
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import BACKOFFICE_ROLES, parse_roles
+from security.client_address import client_ip
 from security.models import Account, GatewayUser, StaffAccount
 from security.passwords import verify_password
 
 CREDENTIAL_PROVIDER = "credential"
 # Longest identifier we look up; anything longer cannot be an email or username of the gateway.
 MAX_IDENTIFIER_LENGTH = 320
+# The Django user linked to a gateway user is named after it: "gw-<gateway user id>".
+LINKED_USERNAME_PREFIX = "gw-"
 
 
 class Refusal(enum.StrEnum):
@@ -47,15 +50,51 @@ def refusal_for(user: GatewayUser) -> Refusal | None:
     return None
 
 
-def throttling_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
-    """What django-axes counts failures against: the identifier as sign-in matches it.
+def find_gateway_user(identifier: str) -> GatewayUser | None:
+    """The gateway user an email or username names, ignoring case and surrounding spaces.
 
-    Sign-in finds the gateway user by email or username ignoring case and surrounding spaces,
-    so ``T@example.com`` and ``t@example.com`` are the same person and share one lockout.
+    Sign-in and the lockout counter both ask this, so they always agree on who is meant.
+    """
+    identifier = identifier.strip()
+    if not identifier or len(identifier) > MAX_IDENTIFIER_LENGTH or "\x00" in identifier:
+        return None
+    return (
+        GatewayUser.unscoped.filter(Q(email__iexact=identifier) | Q(username__iexact=identifier))
+        .order_by("id")
+        .first()
+    )
+
+
+def throttling_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """What django-axes counts failures against: the person, not what was typed.
+
+    ``auditor``, ``Auditor@Gateway.Example `` and ``auditor@gateway.example`` all name one gateway
+    user, so they share one counter, keyed by that user's email in lower case. A name that is
+    nobody's is counted as typed, in lower case and without surrounding spaces, so spelling
+    variations of it do not multiply the attempts either.
     """
     source = credentials if credentials else getattr(request, "POST", {})
     identifier = source.get("username") if source else None
-    return identifier.strip().lower() if isinstance(identifier, str) else identifier
+    if not isinstance(identifier, str):
+        return identifier
+    typed = identifier.strip().lower()
+    # Axes asks several times per attempt: look the person up once per request.
+    known: dict[str, str] = getattr(request, "_throttling_usernames", None) or {}
+    if typed not in known:
+        person = find_gateway_user(typed)
+        if person is None and typed.startswith(LINKED_USERNAME_PREFIX):
+            # After a sign-in axes names the person by their Django user ("gw-<id>"), to reset
+            # their failures: count that against the same person too.
+            person = _linked_gateway_user(typed)
+        known[typed] = person.email.strip().lower() if person is not None else typed
+        if request is not None:
+            request._throttling_usernames = known  # type: ignore[attr-defined]
+    return known[typed]
+
+
+def _linked_gateway_user(django_username: str) -> GatewayUser | None:
+    link = StaffAccount.objects.filter(django_user__username__iexact=django_username).first()
+    return GatewayUser.unscoped.filter(pk=link.gateway_user_id).first() if link else None
 
 
 class BetterAuthBackend(BaseBackend):
@@ -73,13 +112,7 @@ class BetterAuthBackend(BaseBackend):
         identifier = username.strip()
         if len(identifier) > MAX_IDENTIFIER_LENGTH or "\x00" in identifier or "\x00" in password:
             return None
-        gateway_user = (
-            GatewayUser.unscoped.filter(
-                Q(email__iexact=identifier) | Q(username__iexact=identifier)
-            )
-            .order_by("id")
-            .first()
-        )
+        gateway_user = find_gateway_user(identifier)
         if gateway_user is None:
             # Spend the time a real check would, so response time does not reveal who exists.
             verify_password(password, _DUMMY_HASH)
@@ -125,7 +158,7 @@ def _link(gateway_user: GatewayUser) -> User:
     if link is not None:
         user = link.django_user
     else:
-        user = User(username=f"gw-{gateway_user.id}"[:150])
+        user = User(username=f"{LINKED_USERNAME_PREFIX}{gateway_user.id}"[:150])
         user.set_unusable_password()
         user.save()
         link = StaffAccount.objects.create(django_user=user, gateway_user_id=gateway_user.id)
@@ -151,7 +184,7 @@ def _audit_sign_in(
         resource_type="user",
         resource_id=user.id,
         outcome=outcome,
-        ip_address=meta.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
         user_agent=(meta.get("HTTP_USER_AGENT") or "")[:500] or None,
         request_id=getattr(request, "request_id", None),
         details={"reason": reason} if reason else {},

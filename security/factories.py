@@ -30,7 +30,9 @@ from security.models import (
     RecoveryCode,
     RecoveryCodeDevice,
     SecondFactorThrottle,
+    SignInWindow,
     StaffAccount,
+    StaffSession,
     Verification,
 )
 from security.passwords import hash_password
@@ -371,3 +373,28 @@ class SecondFactorThrottleFactory(ContractModelFactory[SecondFactorThrottle]):
     django_user = factory.SubFactory(DjangoUserFactory)
     failures = 0
     locked_until = None
+
+
+class SignInWindowFactory(ContractModelFactory[SignInWindow]):
+    """One address's count of sign-in attempts in one rate-limit window."""
+
+    class Meta:
+        model = SignInWindow
+
+    address = factory.Sequence(lambda n: f"192.0.2.{n % 250 + 1}")
+    window_start = factory.LazyFunction(lambda: utc_now().replace(second=0, microsecond=0))
+    attempts = 1
+
+
+class StaffSessionFactory(ContractModelFactory[StaffSession]):
+    """A recorded back-office session: a digest of a made-up key, never a real one."""
+
+    class Meta:
+        model = StaffSession
+
+    key_digest = factory.LazyFunction(lambda: hashlib.sha256(secrets.token_bytes(32)).hexdigest())
+    django_user = factory.SubFactory("security.factories.DjangoUserFactory")
+    user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+    ip_address = "203.0.113.7"
+    signed_in_at = factory.LazyFunction(utc_now)
+    last_active_at = factory.LazyFunction(utc_now)

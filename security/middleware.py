@@ -12,6 +12,14 @@ from django.shortcuts import redirect
 
 from security.authentication import audit_forced_sign_out
 from security.staff import actor_for
+from security.staff_sessions import (
+    RECORDED_AS,
+    check_session,
+    current_digest,
+    end_sessions_of_user,
+    follow_cycled_key,
+    record_session,
+)
 
 
 class StaffMiddleware:
@@ -32,7 +40,38 @@ class StaffMiddleware:
         request.actor = actor  # type: ignore[attr-defined]
         if refusal is not None:
             audit_forced_sign_out(request, refusal)
+            # Every other back-office session of theirs ends too, not only this one.
+            end_sessions_of_user(request.user.pk)  # type: ignore[arg-type]
             logout(request)
             messages.error(request, f"You were signed out: {refusal.value}")
             return redirect("admin:login")
         return self.get_response(request)
+
+
+class StaffSessionMiddleware:
+    """After ``StaffMiddleware``: end sessions ended elsewhere, idle too long, or too old.
+
+    Also records each signed-in session, so the person's session list shows it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        reason = check_session(request)
+        if reason is not None:
+            logout(request)
+            messages.info(request, reason)
+            return redirect("admin:login")
+        response = self.get_response(request)
+        # Signed in during this request: record the new session now, so it is listed at once.
+        digest = current_digest(request)
+        user = getattr(request, "user", None)
+        authenticated = user is not None and user.is_authenticated
+        recorded = request.session.get(RECORDED_AS) if authenticated else None
+        if digest is None or not authenticated or recorded == digest:
+            return response
+        # A key cycled during this request (the second factor) keeps its one row.
+        if recorded is None or not follow_cycled_key(request, recorded, digest):
+            record_session(request)
+        return response

@@ -384,3 +384,52 @@ class SecondFactorThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"second-factor throttle of user {self.pk}"
+
+
+class SignInWindow(models.Model):
+    """How many sign-in attempts one address made in one window (the per-address rate limit).
+
+    Lives in the back office's schema so every server process counts together; one row per
+    (address, window start), counted up with a single upsert. Old windows are pruned.
+    """
+
+    address = models.GenericIPAddressField()
+    window_start = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "sign-in window"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "window_start"], name="sign_in_window_address_start_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="sign_in_window_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.address} at {self.window_start:%H:%M}: {self.attempts}"
+
+
+class StaffSession(models.Model):
+    """One signed-in back-office session, so a person can list theirs and end them.
+
+    Holds a SHA-256 digest of the Django session key, never the key: the key is the cookie's
+    secret. A session whose row is gone (signed out everywhere, banned) is ended at its next
+    request (``security.staff_sessions``). Lives in the back office's schema.
+    """
+
+    key_digest = models.CharField(max_length=64, unique=True)
+    django_user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="staff_sessions"
+    )
+    user_agent = models.TextField(blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    signed_in_at = models.DateTimeField()
+    last_active_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "staff session"
+        ordering = ["-last_active_at"]
+
+    def __str__(self) -> str:
+        return f"session of user {self.django_user_id} since {self.signed_in_at:%Y-%m-%d %H:%M}"

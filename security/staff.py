@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from backoffice.roles import Actor, Role, parse_roles
 from security.authentication import Refusal, refusal_for
+from security.client_address import client_ip
 from security.models import GatewayUser, StaffAccount
 
 # Only what an Actor needs: one indexed primary-key read per request.
@@ -57,7 +58,7 @@ def _request_context(request: HttpRequest | None) -> dict:
         return {}
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     context: dict = {
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "ip_address": client_ip(request),
         "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:500] or None,
         "session_ref": (
             hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else None

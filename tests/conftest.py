@@ -101,9 +101,10 @@ from django_otp.oath import TOTP  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from backoffice.roles import Actor, parse_roles  # noqa: E402
-from security.models import Account, GatewayUser, StaffAccount  # noqa: E402
+from security.models import Account, GatewayUser, StaffAccount, StaffSession  # noqa: E402
 from security.passwords import hash_password  # noqa: E402
 from security.second_factor.devices import verified_session_data  # noqa: E402
+from security.staff_sessions import RECORDED_AS, key_digest  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 PERSONA_PASSWORD = "correct horse battery staple"
@@ -141,6 +142,18 @@ class Persona:
         client.force_login(self.django_user, backend="security.authentication.BetterAuthBackend")
         session = client.session
         session.update(verified_session_data(self.totp_device, verified_at))
+        # As a real sign-in does, record the session now rather than on the first page.
+        assert session.session_key is not None
+        digest = key_digest(session.session_key)
+        now = dt.datetime.now(dt.UTC)
+        StaffSession.objects.create(
+            key_digest=digest,
+            django_user=self.django_user,
+            ip_address="127.0.0.1",
+            signed_in_at=now,
+            last_active_at=now,
+        )
+        session[RECORDED_AS] = digest
         session.save()
         return client
 

@@ -44,7 +44,9 @@ from security.factories import (
     RecoveryCodeDeviceFactory,
     RecoveryCodeFactory,
     SecondFactorThrottleFactory,
+    SignInWindowFactory,
     StaffAccountFactory,
+    StaffSessionFactory,
     VerificationFactory,
 )
 from security.models import (
@@ -58,7 +60,9 @@ from security.models import (
     RecoveryCode,
     RecoveryCodeDevice,
     SecondFactorThrottle,
+    SignInWindow,
     StaffAccount,
+    StaffSession,
     Verification,
 )
 from security.passwords import verify_password
@@ -91,6 +95,8 @@ FACTORIES = [
     (RecoveryCodeDeviceFactory, RecoveryCodeDevice),
     (RecoveryCodeFactory, RecoveryCode),
     (SecondFactorThrottleFactory, SecondFactorThrottle),
+    (SignInWindowFactory, SignInWindow),
+    (StaffSessionFactory, StaffSession),
     (LogIdBlockFactory, LogIdBlock),
     (LogIdFrontierFactory, LogIdFrontier),
     (AnalyticsResultFactory, AnalyticsResult),

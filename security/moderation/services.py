@@ -41,6 +41,7 @@ from security.moderation.rules import (
     moderation_refusal,
     roles_refusal,
 )
+from security.staff_sessions import end_sessions_of_gateway_user
 
 # Banning again with the same reason and an end this close to the current one is a repeat (a
 # double click on "7 days"), not a change.
@@ -101,6 +102,8 @@ def ban_users(
                 continue
             before = _ban_state(user)
             deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            # A banned staff member's back-office sessions end too, and stay ended after an unban.
+            end_sessions_of_gateway_user(user.pk)
             GatewayUser.unscoped.filter(pk=user.pk).update(
                 banned=True, ban_reason=reason, ban_expires=expires_at, updated_at=now
             )
