@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside sessions and sign-in, which read the database: a 503 page when it is down.
     "backoffice.middleware.DatabaseUnavailableMiddleware",
+    # The back office's 404 page with DEBUG on too (outside CommonMiddleware's slash redirect).
+    "backoffice.middleware.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,6 +78,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "backoffice.urls"
 CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
+# With DEBUG on, errors still show the back office's pages (the demo runs with DEBUG);
+# TECHNICAL_ERROR_PAGES=1 gives a developer Django's technical 404/500 pages instead.
+DEFAULT_EXCEPTION_REPORTER = "backoffice.errors.ErrorPageReporter"
+TECHNICAL_ERROR_PAGES = DEBUG and env.bool("TECHNICAL_ERROR_PAGES", default=False)
 WSGI_APPLICATION = "backoffice.wsgi.application"
 
 TEMPLATES = [
