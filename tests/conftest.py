@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connections
 
 

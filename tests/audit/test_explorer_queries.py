@@ -7,6 +7,8 @@ the page's people) was a large share of the page's database time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +20,7 @@ from tests.audit.conftest import bulk_audit_logs
 MAX_QUERIES = 4
 
 
-def captured(client, url: str) -> tuple[object, list[str]]:
+def captured(client, url: str) -> tuple[Any, list[str]]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     return response, [q["sql"] for q in queries.captured_queries]
