@@ -229,7 +229,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         "form": filterset.form,
         "errors": errors,
         "table": table,
-        "rows": table.lean_rows(),
+        "rows_html": table.rows_html(table.lean_rows()),
         "total": total,
         "page_number": page_number,
         "next_url": next_url,
