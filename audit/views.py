@@ -28,6 +28,7 @@ from audit import selectors
 from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
 from audit.filters import (
     PAGE_PARAMETERS,
+    PLATFORM,
     AuditLogFilter,
     LogFilterSet,
     RequestLogFilter,
@@ -44,7 +45,7 @@ from backoffice.staff_audit import without_secrets
 from registry.models import McpServer
 from security.models import ApiKey, GatewaySession, GatewayUser
 from security.second_factor.step_up import step_up
-from security.selectors import user_emails
+from security.selectors import email_of
 from tenants.models import Tenant
 
 MAX_PAGE_NUMBER = 10**9
@@ -63,6 +64,8 @@ class Explorer:
     visible: Callable[..., models.QuerySet]
     order: Callable[[dict[str, Any]], LogOrder]
     lists_servers: bool = False
+    # Columns holding gateway user ids that the table shows as emails.
+    people_columns: tuple[str, ...] = ()
 
 
 AUDIT_LOG_EXPLORER = Explorer(
@@ -74,6 +77,7 @@ AUDIT_LOG_EXPLORER = Explorer(
     list_fields=selectors.AUDIT_LOG_LIST_FIELDS,
     visible=selectors.audit_logs_visible_to,
     order=selectors.audit_log_order,
+    people_columns=("actor_id", "resource_id"),
 )
 REQUEST_LOG_EXPLORER = Explorer(
     name="request_log",
@@ -85,6 +89,7 @@ REQUEST_LOG_EXPLORER = Explorer(
     visible=selectors.request_logs_visible_to,
     order=selectors.request_log_order,
     lists_servers=True,
+    people_columns=("user_id",),
 )
 
 
@@ -140,15 +145,25 @@ def bound_filter(
     read from ``reads.alias`` (the replica, when one is configured and fresh)."""
     actor = request.actor  # type: ignore[attr-defined]
     tenants = selectors.tenant_choices(actor)
+    if not _chosen_among(request, "tenant", tenants):
+        tenants = selectors.tenant_choices(actor, fresh=True)
     kwargs: dict[str, Any] = {"tenant_choices": tenants}
     names = dict(tenants)
     if explorer.lists_servers:
         servers = selectors.server_choices(actor)
+        if not _chosen_among(request, "server", servers):
+            servers = selectors.server_choices(actor, fresh=True)
         kwargs["server_choices"] = servers
         names.update(servers)
     rows = explorer.visible(actor).using(reads.alias)
     filterset = explorer.filter_class(request.GET, queryset=rows, **kwargs)
     return filterset, names
+
+
+def _chosen_among(request: HttpRequest, name: str, choices: list[tuple[str, str]]) -> bool:
+    """Whether the query string's ``name`` is empty or one of the (possibly cached) choices."""
+    chosen = request.GET.get(name, "")
+    return chosen in ("", PLATFORM) or any(value == chosen for value, _label in choices)
 
 
 def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
@@ -157,6 +172,12 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     filterset, names = bound_filter(request, explorer, reads)
     errors: list[str] = []
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    actor = request.actor  # type: ignore[attr-defined]
+    # The page's people by email, read in the page's own query (scoped as user_emails is).
+    emails = {
+        f"{column}_email": email_of(actor, Capability.VIEW_AUDIT_LOGS, column)
+        for column in explorer.people_columns
+    }
     rows: list[dict[str, Any]] = []
     next_url = None
     total = None
@@ -175,8 +196,8 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
 
         def read(at: PagePosition) -> selectors.LogPage:
             return selectors.log_page(
-                filterset.qs,
-                fields=explorer.list_fields,
+                filterset.qs.annotate(**emails),
+                fields=explorer.list_fields + tuple(emails),
                 order=order,
                 cursor=at.cursor,
                 newer_than=at.newer_than,
@@ -204,11 +225,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         detail_prefix=list_url,
         tenant_names=names,
         server_names=names,
-        people=user_emails(
-            request.actor,  # type: ignore[attr-defined]
-            Capability.VIEW_AUDIT_LOGS,
-            explorer.table_class.people_in(rows),
-        ),
+        people=people_named(rows, explorer.people_columns, explorer.table_class.people_in(rows)),
         detail_query="" if zone.key == settings.TIME_ZONE else "?" + urlencode({"tz": zone.key}),
     )
     filter_query = filter_query_string(request)
@@ -223,7 +240,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         "form": filterset.form,
         "errors": errors,
         "table": table,
-        "rows": table.lean_rows(),
+        "rows_html": table.rows_html(table.lean_rows()),
         "total": total,
         "page_number": page_number,
         "next_url": next_url,
@@ -245,6 +262,19 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     }
     status = 400 if filterset.errors or errors else 200
     return TemplateResponse(request, "audit/log_list.html", context, status=status)
+
+
+def people_named(
+    rows: list[dict[str, Any]], columns: tuple[str, ...], wanted: set[str]
+) -> dict[str, str]:
+    """Gateway user id -> email for the ids the table shows as people, from the rows' emails."""
+    people = {}
+    for row in rows:
+        for column in columns:
+            user_id, email = row.get(column), row.get(f"{column}_email")
+            if email and user_id in wanted:
+                people[user_id] = email
+    return people
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Error pages in the back office's look (``handler400`` ... ``handler500``), and the 503 page.
 
 Every page renders ``errors/base.html`` without the request's context processors: the admin's
-base template asks for the signed-in user, and the database behind that may be what failed. The
+base template asks for the signed-in user, and the database behind that may be what failed.
+They show with ``DEBUG`` on too (the demo runs with it): ``ErrorPageReporter`` stands in for
+Django's technical 500 and 400 pages, and ``backoffice.middleware.ErrorPagesMiddleware`` for its
+technical 404; a developer who wants Django's pages sets ``TECHNICAL_ERROR_PAGES=1``. The
 503 page names what is wrong with the database (unreachable, read-only, full, busy), says that
 nothing was changed (every service runs in one transaction, which the failure rolled back), sends
 ``Retry-After`` and, for a page that was only being read, reloads itself after a few seconds.
@@ -13,9 +16,13 @@ import enum
 import sys
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.safestring import SafeString, mark_safe
+from django.views.debug import ExceptionReporter
 from psycopg import errors as pg_errors
 
 RETRY_AFTER_SECONDS = 5
@@ -130,6 +137,15 @@ def error_page(
     *,
     retry: bool = False,
 ) -> HttpResponse:
+    response = HttpResponse(error_page_html(request, status, text, retry=retry), status=status)
+    if retry:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def error_page_html(
+    request: HttpRequest | None, status: int, text: ErrorText, *, retry: bool = False
+) -> str:
     reading = request is not None and request.method in ("GET", "HEAD")
     context = {
         "status": status,
@@ -141,10 +157,7 @@ def error_page(
         "retry_url": request.get_full_path() if retry and request is not None else None,
         "request_id": getattr(request, "request_id", None),
     }
-    response = HttpResponse(loader.render_to_string("errors/base.html", context), status=status)
-    if retry:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return loader.render_to_string("errors/base.html", context)
 
 
 def database_unavailable(request: HttpRequest, trouble: DatabaseTrouble) -> HttpResponse:
@@ -183,3 +196,35 @@ def method_not_allowed(request: HttpRequest, response: HttpResponse) -> HttpResp
     page = error_page(request, 405, PAGES[405])
     page["Allow"] = response.get("Allow", "")
     return page
+
+
+def technical_pages_wanted() -> bool:
+    """Whether a developer asked for Django's technical error pages (only ever with DEBUG)."""
+    return bool(settings.DEBUG and getattr(settings, "TECHNICAL_ERROR_PAGES", False))
+
+
+class ErrorPageReporter(ExceptionReporter):
+    """``DEFAULT_EXCEPTION_REPORTER``: with DEBUG on, Django renders an uncaught exception (500)
+    or a suspicious request (400) with this class instead of calling ``handler500``/``400``;
+    it answers with the back office's page unless ``TECHNICAL_ERROR_PAGES`` asks for Django's.
+    The exception is logged by Django either way."""
+
+    def _status(self) -> int:
+        suspicious = self.exc_type is not None and issubclass(self.exc_type, SuspiciousOperation)
+        return 400 if suspicious else 500
+
+    def get_traceback_html(self) -> SafeString:
+        if technical_pages_wanted():
+            return super().get_traceback_html()
+        status = self._status()
+        return mark_safe(error_page_html(self.request, status, PAGES[status]))  # noqa: S308 - a rendered template
+
+    def get_traceback_text(self) -> SafeString:
+        if technical_pages_wanted():
+            return super().get_traceback_text()
+        text = PAGES[self._status()]
+        request_id = getattr(self.request, "request_id", None)
+        plain = "\n\n".join((text.title, *text.paragraphs))
+        plain += f"\n\nrequest {request_id}\n" if request_id else "\n"
+        # Served as text/plain: nothing here is HTML.
+        return mark_safe(plain)  # noqa: S308

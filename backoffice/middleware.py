@@ -8,6 +8,8 @@ the signed-in user, the staff lookup) is turned into a 500 response by Django be
 middleware sees it, so ``got_request_exception`` (sent for every uncaught exception, while it is
 still the current one) marks the request, and the 500 is replaced on its way out.
 
+``ErrorPagesMiddleware`` shows the back office's 404 page with ``DEBUG`` on too.
+
 ``PrimaryAfterWriteMiddleware`` keeps a person's heavy reads on the primary right after they
 change something (see ``backoffice.reads``).
 """
@@ -22,12 +24,19 @@ from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import is_valid_path
 from psycopg import errors
 
 from backoffice import reads
-from backoffice.errors import database_trouble, database_unavailable, method_not_allowed
+from backoffice.errors import (
+    database_trouble,
+    database_unavailable,
+    method_not_allowed,
+    page_not_found,
+    technical_pages_wanted,
+)
 
 TROUBLE_ATTRIBUTE = "database_trouble"
 
@@ -120,3 +129,31 @@ class PrimaryAfterWriteMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+class ErrorPagesMiddleware:
+    """With DEBUG on, the back office's 404 page where Django would show its technical one: for
+    an address no URL matches, and for a view's ``Http404`` (another tenant's object).
+
+    Outside ``CommonMiddleware``, so an address that only lacks its slash is still redirected.
+    Without DEBUG, Django calls ``handler404`` itself and this does nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and settings.DEBUG
+            and not technical_pages_wanted()
+            and not is_valid_path(request.path_info, getattr(request, "urlconf", None))
+        ):
+            return page_not_found(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404) and settings.DEBUG and not technical_pages_wanted():
+            return page_not_found(request, exception)
+        return None

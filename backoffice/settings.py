@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "backoffice.middleware.DatabaseUnavailableMiddleware",
     # A POST to a read-only page: the 405 page instead of Django's empty answer.
     "backoffice.middleware.MethodNotAllowedPageMiddleware",
+    # The back office's 404 page with DEBUG on too (outside CommonMiddleware's slash redirect).
+    "backoffice.middleware.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +92,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "backoffice.urls"
 CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
+# With DEBUG on, errors still show the back office's pages (the demo runs with DEBUG);
+# TECHNICAL_ERROR_PAGES=1 gives a developer Django's technical 404/500 pages instead.
+DEFAULT_EXCEPTION_REPORTER = "backoffice.errors.ErrorPageReporter"
+TECHNICAL_ERROR_PAGES = DEBUG and env.bool("TECHNICAL_ERROR_PAGES", default=False)
 WSGI_APPLICATION = "backoffice.wsgi.application"
 
 TEMPLATES = [

@@ -10,11 +10,12 @@ request, so a role change or a ban in the gateway applies on the next click.
 from __future__ import annotations
 
 import enum
+from typing import NamedTuple
 
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest
 
 from audit.models import ActorType, AuditLog, AuditOutcome
@@ -136,7 +137,48 @@ class BetterAuthBackend(BaseBackend):
         return django_user
 
     def get_user(self, user_id: int) -> User | None:
-        return User.objects.filter(pk=user_id, is_active=True).first()
+        """The signed-in Django user, with its staff link and gateway user, in one query.
+
+        Every request reads all three (``security.staff.actor_for`` re-checks bans and roles),
+        so they come in the session's user query instead of three round trips of their own.
+        """
+        user = (
+            User.objects.filter(pk=user_id, is_active=True)
+            .select_related("staff_account")
+            .annotate(**_GATEWAY_USER_COLUMNS)
+            .first()
+        )
+        if user is not None:
+            user.gateway_user_read = _gateway_user_read(user)  # type: ignore[attr-defined]
+        return user
+
+
+# Only what an Actor needs, read by primary key (index user_pkey) inside the user's query.
+ACTOR_FIELDS = ("id", "name", "email", "role", "tenant_id", "banned", "ban_expires", "is_active")
+_GATEWAY_USER_COLUMNS = {
+    f"gateway_{name}": Subquery(
+        GatewayUser.unscoped.filter(pk=OuterRef("staff_account__gateway_user_id")).values(name)[:1]
+    )
+    for name in ACTOR_FIELDS
+}
+
+
+class GatewayUserRead(NamedTuple):
+    """What ``get_user`` read: the staff link (None: no link) and the gateway user (None: gone)."""
+
+    gateway_user_id: str | None
+    gateway_user: GatewayUser | None
+
+
+def _gateway_user_read(user: User) -> GatewayUserRead:
+    try:
+        link = user.staff_account.gateway_user_id  # type: ignore[attr-defined]
+    except StaffAccount.DoesNotExist:
+        return GatewayUserRead(None, None)
+    values = {name: getattr(user, f"gateway_{name}") for name in ACTOR_FIELDS}
+    if values["id"] is None:
+        return GatewayUserRead(link, None)
+    return GatewayUserRead(link, GatewayUser(**values))
 
 
 # A well-formed hash of a random password, to verify against when there is no account.

@@ -8,12 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
 from backoffice.roles import Actor, Role, parse_roles
-from security.authentication import Refusal, refusal_for
+from security.authentication import ACTOR_FIELDS, GatewayUserRead, Refusal, refusal_for
 from security.client_address import client_ip
 from security.models import GatewayUser, StaffAccount
-
-# Only what an Actor needs: one indexed primary-key read per request.
-ACTOR_FIELDS = ("id", "name", "email", "role", "tenant_id", "banned", "ban_expires", "is_active")
 
 
 def actor_for(
@@ -23,11 +20,9 @@ def actor_for(
     if not user.is_authenticated or not user.is_active:
         return None, None
     context = _request_context(request)
-    link = (
-        StaffAccount.objects.filter(django_user_id=user.pk)
-        .values_list("gateway_user_id", flat=True)
-        .first()
-    )
+    # Read with the user by the sign-in backend on this request; otherwise read it now.
+    read = getattr(user, "gateway_user_read", None) or _read_gateway_user(user)
+    link = read.gateway_user_id
     if link is None:
         if getattr(user, "is_superuser", False):
             # Break-glass: a local superuser created with createsuperuser.
@@ -38,7 +33,7 @@ def actor_for(
                 **context,
             ), None
         return None, Refusal.NO_ROLE
-    gateway_user = GatewayUser.unscoped.only(*ACTOR_FIELDS).filter(pk=link).first()
+    gateway_user = read.gateway_user
     if gateway_user is None:
         return None, Refusal.INACTIVE
     refusal = refusal_for(gateway_user)
@@ -51,6 +46,17 @@ def actor_for(
         gateway_user_id=gateway_user.id,
         **context,
     ), None
+
+
+def _read_gateway_user(user: AbstractBaseUser) -> GatewayUserRead:
+    link = (
+        StaffAccount.objects.filter(django_user_id=user.pk)
+        .values_list("gateway_user_id", flat=True)
+        .first()
+    )
+    if link is None:
+        return GatewayUserRead(None, None)
+    return GatewayUserRead(link, GatewayUser.unscoped.only(*ACTOR_FIELDS).filter(pk=link).first())
 
 
 def _request_context(request: HttpRequest | None) -> dict:

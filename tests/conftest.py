@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 
@@ -263,3 +264,12 @@ def _analytics_results_in_the_table(settings) -> None:
     """Tests keep analytics results in the table (rolled back with the test) unless a test picks
     Redis itself: a developer's REDIS_URL must not carry results from one test to the next."""
     settings.ANALYTICS_CACHE_URL = ""
+
+
+@pytest.fixture(autouse=True)
+def _empty_process_cache() -> Iterator[None]:
+    """Each test starts with an empty per-process cache (the explorers' filter choices): the
+    previous test's tenants are rolled back, their cached names must go with them."""
+    cache.clear()
+    yield
+    cache.clear()

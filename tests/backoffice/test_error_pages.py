@@ -46,11 +46,42 @@ def test_404_is_the_back_office_page(support):
 
 
 @pytest.mark.django_db
-def test_404_with_debug_on_is_djangos_page_for_developers(support, settings):
+def test_404_with_debug_on_is_still_the_back_office_page(support, settings):
     settings.DEBUG = True
     response = support.client().get("/no-such-page/")
     assert response.status_code == 404
+    text = page(response)
+    assert "Page not found" in text and "Using the URLconf defined in" not in text
+
+
+@pytest.mark.django_db
+def test_a_views_404_with_debug_on_is_the_back_office_page(auditor, settings):
+    settings.DEBUG = True
+    response = auditor.client().get("/audit/logs/999999999/")
+    assert response.status_code == 404
+    assert "Page not found" in page(response)
+
+
+@pytest.mark.django_db
+def test_an_address_without_its_slash_is_still_redirected_with_debug_on(support, settings):
+    settings.DEBUG = True
+    response = support.client().get("/audit/logs")
+    assert response.status_code == 301 and response["Location"] == "/audit/logs/"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.backoffice.error_urls")
+def test_developers_who_ask_get_djangos_technical_pages(support, settings):
+    settings.DEBUG = True
+    settings.TECHNICAL_ERROR_PAGES = True
+    client = support.client()
+    client.raise_request_exception = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
     assert "Using the URLconf defined in" in response.content.decode()
+    response = client.get("/test-crash/")
+    assert response.status_code == 500
+    assert "RuntimeError" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -76,7 +107,9 @@ def test_a_forged_form_gets_the_403_page_not_djangos_csrf_text(support, member, 
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.backoffice.error_urls")
-def test_500_and_400_are_the_back_office_pages(support):
+@pytest.mark.parametrize("debug", [False, True])
+def test_500_and_400_are_the_back_office_pages(support, settings, debug):
+    settings.DEBUG = debug
     client = support.client()
     client.raise_request_exception = False
     response = client.get("/test-crash/")
