@@ -383,3 +383,71 @@ def trend_chart(
         f"{axis}{polyline(previous, 'chart-line-previous')}{polyline(points, 'chart-line')}{dots}"
     )
     return _svg(title, legend_y + 16, body)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One hour or day of one row: ``status`` picks its colour (``status-<status>``, or
+    ``status-none`` for no data), ``display`` is its tooltip."""
+
+    at: dt.datetime
+    status: str
+    display: str
+
+
+def status_grid(
+    title: str,
+    rows: Sequence[tuple[str, Sequence[GridCell]]],
+    time_format: str = "%Y-%m-%d %H:%M",
+) -> SafeString:
+    """A row of cells per labelled line (a server), one cell per hour or day, coloured by the
+    status of that time; the same columns in every row, so a shared outage lines up."""
+    if not rows or not rows[0][1]:
+        return _empty(title, "No servers to show.")
+    columns = len(rows[0][1])
+    left, right, top = LABEL_WIDTH, 16, TOP
+    cell = (WIDTH - left - right) / columns
+    lines = []
+    for index, (label, cells) in enumerate(rows):
+        y = top + index * (BAR_HEIGHT + 4)
+        lines.append(
+            format_html(
+                '<g class="grid-row"><text class="chart-label" x="{}" y="{}" text-anchor="end">'
+                "{}<title>{}</title></text>{}</g>",
+                left - 8,
+                _n(y + BAR_HEIGHT - 5),
+                _shorten(label),
+                label,
+                format_html_join(
+                    "",
+                    '<rect class="status-{}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{}: {}</title></rect>",
+                    (
+                        (
+                            c.status,
+                            _n(left + i * cell),
+                            y,
+                            _n(max(cell - 1, 1)),
+                            BAR_HEIGHT,
+                            c.at.strftime(time_format),
+                            c.display,
+                        )
+                        for i, c in enumerate(cells)
+                    ),
+                ),
+            )
+        )
+    bottom = top + len(rows) * (BAR_HEIGHT + 4) + 14
+    first, last = rows[0][1][0].at, rows[0][1][-1].at
+    axis = format_html(
+        '<text class="chart-label" x="{}" y="{}">{}</text>'
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
+        left,
+        bottom,
+        first.strftime(time_format),
+        WIDTH - right,
+        bottom,
+        last.strftime(time_format),
+    )
+    body = mark_safe("".join(lines) + axis)  # noqa: S308 (every part is format_html)
+    return _svg(title, bottom + 8, body)
