@@ -135,8 +135,12 @@ class TrendForm(forms.Form):
     """The trends page's scope (tenant, server, tool), period and step; ids are checked against
     the person's scope by ``trends.resolve_scope``, not here."""
 
-    tenant = forms.UUIDField(required=False, error_messages={"invalid": "Unknown tenant."})
-    server = forms.UUIDField(required=False, error_messages={"invalid": "Unknown server."})
+    tenant = forms.UUIDField(
+        required=False, error_messages={"invalid": "Unknown tenant: choose one from the list."}
+    )
+    server = forms.UUIDField(
+        required=False, error_messages={"invalid": "Unknown server: choose one from the list."}
+    )
     tool = forms.CharField(required=False, max_length=300, strip=True)
     period = forms.ChoiceField(
         choices=list(PERIOD_LABELS.items()),
