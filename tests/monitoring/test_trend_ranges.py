@@ -68,7 +68,7 @@ def _performance(hours: int) -> dict[str, dict]:
 
 
 def test_a_custom_range_counts_what_the_function_counts(admin, traffic):
-    now, alpha, beta = traffic
+    now, _alpha, _beta = traffic
     html = assert_page_says(
         admin.client().get(URL, _custom(now)), 200, "counted exactly from the log"
     )
@@ -85,7 +85,7 @@ def test_a_custom_range_counts_what_the_function_counts(admin, traffic):
 
 
 def test_a_custom_range_per_tenant_and_server_matches_the_functions(admin, traffic, tenant_a):
-    now, alpha, beta = traffic
+    now, _alpha, beta = traffic
     client = admin.client()
     tenant = _totals(client.get(URL, _custom(now, tenant=tenant_a.pk)).content.decode())
     (usage,) = function_rows("SELECT * FROM get_tenant_usage_summary(%s, 3)", [tenant_a.pk])
@@ -101,7 +101,7 @@ def test_a_custom_range_per_tenant_and_server_matches_the_functions(admin, traff
 
 
 def test_the_csv_of_a_custom_range_has_its_partial_hours(admin, traffic):
-    now, alpha, beta = traffic
+    now, alpha, _beta = traffic
     rows = read_csv(admin.client().get(URL + "csv/", _custom(now, server=alpha.pk)))
     current = [r for r in rows if r["period"] == "current"]
     # 3 hours from mid-hour meet 4 clock hours: a partial first and a partial last one.
