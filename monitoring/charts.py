@@ -8,8 +8,9 @@ Colours come from classes styled in ``monitoring/charts.css`` (no ``style=`` att
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -299,6 +300,24 @@ class TrendPoint:
     at: dt.datetime
     value: float | None
     display: str
+
+
+class Timed(Protocol):
+    start: dt.datetime
+
+
+T = TypeVar("T", bound=Timed)
+
+
+def trend_points(
+    items: Sequence[T], value: Callable[[T], float | None], display: Callable[[float], str]
+) -> list[TrendPoint]:
+    """A series of ``TrendPoint`` from hours or days: their value, and how it reads ("—": none)."""
+    return [
+        TrendPoint(item.start, v, "—" if v is None else display(v))
+        for item in items
+        for v in [value(item)]
+    ]
 
 
 def trend_chart(

@@ -29,16 +29,6 @@ HEALTH_LEGEND = [
 ]
 
 
-def _points(
-    hours: Sequence[Hour], value: Callable[[Hour], float | None], display: Callable[[float], str]
-) -> list[charts.TrendPoint]:
-    return [
-        charts.TrendPoint(h.start, v, "—" if v is None else display(v))
-        for h in hours
-        for v in [value(h)]
-    ]
-
-
 def _time_format(window: trends.Window) -> str:
     return "%Y-%m-%d" if window.step == "day" else "%Y-%m-%d %H:%M"
 
@@ -59,8 +49,8 @@ def _charts(trend: trends.Trend) -> list[Any]:
     return [
         charts.trend_chart(
             title,
-            _points(trend.points, value, display),
-            _points(trend.previous, value, display),
+            charts.trend_points(trend.points, value, display),
+            charts.trend_points(trend.previous, value, display),
             unit=unit,
             time_format=_time_format(trend.window),
         )
