@@ -10,6 +10,7 @@ per 100,000 new rows. Timings are printed, never asserted.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
@@ -40,6 +41,30 @@ SELECT t.id, 'bench-server-' || s, 'https://bench.invalid/' || t.slug || '/' || 
 FROM tenants t, generate_series(1, %(per_tenant)s) AS s
 WHERE t.slug LIKE 'bench-tenant-%%'
 ON CONFLICT DO NOTHING
+"""
+# The 8 tools the log names, registered on every bench server (the trends page's tool picker).
+LOAD_TOOLS_SQL = """
+INSERT INTO mcp_tools (server_id, name)
+SELECT s.id, tool
+FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id,
+     unnest(ARRAY['search', 'read', 'write', 'list', 'fetch', 'query', 'index', 'sync']) AS tool
+WHERE t.slug LIKE 'bench-tenant-%%'
+ON CONFLICT DO NOTHING
+"""
+# A health check of every bench server every %(minutes)s minutes over the period, about 3% of
+# them degraded and 1% unhealthy (the trends page's server health over time).
+LOAD_HEALTH_CHECKS_SQL = """
+INSERT INTO server_health_checks (server_id, checked_at, status, response_time_ms)
+SELECT s.id, at,
+       (CASE WHEN r < 0.01 THEN 'unhealthy' WHEN r < 0.04 THEN 'degraded' ELSE 'healthy'
+        END)::server_health,
+       CASE WHEN r < 0.01 THEN NULL ELSE 20 + floor(r * 200)::int END
+FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id,
+     generate_series(%(end_at)s - make_interval(days => %(days)s), %(end_at)s,
+                     make_interval(mins => %(minutes)s)) AS at,
+     LATERAL (SELECT random() + 0 * extract(epoch FROM at) AS r) AS roll
+WHERE t.slug LIKE 'bench-tenant-%%'
+  AND NOT EXISTS (SELECT FROM server_health_checks h WHERE h.server_id = s.id)
 """
 BENCH_SERVERS_SQL = """
 SELECT s.id, s.tenant_id FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id
@@ -88,6 +113,12 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--iterations", type=int, default=20)
         parser.add_argument(
+            "--health-check-minutes",
+            type=int,
+            default=5,
+            help="Minutes between two health checks of a bench server (0: none).",
+        )
+        parser.add_argument(
             "--yes-load-rows",
             action="store_true",
             help="Confirm that the current database is a scratch one rows may be added to.",
@@ -107,6 +138,17 @@ class Command(BaseCommand):
             cursor.execute("SET statement_timeout = 0")
             cursor.execute(LOAD_TENANTS_SQL, {"tenants": options["tenants"]})
             cursor.execute(LOAD_SERVERS_SQL, {"per_tenant": SERVERS_PER_TENANT})
+            cursor.execute(LOAD_TOOLS_SQL)
+            if options["health_check_minutes"]:
+                cursor.execute(
+                    LOAD_HEALTH_CHECKS_SQL,
+                    {
+                        "end_at": self.now,
+                        "days": options["days"],
+                        "minutes": options["health_check_minutes"],
+                    },
+                )
+                cursor.execute("ANALYZE server_health_checks")
             cursor.execute(BENCH_SERVERS_SQL)
             self.servers = [(str(s), str(t)) for s, t in cursor.fetchall()]
         self.load_requests(options["rows"], options["days"])
@@ -213,6 +255,11 @@ class Command(BaseCommand):
 
     def bench_pages(self, client: Client, iterations: int) -> None:
         server_id, tenant_id = self.servers[0]
+        # Custom ranges that start and end mid-hour: partial first and last hours.
+        moment = "%Y-%m-%dT%H:%M:%S"
+        custom_end = (self.now - dt.timedelta(minutes=23)).strftime(moment)
+        custom_start = (self.now - dt.timedelta(days=3, minutes=-17)).strftime(moment)
+        day_start = (self.now - dt.timedelta(hours=25, minutes=-7)).strftime(moment)
         perf = "SELECT * FROM get_request_performance_summary(%s)"
         usage = "SELECT * FROM get_tenant_usage_summary(%s, %s)"
         pages: list[tuple[str, str, str | None, list[Any]]] = [
@@ -254,10 +301,24 @@ class Command(BaseCommand):
             ("trends, server 7 d", f"/analytics/trends/?period=7d&server={server_id}", None, []),
             (
                 "trends, tool 24 h",
-                f"/analytics/trends/?period=24h&server={server_id}&tool=search",
+                f"/analytics/trends/?period=24h&tool={server_id}:search",
                 None,
                 [],
             ),
+            (
+                "trends, custom 3 d mid-hour",
+                f"/analytics/trends/?period=custom&start={custom_start}&end={custom_end}",
+                None,
+                [],
+            ),
+            (
+                "trends, custom 25 h, tenant",
+                f"/analytics/trends/?period=custom&start={day_start}&end={custom_end}"
+                f"&tenant={tenant_id}",
+                None,
+                [],
+            ),
+            ("health CSV, platform 7 d", "/analytics/trends/health/csv/?period=7d", None, []),
             ("impersonation list (30 days)", "/admin/security/impersonationrecord/", None, []),
             ("a user's page", "/admin/security/gatewayuser/bench-target-4242/change/", None, []),
         ]
