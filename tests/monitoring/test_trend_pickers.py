@@ -8,11 +8,14 @@ import re
 from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.factories import RequestLogFactory
 from audit.models import AuditLog, RequestLog
-from monitoring import rollups
+from monitoring import health_trends, rollups
 from registry.factories import McpServerFactory, McpToolFactory, ServerHealthCheckFactory
+from registry.models import ServerHealthCheck
 from tenants.models import Tenant
 from tests.monitoring.conftest import read_cells, read_csv
 from tests.pages import assert_page_says
@@ -157,3 +160,34 @@ def test_a_server_and_a_tenant_that_disagree_show_the_tenant(admin, servers, ten
     alpha, _, _ = servers
     response = admin.client().get(URL, {"tenant": tenant_b.pk, "server": alpha.pk})
     assert_page_says(response, 200, "Trends: Tenant B", "is not one of this tenant&#x27;s")
+
+
+def test_health_rollups_count_what_the_table_holds_partial_hours_included(admin, tenant_a):
+    """Rolled-up hours, the hours after the frontier and a custom range's partial edges add up
+    to the checks in the range, counted from the table itself."""
+    alpha = McpServerFactory.create(tenant=tenant_a, name="alpha")
+    now = dt.datetime.now(dt.UTC)
+    for minutes in range(5, 600, 10):
+        ServerHealthCheckFactory.create(
+            server=alpha,
+            checked_at=now - dt.timedelta(minutes=minutes),
+            unhealthy=minutes % 70 == 5,
+        )
+    assert health_trends.update_health_rollups() > 0
+    late = ServerHealthCheckFactory.create(
+        server=alpha, checked_at=now - dt.timedelta(minutes=61), degraded=True
+    )
+    assert health_trends.update_health_rollups() > 0  # recounts the last hours: ``late`` too
+    start, end = now - dt.timedelta(hours=8, minutes=17), now - dt.timedelta(minutes=3)
+    expected = ServerHealthCheck.unscoped.filter(checked_at__gte=start, checked_at__lt=end)
+    with CaptureQueriesContext(connection) as queries:
+        rows = read_csv(
+            admin.client().get(
+                URL + "health/csv/",
+                {"period": "custom", "start": start.isoformat(), "end": end.isoformat()},
+            )
+        )
+    assert sum(int(r["checks"]) for r in rows) == expected.count()
+    assert sum(int(r["degraded"]) for r in rows) == 1 == expected.filter(pk=late.pk).count()
+    assert sum(int(r["unhealthy"]) for r in rows) == expected.filter(status="unhealthy").count()
+    assert any("FROM health_check_rollups" in q["sql"] for q in queries.captured_queries)

@@ -29,7 +29,7 @@ from audit.management.commands.bench_audit import (
 )
 from audit.models import AuditLog
 from audit.time_blocks import summarise_settled_blocks
-from monitoring import rollups
+from monitoring import health_trends, rollups
 from security.models import GatewayUser
 
 BATCH_ROWS = 500_000
@@ -220,6 +220,11 @@ class Command(BaseCommand):
         summarise_settled_blocks(AuditLog._meta.db_table)
 
     def build_rollups(self) -> None:
+        started = time.perf_counter()
+        written = health_trends.update_health_rollups()
+        self.stdout.write(
+            f"health rollups: {written:,} rows in {time.perf_counter() - started:,.1f} s"
+        )
         update = rollups.update_settled_rollups()
         self.stdout.write(
             f"rollups: {update.rows_read:,} rows added ({update.rollups_written:,} rollup rows) "
