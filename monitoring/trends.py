@@ -108,12 +108,15 @@ def resolve_scope(
     return ResolvedScope(scope, tenant, server, note)
 
 
-def servers_for(actor: Actor, tenant: Tenant | None) -> list[McpServer]:
-    """The servers a person may pick, within the chosen tenant if any."""
-    servers = McpServer.objects.visible_to(actor, CAPABILITY)
+def servers_for(actor: Actor, tenant: Tenant | None) -> list[tuple[McpServer, str]]:
+    """The servers a person may pick, within the chosen tenant if any, each with its label: its
+    name, and its tenant's beside it when several of the list share the name."""
+    servers = McpServer.objects.visible_to(actor, CAPABILITY).select_related("tenant")
     if tenant is not None:
         servers = servers.filter(tenant_id=tenant.pk)
-    return list(servers.order_by("name")[:MAX_CHOICES])
+    found = list(servers.order_by("name", "tenant__name")[:MAX_CHOICES])
+    named = Counter(s.name for s in found)
+    return [(s, s.name if named[s.name] == 1 else f"{s.name} ({s.tenant.name})") for s in found]
 
 
 def tenants_for(actor: Actor) -> list[Tenant]:

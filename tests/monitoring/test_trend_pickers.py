@@ -84,6 +84,17 @@ def test_a_name_on_several_servers_shows_its_server_and_tenant(admin, servers):
     assert tools[f"{beta.pk}:beta-only"] == "beta-only"
 
 
+def test_a_server_name_in_several_tenants_shows_its_tenant(admin, tenant_admin_a, servers):
+    alpha, _, beta = servers
+    twin = McpServerFactory.create(tenant=beta.tenant, name="alpha")
+    listed = _options(admin.client().get(URL).content.decode(), "trend-server")
+    assert listed[str(alpha.pk)] == "alpha (Tenant A)"
+    assert listed[str(twin.pk)] == "alpha (Tenant B)"
+    assert listed[str(beta.pk)] == "beta"
+    own = _options(tenant_admin_a.client().get(URL).content.decode(), "trend-server")
+    assert own[str(alpha.pk)] == "alpha" and str(twin.pk) not in own
+
+
 def test_a_tenant_admin_picks_only_their_tenants_tools(tenant_admin_a, servers):
     alpha, _, beta = servers
     html = tenant_admin_a.client().get(URL).content.decode()
