@@ -416,23 +416,25 @@ class GridCell:
 
 def status_grid(
     title: str,
-    rows: Sequence[tuple[str, Sequence[GridCell]]],
+    rows: Sequence[tuple[str, Sequence[GridCell], str]],
     time_format: str = "%Y-%m-%d %H:%M",
 ) -> SafeString:
     """A row of cells per labelled line (a server), one cell per hour or day, coloured by the
-    status of that time; the same columns in every row, so a shared outage lines up."""
+    status of that time, and a value at its end; the same columns in every row, so a shared
+    outage lines up."""
     if not rows or not rows[0][1]:
         return _empty(title, "No servers to show.")
     columns = len(rows[0][1])
-    left, right, top = LABEL_WIDTH, 16, TOP
+    left, right, top = LABEL_WIDTH, VALUE_WIDTH + 60, TOP
     cell = (WIDTH - left - right) / columns
     lines = []
-    for index, (label, cells) in enumerate(rows):
+    for index, (label, cells, value) in enumerate(rows):
         y = top + index * (BAR_HEIGHT + 4)
         lines.append(
             format_html(
                 '<g class="grid-row"><text class="chart-label" x="{}" y="{}" text-anchor="end">'
-                "{}<title>{}</title></text>{}</g>",
+                "{}<title>{}</title></text>{}"
+                '<text class="chart-value" x="{}" y="{}">{}</text></g>',
                 left - 8,
                 _n(y + BAR_HEIGHT - 5),
                 _shorten(label),
@@ -454,6 +456,9 @@ def status_grid(
                         for i, c in enumerate(cells)
                     ),
                 ),
+                WIDTH - right + 6,
+                _n(y + BAR_HEIGHT - 5),
+                value,
             )
         )
     bottom = top + len(rows) * (BAR_HEIGHT + 4) + 14

@@ -118,18 +118,29 @@ class HealthPoint:
         )
 
 
+def _total(points: Sequence[HealthPoint]) -> HealthPoint:
+    whole = HealthPoint(points[0].start)
+    for point in points:
+        for status, count in point.counts.items():
+            whole.counts[status] += count
+    return whole
+
+
 @dataclass(frozen=True)
 class ServerHealthRow:
+    """One server's points over the window, and over the period before it."""
+
     server: McpServer
     points: list[HealthPoint]
+    previous: list[HealthPoint]
 
     @property
     def total(self) -> HealthPoint:
-        whole = HealthPoint(self.points[0].start)
-        for point in self.points:
-            for status, count in point.counts.items():
-                whole.counts[status] += count
-        return whole
+        return _total(self.points)
+
+    @property
+    def previous_total(self) -> HealthPoint:
+        return _total(self.previous)
 
 
 def _starts(window: Window) -> list[dt.datetime]:
@@ -226,8 +237,8 @@ def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOve
     if resolved.tenant is not None:
         servers = servers.filter(tenant_id=resolved.tenant.pk)
     chosen = list(servers.filter(is_active=True).order_by("name"))
-    points = _points(chosen, window)
-    rows = [ServerHealthRow(s, points[s.pk]) for s in chosen]
+    points, previous = _points(chosen, window), _points(chosen, window.previous)
+    rows = [ServerHealthRow(s, points[s.pk], previous[s.pk]) for s in chosen]
 
     def health(row: ServerHealthRow) -> tuple[float, int, str]:
         total = row.total

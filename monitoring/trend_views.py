@@ -80,6 +80,10 @@ def _health_chart(resolved: trends.ResolvedScope, window: trends.Window) -> Any:
     )
 
 
+def _share(total: health_trends.HealthPoint) -> str:
+    return "—" if total.healthy_share is None else f"{total.healthy_share:.1%}"
+
+
 def _health_grid(overview: health_trends.HealthOverview | None, window: trends.Window) -> Any:
     """Every server of the scope: a row of cells, one per point, least healthy servers first."""
     if overview is None:
@@ -92,11 +96,14 @@ def _health_grid(overview: health_trends.HealthOverview | None, window: trends.W
                 charts.GridCell(p.start, p.worst, p.summary if p.checks else "no check")
                 for p in row.points
             ],
+            f"{_share(row.total)} ({_share(row.previous_total)} before)",
         )
         for row in overview.rows
     ]
     return charts.status_grid(
-        "Server health over time (worst check of each point)", rows, _time_format(window)
+        "Server health over time: the worst check of each point; healthy checks, and before",
+        rows,
+        _time_format(window),
     )
 
 
@@ -252,7 +259,11 @@ def trends_health_csv(request: HttpRequest) -> HttpResponse:
         ]
     else:
         overview = health_trends.overview(actor, resolved, window)
-        periods = [("current", row.server, row.points) for row in overview.rows] if overview else []
+        periods = [
+            (label, row.server, points)
+            for row in (overview.rows if overview else [])
+            for label, points in (("current", row.points), ("previous", row.previous))
+        ]
     rows = [
         [
             label,

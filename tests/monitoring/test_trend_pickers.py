@@ -148,6 +148,7 @@ def test_health_csv_is_scoped_escaped_and_audited(tenant_admin_a, tenant_a, serv
     gamma.save()
     rows = read_csv(tenant_admin_a.client().get(URL + "health/csv/"))
     assert {row["server"] for row in rows} == {"alpha", "'=HYPERLINK(gamma)"}
+    rows = [row for row in rows if row["period"] == "current"]
     assert sum(int(r["unhealthy"]) for r in rows) == 2
     assert sum(int(r["checks"]) for r in rows) == 4
     entry = AuditLog.unscoped.get(action="analytics.export")
@@ -198,7 +199,12 @@ def test_health_rollups_count_what_the_table_holds_partial_hours_included(admin,
                 {"period": "custom", "start": start.isoformat(), "end": end.isoformat()},
             )
         )
-    assert sum(int(r["checks"]) for r in rows) == expected.count()
-    assert sum(int(r["degraded"]) for r in rows) == 1 == expected.filter(pk=late.pk).count()
-    assert sum(int(r["unhealthy"]) for r in rows) == expected.filter(status="unhealthy").count()
+    current = [r for r in rows if r["period"] == "current"]
+    assert sum(int(r["checks"]) for r in current) == expected.count()
+    assert sum(int(r["degraded"]) for r in current) == 1 == expected.filter(pk=late.pk).count()
+    assert sum(int(r["unhealthy"]) for r in current) == expected.filter(status="unhealthy").count()
+    before = ServerHealthCheck.unscoped.filter(
+        checked_at__gte=start - (end - start), checked_at__lt=start
+    )
+    assert sum(int(r["checks"]) for r in rows if r["period"] == "previous") == before.count() > 0
     assert any("FROM health_check_rollups" in q["sql"] for q in queries.captured_queries)
