@@ -101,7 +101,7 @@ def _health_grid(overview: health_trends.HealthOverview | None, window: trends.W
         for row in overview.rows
     ]
     return charts.status_grid(
-        "Server health over time: the worst check of each point; healthy checks, and before",
+        "Server health over time: the worst check per cell; healthy checks (the period before)",
         rows,
         _time_format(window),
     )
