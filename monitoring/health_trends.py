@@ -224,8 +224,11 @@ def server_history(resolved: ResolvedScope, window: Window) -> list[HealthPoint]
 
 @dataclass(frozen=True)
 class HealthOverview:
+    """Every active server of the scope, least healthy first (the CSV holds them all), and the
+    ones the page draws."""
+
     rows: list[ServerHealthRow]
-    servers: int  # in the scope, of which ``rows`` shows the worst
+    shown: list[ServerHealthRow]
 
 
 def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOverview | None:
@@ -247,4 +250,4 @@ def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOve
         return (2.0 if share is None else share, -total.counts["unhealthy"], row.server.name)
 
     rows.sort(key=health)
-    return HealthOverview(rows[:OVERVIEW_SERVERS], len(rows))
+    return HealthOverview(rows, rows[:OVERVIEW_SERVERS])

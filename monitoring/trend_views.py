@@ -88,7 +88,7 @@ def _health_grid(overview: health_trends.HealthOverview | None, window: trends.W
     """Every server of the scope: a row of cells, one per point, least healthy servers first."""
     if overview is None:
         return None
-    several_tenants = len({row.server.tenant_id for row in overview.rows}) > 1
+    several_tenants = len({row.server.tenant_id for row in overview.shown}) > 1
     rows = [
         (
             f"{row.server.name} ({row.server.tenant.name})" if several_tenants else row.server.name,
@@ -98,7 +98,7 @@ def _health_grid(overview: health_trends.HealthOverview | None, window: trends.W
             ],
             f"{_share(row.total)} ({_share(row.previous_total)} before)",
         )
-        for row in overview.rows
+        for row in overview.shown
     ]
     return charts.status_grid(
         "Server health over time: the worst check per cell; healthy checks (the period before)",

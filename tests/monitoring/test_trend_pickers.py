@@ -208,3 +208,18 @@ def test_health_rollups_count_what_the_table_holds_partial_hours_included(admin,
     )
     assert sum(int(r["checks"]) for r in rows if r["period"] == "previous") == before.count() > 0
     assert any("FROM health_check_rollups" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_page_draws_the_least_healthy_servers_and_the_csv_holds_all(
+    admin, servers, monkeypatch
+):
+    monkeypatch.setattr(health_trends, "OVERVIEW_SERVERS", 2)
+    client = admin.client()
+    html = assert_page_says(client.get(URL), 200, "The 2 least healthy of 3 active servers")
+    grid = html[html.index('<div id="health-grid">') :]
+    assert re.findall(r'<g class="grid-row"><text[^>]*>([^<]*)<title>', grid) == [
+        "gamma (Tenant A)",
+        "beta (Tenant B)",
+    ]
+    rows = read_csv(client.get(URL + "health/csv/"))
+    assert {r["server"] for r in rows} == {"alpha", "beta", "gamma"}
