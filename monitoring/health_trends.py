@@ -61,10 +61,10 @@ ON CONFLICT ON CONSTRAINT health_check_rollups_key DO UPDATE SET
     healthy = excluded.healthy, degraded = excluded.degraded,
     unhealthy = excluded.unhealthy, unknown = excluded.unknown
 """
-# The rollups of whole hours, summed per point. {step} is "hour" or "day", never user input.
+# The rollups of whole hours, summed per cell (an hour, a few hours, a day, the whole period).
 # Uses index: health_check_rollups_key (server_id, hour)
 ROLLUPS_SQL = """
-SELECT server_id, date_trunc('{step}', hour, 'UTC'),
+SELECT server_id, date_bin(%(cell)s::interval, hour, %(origin)s),
        sum(healthy), sum(degraded), sum(unhealthy), sum(unknown)
 FROM health_check_rollups
 WHERE server_id = ANY(%(servers)s::uuid[]) AND hour >= %(since)s AND hour < %(until)s
@@ -72,11 +72,12 @@ GROUP BY 1, 2
 """
 # Rows in the overview, worst first: enough for a tenant; the platform's worst ones.
 OVERVIEW_SERVERS = 30
-# The checks of the servers in [since, until), per server, point and status. {step} is "hour" or
-# "day" (the window's step, never user input).
+# Cells in an overview row at most: 7 days of hours are drawn as 42 cells of 4 hours.
+OVERVIEW_CELLS = 48
+# The checks of the servers in [since, until), per server and cell, by status.
 # Uses index: idx_health_checks_server_time (server_id, checked_at desc), a range per server.
 CHECKS_SQL = """
-SELECT server_id, date_trunc('{step}', checked_at, 'UTC'),
+SELECT server_id, date_bin(%(cell)s::interval, checked_at, %(origin)s),
        count(*) FILTER (WHERE status = 'healthy'), count(*) FILTER (WHERE status = 'degraded'),
        count(*) FILTER (WHERE status = 'unhealthy'), count(*) FILTER (WHERE status = 'unknown')
 FROM server_health_checks
@@ -118,40 +119,31 @@ class HealthPoint:
         )
 
 
-def _total(points: Sequence[HealthPoint]) -> HealthPoint:
-    whole = HealthPoint(points[0].start)
-    for point in points:
-        for status, count in point.counts.items():
-            whole.counts[status] += count
-    return whole
-
-
 @dataclass(frozen=True)
 class ServerHealthRow:
-    """One server's points over the window, and over the period before it."""
+    """One server over the window: its cells (drawn servers only), its totals now and over
+    the period before."""
 
     server: McpServer
+    total: HealthPoint
+    previous_total: HealthPoint
     points: list[HealthPoint]
-    previous: list[HealthPoint]
-
-    @property
-    def total(self) -> HealthPoint:
-        return _total(self.points)
-
-    @property
-    def previous_total(self) -> HealthPoint:
-        return _total(self.previous)
 
 
-def _starts(window: Window) -> list[dt.datetime]:
-    step = dt.timedelta(hours=1) if window.step == "hour" else dt.timedelta(days=1)
+def _origin(window: Window) -> dt.datetime:
     start = rollups.floor_hour(window.since)
-    if window.step == "day":
-        start = start.replace(hour=0)
-    starts = []
+    return start.replace(hour=0) if window.step == "day" else start
+
+
+def _step(window: Window) -> dt.timedelta:
+    return dt.timedelta(hours=1) if window.step == "hour" else dt.timedelta(days=1)
+
+
+def _starts(window: Window, cell: dt.timedelta) -> list[dt.datetime]:
+    start, starts = _origin(window), []
     while start < window.until:
         starts.append(start)
-        start += step
+        start += cell
     return starts
 
 
@@ -179,10 +171,14 @@ def update_health_rollups(now: dt.datetime | None = None) -> int:
     return written
 
 
-def _points(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, list[HealthPoint]]:
-    """Each server's checks per point of the window: whole hours before the rollups' frontier
-    from the rollups, the rest (later hours, partial first and last hours) from the table."""
-    starts = _starts(window)
+def _points(
+    servers: Sequence[McpServer], window: Window, cell: dt.timedelta | None = None
+) -> dict[uuid.UUID, list[HealthPoint]]:
+    """Each server's checks per cell of the window (by default its step): whole hours before
+    the rollups' frontier from the rollups, the rest (later hours, partial first and last
+    hours) from the table."""
+    cell = cell or _step(window)
+    starts = _starts(window, cell)
     found: dict[uuid.UUID, dict[dt.datetime, HealthPoint]] = {
         s.pk: {start: HealthPoint(start) for start in starts} for s in servers
     }
@@ -194,8 +190,11 @@ def _points(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, lis
     if whole_since < window.since:
         whole_since += dt.timedelta(hours=1)
     whole_until = min(rollups.floor_hour(window.until), rolled_until)
-    step = "hour" if window.step == "hour" else "day"
-    params: dict[str, Any] = {"servers": [s.pk for s in servers]}
+    params: dict[str, Any] = {
+        "servers": [s.pk for s in servers],
+        "cell": cell,
+        "origin": _origin(window),
+    }
     reads = [(CHECKS_SQL, window.since, window.until)]
     if whole_since < whole_until:
         reads = [
@@ -207,12 +206,28 @@ def _points(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, lis
         for sql, since, until in reads:
             if since >= until:
                 continue
-            cursor.execute(sql.format(step=step), {**params, "since": since, "until": until})
+            cursor.execute(sql, {**params, "since": since, "until": until})
             for server_id, start, *counts in cursor.fetchall():
                 point = found[server_id][start].counts
                 for status, count in zip(STATUSES, counts, strict=True):
                     point[status] += count
     return {server_id: list(points.values()) for server_id, points in found.items()}
+
+
+def _totals(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, HealthPoint]:
+    """Each server's checks over the whole window: one cell as long as the window."""
+    whole = window.until - _origin(window)
+    return {server_id: points[0] for server_id, points in _points(servers, window, whole).items()}
+
+
+def overview_cell(window: Window) -> dt.timedelta:
+    """The cell of an overview row: the window's step, or whole hours enough to keep a row at
+    ``OVERVIEW_CELLS`` cells (7 days: 4 hours)."""
+    step = _step(window)
+    if window.step == "day":
+        return step
+    hours = -(-len(_starts(window, step)) // OVERVIEW_CELLS)
+    return dt.timedelta(hours=hours)
 
 
 def server_history(resolved: ResolvedScope, window: Window) -> list[HealthPoint] | None:
@@ -224,30 +239,60 @@ def server_history(resolved: ResolvedScope, window: Window) -> list[HealthPoint]
 
 @dataclass(frozen=True)
 class HealthOverview:
-    """Every active server of the scope, least healthy first (the CSV holds them all), and the
-    ones the page draws."""
+    """Every active server of the scope, least healthy first, and how many the page draws."""
 
     rows: list[ServerHealthRow]
-    shown: list[ServerHealthRow]
+    cell: dt.timedelta
+
+    @property
+    def shown(self) -> list[ServerHealthRow]:
+        return self.rows[:OVERVIEW_SERVERS]
 
 
-def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOverview | None:
-    """Every server of the scope (tenant or platform) over the window, the least healthy first;
-    None for a one-server scope (its own chart says it)."""
-    if resolved.server is not None:
-        return None
+def _scope_servers(actor: Actor, resolved: ResolvedScope) -> list[McpServer]:
     servers = McpServer.objects.visible_to(actor, CAPABILITY).select_related("tenant")
     if resolved.tenant is not None:
         servers = servers.filter(tenant_id=resolved.tenant.pk)
-    chosen = list(servers.filter(is_active=True).order_by("name"))
-    points, previous = _points(chosen, window), _points(chosen, window.previous)
-    rows = [ServerHealthRow(s, points[s.pk], previous[s.pk]) for s in chosen]
+    return list(servers.filter(is_active=True).order_by("name"))
 
-    def health(row: ServerHealthRow) -> tuple[float, int, str]:
-        total = row.total
-        share = total.healthy_share
+
+def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOverview | None:
+    """Every active server of the scope (tenant or platform), the least healthy first, with
+    cells for the ``OVERVIEW_SERVERS`` drawn; None for a one-server scope (its chart says it).
+
+    Totals are summed per server in the database (one cell per server), so only the drawn
+    servers' cells are built.
+    """
+    if resolved.server is not None:
+        return None
+    chosen = _scope_servers(actor, resolved)
+    totals, previous = _totals(chosen, window), _totals(chosen, window.previous)
+
+    def health(server: McpServer) -> tuple[float, int, str]:
+        share = totals[server.pk].healthy_share
         # Least healthy first; servers with no check at all after those that were checked.
-        return (2.0 if share is None else share, -total.counts["unhealthy"], row.server.name)
+        return (
+            2.0 if share is None else share,
+            -totals[server.pk].counts["unhealthy"],
+            server.name,
+        )
 
-    rows.sort(key=health)
-    return HealthOverview(rows, rows[:OVERVIEW_SERVERS])
+    chosen.sort(key=health)
+    cell = overview_cell(window)
+    drawn = _points(chosen[:OVERVIEW_SERVERS], window, cell)
+    rows = [ServerHealthRow(s, totals[s.pk], previous[s.pk], drawn.get(s.pk, [])) for s in chosen]
+    return HealthOverview(rows, cell)
+
+
+def overview_points(
+    actor: Actor, resolved: ResolvedScope, window: Window
+) -> list[tuple[str, McpServer, list[HealthPoint]]]:
+    """Every active server's points at the window's step, this period and the one before
+    (the CSV of the overview)."""
+    servers = _scope_servers(actor, resolved)
+    current, previous = _points(servers, window), _points(servers, window.previous)
+    return [
+        (label, s, points[s.pk])
+        for s in servers
+        for label, points in (("current", current), ("previous", previous))
+    ]

@@ -4,6 +4,7 @@ every chart as CSV."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,6 +81,13 @@ def _health_chart(resolved: trends.ResolvedScope, window: trends.Window) -> Any:
     )
 
 
+def _cell_label(cell: dt.timedelta) -> str:
+    if cell >= dt.timedelta(days=1):
+        return "day"
+    hours = int(cell.total_seconds() // 3600)
+    return "hour" if hours == 1 else f"{hours} hours"
+
+
 def _share(total: health_trends.HealthPoint) -> str:
     return "—" if total.healthy_share is None else f"{total.healthy_share:.1%}"
 
@@ -103,7 +111,7 @@ def _health_grid(overview: health_trends.HealthOverview | None, window: trends.W
     return charts.status_grid(
         "Server health over time: the worst check per cell; healthy checks (the period before)",
         rows,
-        _time_format(window),
+        "%Y-%m-%d" if overview.cell >= dt.timedelta(days=1) else "%Y-%m-%d %H:%M",
     )
 
 
@@ -168,6 +176,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
         health_chart=_health_chart(resolved, window),
         health_grid=_health_grid(overview, window),
         health_overview=overview,
+        health_cell=_cell_label(overview.cell) if overview else "",
         health_legend=HEALTH_LEGEND,
         csv_url=reverse("monitoring:trends_csv") + "?" + query,
         health_csv_url=reverse("monitoring:trends_health_csv") + "?" + query,
@@ -258,12 +267,7 @@ def trends_health_csv(request: HttpRequest) -> HttpResponse:
             ),
         ]
     else:
-        overview = health_trends.overview(actor, resolved, window)
-        periods = [
-            (label, row.server, points)
-            for row in (overview.rows if overview else [])
-            for label, points in (("current", row.points), ("previous", row.previous))
-        ]
+        periods = health_trends.overview_points(actor, resolved, window)
     rows = [
         [
             label,

@@ -223,3 +223,11 @@ def test_the_page_draws_the_least_healthy_servers_and_the_csv_holds_all(
     ]
     rows = read_csv(client.get(URL + "health/csv/"))
     assert {r["server"] for r in rows} == {"alpha", "beta", "gamma"}
+
+
+def test_seven_days_of_health_are_drawn_in_cells_of_four_hours(admin, servers):
+    html = assert_page_says(admin.client().get(URL, {"period": "7d"}), 200, "per 4 hours")
+    grid = html[html.index('<div id="health-grid">') :]
+    first_row = grid[: grid.index("</g>")]
+    assert first_row.count("<rect ") == 42
+    assert "0 of 2 healthy, 0 degraded, 2 unhealthy" in first_row  # gamma's two checks

@@ -113,6 +113,9 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--iterations", type=int, default=20)
         parser.add_argument(
+            "--only", default="", help="Time only the pages whose name holds this text."
+        )
+        parser.add_argument(
             "--health-check-minutes",
             type=int,
             default=5,
@@ -156,7 +159,7 @@ class Command(BaseCommand):
             self.load_audit(options["audit_rows"], options["days"])
         self.build_rollups()
         client = self.signed_in_admin()
-        self.bench_pages(client, options["iterations"])
+        self.bench_pages(client, options["iterations"], options["only"])
         self.bench_rollup_update()
 
     # --- loading -----------------------------------------------------------------------------
@@ -258,7 +261,7 @@ class Command(BaseCommand):
 
             return statistics.median(_timed(run, 3))
 
-    def bench_pages(self, client: Client, iterations: int) -> None:
+    def bench_pages(self, client: Client, iterations: int, only: str = "") -> None:
         server_id, tenant_id = self.servers[0]
         # Custom ranges that start and end mid-hour: partial first and last hours.
         moment = "%Y-%m-%dT%H:%M:%S"
@@ -323,7 +326,12 @@ class Command(BaseCommand):
                 None,
                 [],
             ),
-            ("health CSV, platform 7 d", "/analytics/trends/health/csv/?period=7d", None, []),
+            (
+                "trends health CSV, platform 7 d",
+                "/analytics/trends/health/csv/?period=7d",
+                None,
+                [],
+            ),
             ("impersonation list (30 days)", "/admin/security/impersonationrecord/", None, []),
             ("a user's page", "/admin/security/gatewayuser/bench-target-4242/change/", None, []),
         ]
@@ -331,6 +339,8 @@ class Command(BaseCommand):
             f"\n{'page':32} {'first view':>11} {'median':>9} {'p95':>9} {'function':>10}"
         )
         for name, url, sql, params in pages:
+            if only not in name:
+                continue
 
             def get(url: str = url) -> None:
                 self._get(client, url)
