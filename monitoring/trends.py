@@ -148,14 +148,22 @@ def tools_for(actor: Actor, resolved: ResolvedScope) -> tuple[list[ToolChoice], 
     The chosen server's tools (its registry's and those its requests named); without a server,
     the tools of the chosen tenant's servers, or of every server the person may see.
     """
-    tools = McpTool.objects.visible_to(actor, CAPABILITY).select_related("server__tenant")
+    tools = McpTool.objects.visible_to(actor, CAPABILITY)
     if resolved.server is not None:
         tools = tools.filter(server_id=resolved.server.pk)
     elif resolved.tenant is not None:
         tools = tools.filter(server__tenant_id=resolved.tenant.pk)
-    found = list(tools.order_by("name", "server__name")[: MAX_CHOICES + 1])
+    # Names only (not whole rows): the platform's list holds hundreds.
+    found = list(
+        tools.order_by("name", "server__name").values_list(
+            "server_id", "name", "server__name", "server__tenant__name"
+        )[: MAX_CHOICES + 1]
+    )
     cut = len(found) > MAX_CHOICES
-    pairs = {(t.server, t.name) for t in found[:MAX_CHOICES]}
+    pairs = {
+        (server_id, name): (server, tenant)
+        for server_id, name, server, tenant in found[:MAX_CHOICES]
+    }
     server = resolved.server
     if server is not None:
         with connection.cursor() as cursor:
@@ -163,17 +171,18 @@ def tools_for(actor: Actor, resolved: ResolvedScope) -> tuple[list[ToolChoice], 
                 LOGGED_TOOLS_SQL,
                 {"grain": Grain.TOOL, "tenant": server.tenant_id, "server": server.pk},
             )
-            pairs |= {(server, name) for (name,) in cursor.fetchall()}
-        if resolved.scope.tool_name is not None:
-            pairs.add((server, resolved.scope.tool_name))
+            logged = [name for (name,) in cursor.fetchall()]
+        tenant_name = resolved.tenant.name if resolved.tenant else ""
+        for name in [*logged, *filter(None, [resolved.scope.tool_name])]:
+            pairs.setdefault((server.pk, name), (server.name, tenant_name))
     servers_of = Counter(name for _, name in pairs)
     choices = [
         ToolChoice(
-            f"{s.pk}:{name}",
-            name if servers_of[name] == 1 else f"{name} ({s.name}, {s.tenant.name})",
+            f"{server_id}:{name}",
+            name if servers_of[name] == 1 else f"{name} ({server_name}, {tenant_name})",
             name,
         )
-        for s, name in pairs
+        for (server_id, name), (server_name, tenant_name) in pairs.items()
     ]
     return sorted(choices, key=lambda c: (c.name, c.label)), cut
 
