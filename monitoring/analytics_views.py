@@ -8,8 +8,11 @@ the primary was read instead. Every CSV download is audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
-from backoffice.reads import heavy_reads
+from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
 from monitoring.forms import (
@@ -43,6 +46,59 @@ from tenants.models import Tenant
 
 CHART_BARS = 15
 HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unknown": "muted"}
+
+
+# --- The one skeleton of every page and CSV download ------------------------------------
+
+
+def _stored_result_page(
+    request: HttpRequest,
+    template: str,
+    title: str,
+    reads: HeavyReads,
+    report: selectors.Report[Any],
+    **extra: Any,
+) -> HttpResponse:
+    """A page of a contract function's stored result: where it was read (the replica or the
+    primary, and why), how fresh it is, and the page's own numbers and charts."""
+    context = page_context(
+        request, title, read_note=reads.note, freshness=freshness(report.source), **extra
+    )
+    return TemplateResponse(request, template, context)
+
+
+@dataclass(frozen=True)
+class Download:
+    """One analytics CSV: the file, and what its audit row records."""
+
+    report: str
+    filename: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    parameters: dict[str, Any] | None = None
+    tenant_id: object = None
+
+
+def _csv_download(
+    request: HttpRequest,
+    download: Callable[[dict[str, Any]], Download],
+    checked: tuple[forms.Form, Callable[[], HttpResponse]] | None = None,
+) -> HttpResponse:
+    """A bad query string (``checked``: the form, and the page that says what is wrong) gets
+    its message with 400 and no audit row; otherwise the rows are read as the page reads them,
+    the export is recorded, and the file is sent."""
+    form, refused = checked if checked is not None else (None, None)
+    if form is not None and refused is not None and not form.is_valid():
+        return refused()
+    file = download(form.cleaned_data if form is not None else {})
+    record_analytics_export(
+        actor=actor_of(request),
+        report=file.report,
+        row_count=len(file.rows),
+        parameters=file.parameters,
+        tenant_id=file.tenant_id,
+    )
+    return csv_response(file.filename, file.header, file.rows)
 
 
 # --- Server health --------------------------------------------------------------------------
@@ -73,12 +129,13 @@ def server_health(request: HttpRequest) -> HttpResponse:
         )
         for row in rows
     ]
-    context = page_context(
+    return _stored_result_page(
         request,
+        "monitoring/server_health.html",
         "Server health",
-        read_note=reads.note,
+        reads,
+        report,
         rows=rows,
-        freshness=freshness(report.source),
         total_servers=sum(row.server_count for row in rows),
         total_stale=sum(row.stale_check_count for row in rows),
         count_chart=charts.bar_chart("Active servers per health status", bars),
@@ -88,7 +145,15 @@ def server_health(request: HttpRequest) -> HttpResponse:
         if actor_of(request).can(Capability.VIEW_REGISTRY)
         else None,
     )
-    return TemplateResponse(request, "monitoring/server_health.html", context)
+
+
+HEALTH_CSV_FIELDS = (
+    "health_status",
+    "server_count",
+    "avg_response_time_ms",
+    "avg_success_rate",
+    "stale_check_count",
+)
 
 
 @staff_view(Capability.VIEW_PLATFORM_ANALYTICS)
@@ -96,28 +161,18 @@ def server_health(request: HttpRequest) -> HttpResponse:
 @require_safe
 def server_health_csv(request: HttpRequest) -> HttpResponse:
     """The health summary's rows as CSV (audited)."""
-    rows = selectors.server_health_summary(actor_of(request), using=heavy_reads(request).alias).rows
-    record_analytics_export(actor=actor_of(request), report="server_health", row_count=len(rows))
-    return csv_response(
-        f"server-health-{stamp()}.csv",
-        [
-            "health_status",
-            "server_count",
-            "avg_response_time_ms",
-            "avg_success_rate",
-            "stale_check_count",
-        ],
-        (
-            [
-                r.health_status,
-                r.server_count,
-                r.avg_response_time_ms,
-                r.avg_success_rate,
-                r.stale_check_count,
-            ]
-            for r in rows
-        ),
-    )
+
+    def download(_: dict[str, Any]) -> Download:
+        reads = heavy_reads(request)
+        rows = selectors.server_health_summary(actor_of(request), using=reads.alias).rows
+        return Download(
+            "server_health",
+            f"server-health-{stamp()}.csv",
+            HEALTH_CSV_FIELDS,
+            [[getattr(r, name) for name in HEALTH_CSV_FIELDS] for r in rows],
+        )
+
+    return _csv_download(request, download)
 
 
 # --- Request performance --------------------------------------------------------------------
@@ -161,8 +216,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
     """Per-server requests, errors, median and p95 over a chosen window, sortable."""
     form = RequestPerformanceForm(request.GET)
     if not form.is_valid():
-        context = page_context(request, "Request performance", form=form, rows=None)
-        return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
+        return _performance_refused(request, form)
     hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
     reads = heavy_reads(request)
     report = selectors.request_performance(actor_of(request), hours, sort, using=reads.alias)
@@ -198,13 +252,14 @@ def request_performance(request: HttpRequest) -> HttpResponse:
             for r in by_errors
         ],
     )
-    context = page_context(
+    return _stored_result_page(
         request,
+        "monitoring/request_performance.html",
         "Request performance",
-        read_note=reads.note,
+        reads,
+        report,
         form=form,
         rows=rows,
-        freshness=freshness(report.source),
         hours=hours,
         window_label=WINDOW_LABELS[hours],
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
@@ -224,7 +279,27 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         },
         csv_url=reverse("monitoring:request_performance_csv") + f"?hours={hours}&sort={sort}",
     )
-    return TemplateResponse(request, "monitoring/request_performance.html", context)
+
+
+def _performance_refused(request: HttpRequest, form: RequestPerformanceForm) -> HttpResponse:
+    context = page_context(request, "Request performance", form=form, rows=None)
+    return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
+
+
+PERFORMANCE_CSV_COLUMNS: tuple[tuple[str, Callable[[selectors.ServerPerformanceRow], Any]], ...] = (
+    ("server_id", lambda r: r.server_id),
+    ("server_name", lambda r: r.server_name),
+    ("tenant_id", lambda r: r.tenant_id),
+    ("tenant_name", lambda r: r.tenant_name),
+    ("total_requests", lambda r: r.total_requests),
+    ("error_count", lambda r: r.error_count),
+    ("error_rate", lambda r: r.error_rate),
+    ("avg_duration_ms", lambda r: r.avg_duration_ms),
+    ("p50_duration_ms", lambda r: r.p50_duration_ms),
+    ("p95_duration_ms", lambda r: r.p95_duration_ms),
+    ("slow", lambda r: r.is_slow),
+    ("failing", lambda r: r.is_failing),
+)
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
@@ -232,54 +307,25 @@ def request_performance(request: HttpRequest) -> HttpResponse:
 @require_safe
 def request_performance_csv(request: HttpRequest) -> HttpResponse:
     """The request performance rows, exactly as the page shows them, as CSV (audited)."""
-    form = RequestPerformanceForm(request.GET)
-    if not form.is_valid():
-        context = page_context(request, "Request performance", form=form, rows=None)
-        return TemplateResponse(request, "monitoring/request_performance.html", context, status=400)
-    hours, sort = form.cleaned_data["hours"], form.cleaned_data["sort"]
     actor = actor_of(request)
-    rows = selectors.request_performance(actor, hours, sort, using=heavy_reads(request).alias).rows
-    record_analytics_export(
-        actor=actor,
-        report="request_performance",
-        row_count=len(rows),
-        parameters={"hours": hours, "sort": sort},
-        tenant_id=None if actor.is_platform_wide(Capability.VIEW_ANALYTICS) else actor.tenant_id,
-    )
-    return csv_response(
-        f"request-performance-{hours}h-{stamp()}.csv",
-        [
-            "server_id",
-            "server_name",
-            "tenant_id",
-            "tenant_name",
-            "total_requests",
-            "error_count",
-            "error_rate",
-            "avg_duration_ms",
-            "p50_duration_ms",
-            "p95_duration_ms",
-            "slow",
-            "failing",
-        ],
-        (
-            [
-                r.server_id,
-                r.server_name,
-                r.tenant_id,
-                r.tenant_name,
-                r.total_requests,
-                r.error_count,
-                r.error_rate,
-                r.avg_duration_ms,
-                r.p50_duration_ms,
-                r.p95_duration_ms,
-                r.is_slow,
-                r.is_failing,
-            ]
-            for r in rows
-        ),
-    )
+    form = RequestPerformanceForm(request.GET)
+
+    def download(data: dict[str, Any]) -> Download:
+        hours, sort = data["hours"], data["sort"]
+        reads = heavy_reads(request)
+        rows = selectors.request_performance(actor, hours, sort, using=reads.alias).rows
+        return Download(
+            "request_performance",
+            f"request-performance-{hours}h-{stamp()}.csv",
+            [name for name, _ in PERFORMANCE_CSV_COLUMNS],
+            [[value(r) for _, value in PERFORMANCE_CSV_COLUMNS] for r in rows],
+            parameters={"hours": hours, "sort": sort},
+            tenant_id=None
+            if actor.is_platform_wide(Capability.VIEW_ANALYTICS)
+            else actor.tenant_id,
+        )
+
+    return _csv_download(request, download, (form, lambda: _performance_refused(request, form)))
 
 
 # --- Tenant usage ---------------------------------------------------------------------------
@@ -336,43 +382,53 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
     # Hour by hour from the rollups (not the function): the window, beside the one before.
     trend = trends.tenant_usage_trend(tenant, hours, timezone.now())
 
-    def points(hours_: list[Any], value: Any, display: Any) -> list[charts.TrendPoint]:
-        return [
-            charts.TrendPoint(h.start, v, "—" if v is None else display(v))
-            for h in hours_
-            for v in [value(h)]
-        ]
-
     usage_charts = [
         charts.trend_chart(
             "Requests per hour",
-            points(trend.points, lambda h: h.requests, lambda v: f"{v:,.0f}"),
-            points(trend.previous, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+            charts.trend_points(trend.points, lambda h: h.requests, lambda v: f"{v:,.0f}"),
+            charts.trend_points(trend.previous, lambda h: h.requests, lambda v: f"{v:,.0f}"),
         ),
         charts.trend_chart(
             "p95 duration per hour (estimated)",
-            points(trend.points, lambda h: h.p95_duration_ms, charts.compact_duration),
-            points(trend.previous, lambda h: h.p95_duration_ms, charts.compact_duration),
+            charts.trend_points(trend.points, lambda h: h.p95_duration_ms, charts.compact_duration),
+            charts.trend_points(
+                trend.previous, lambda h: h.p95_duration_ms, charts.compact_duration
+            ),
             unit="ms",
         ),
     ]
-    context = page_context(
+    return _stored_result_page(
         request,
+        "monitoring/tenant_usage.html",
         f"Usage of {tenant.name}",
-        read_note=reads.note,
+        reads,
+        report,
         tenant=tenant,
         form=form,
         picker=picker,
         usage=usage,
         usage_charts=usage_charts,
-        freshness=freshness(report.source),
         hours=hours,
         window_label=WINDOW_LABELS[hours],
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
         csv_url=reverse("monitoring:tenant_usage_csv", kwargs={"tenant_id": tenant.pk})
         + f"?hours={hours}",
     )
-    return TemplateResponse(request, "monitoring/tenant_usage.html", context)
+
+
+USAGE_CSV_FIELDS = (
+    "hours",
+    "tenant_id",
+    "total_requests",
+    "error_count",
+    "distinct_users",
+    "servers_used",
+    "tools_used",
+    "avg_duration_ms",
+    "p95_duration_ms",
+    "active_api_keys",
+    "active_servers",
+)
 
 
 @staff_view(Capability.VIEW_ANALYTICS)
@@ -380,38 +436,25 @@ def _usage_page(request: HttpRequest, actor: Actor, tenant: Tenant) -> HttpRespo
 @require_safe
 def tenant_usage_csv(request: HttpRequest, tenant_id: str) -> HttpResponse:
     """The usage page's numbers (the chosen window's row) as CSV (audited)."""
-    actor = actor_of(request)
-    tenant = selectors.access_tenant_for_analytics(actor, tenant_id)
+    tenant = selectors.access_tenant_for_analytics(actor_of(request), tenant_id)
     form = WindowForm(request.GET)
-    if not form.is_valid():
+
+    def download(data: dict[str, Any]) -> Download:
+        hours = data["hours"]
+        rows = selectors.tenant_usage(tenant, hours, using=heavy_reads(request).alias).rows
+        return Download(
+            "tenant_usage",
+            f"tenant-usage-{tenant.slug}-{hours}h-{stamp()}.csv",
+            USAGE_CSV_FIELDS,
+            [[getattr(u, name) for name in USAGE_CSV_FIELDS] for u in rows],
+            parameters={"hours": hours},
+            tenant_id=tenant.pk,
+        )
+
+    def refused() -> HttpResponse:
         context = page_context(
             request, f"Usage of {tenant.name}", tenant=tenant, form=form, usage=None
         )
         return TemplateResponse(request, "monitoring/tenant_usage.html", context, status=400)
-    hours = form.cleaned_data["hours"]
-    rows = selectors.tenant_usage(tenant, hours, using=heavy_reads(request).alias).rows
-    record_analytics_export(
-        actor=actor,
-        report="tenant_usage",
-        row_count=len(rows),
-        parameters={"hours": hours},
-        tenant_id=tenant.pk,
-    )
-    fields = [
-        "hours",
-        "tenant_id",
-        "total_requests",
-        "error_count",
-        "distinct_users",
-        "servers_used",
-        "tools_used",
-        "avg_duration_ms",
-        "p95_duration_ms",
-        "active_api_keys",
-        "active_servers",
-    ]
-    return csv_response(
-        f"tenant-usage-{tenant.slug}-{hours}h-{stamp()}.csv",
-        fields,
-        ([getattr(u, name) for name in fields] for u in rows),
-    )
+
+    return _csv_download(request, download, (form, refused))

@@ -8,8 +8,9 @@ Colours come from classes styled in ``monitoring/charts.css`` (no ``style=`` att
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -301,6 +302,24 @@ class TrendPoint:
     display: str
 
 
+class Timed(Protocol):
+    start: dt.datetime
+
+
+T = TypeVar("T", bound=Timed)
+
+
+def trend_points(
+    items: Sequence[T], value: Callable[[T], float | None], display: Callable[[float], str]
+) -> list[TrendPoint]:
+    """A series of ``TrendPoint`` from hours or days: their value, and how it reads ("—": none)."""
+    return [
+        TrendPoint(item.start, v, "—" if v is None else display(v))
+        for item in items
+        for v in [value(item)]
+    ]
+
+
 def trend_chart(
     title: str,
     points: Sequence[TrendPoint],
@@ -383,3 +402,76 @@ def trend_chart(
         f"{axis}{polyline(previous, 'chart-line-previous')}{polyline(points, 'chart-line')}{dots}"
     )
     return _svg(title, legend_y + 16, body)
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One hour or day of one row: ``status`` picks its colour (``status-<status>``, or
+    ``status-none`` for no data), ``display`` is its tooltip."""
+
+    at: dt.datetime
+    status: str
+    display: str
+
+
+def status_grid(
+    title: str,
+    rows: Sequence[tuple[str, Sequence[GridCell], str]],
+    time_format: str = "%Y-%m-%d %H:%M",
+) -> SafeString:
+    """A row of cells per labelled line (a server), one cell per hour or day, coloured by the
+    status of that time, and a value at its end; the same columns in every row, so a shared
+    outage lines up."""
+    if not rows or not rows[0][1]:
+        return _empty(title, "No servers to show.")
+    columns = len(rows[0][1])
+    left, right, top = LABEL_WIDTH, VALUE_WIDTH + 60, TOP
+    cell = (WIDTH - left - right) / columns
+    lines = []
+    for index, (label, cells, value) in enumerate(rows):
+        y = top + index * (BAR_HEIGHT + 4)
+        lines.append(
+            format_html(
+                '<g class="grid-row"><text class="chart-label" x="{}" y="{}" text-anchor="end">'
+                "{}<title>{}</title></text>{}"
+                '<text class="chart-value" x="{}" y="{}">{}</text></g>',
+                left - 8,
+                _n(y + BAR_HEIGHT - 5),
+                _shorten(label),
+                label,
+                format_html_join(
+                    "",
+                    '<rect class="status-{}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{}: {}</title></rect>",
+                    (
+                        (
+                            c.status,
+                            _n(left + i * cell),
+                            y,
+                            _n(max(cell - 1, 1)),
+                            BAR_HEIGHT,
+                            c.at.strftime(time_format),
+                            c.display,
+                        )
+                        for i, c in enumerate(cells)
+                    ),
+                ),
+                WIDTH - right + 6,
+                _n(y + BAR_HEIGHT - 5),
+                value,
+            )
+        )
+    bottom = top + len(rows) * (BAR_HEIGHT + 4) + 14
+    first, last = rows[0][1][0].at, rows[0][1][-1].at
+    axis = format_html(
+        '<text class="chart-label" x="{}" y="{}">{}</text>'
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
+        left,
+        bottom,
+        first.strftime(time_format),
+        WIDTH - right,
+        bottom,
+        last.strftime(time_format),
+    )
+    body = mark_safe("".join(lines) + axis)  # noqa: S308 (every part is format_html)
+    return _svg(title, bottom + 8, body)

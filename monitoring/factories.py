@@ -1,12 +1,20 @@
-"""Factories for the monitoring app's own tables: stored analytics results and request rollups."""
+"""Factories for the monitoring app's own tables: stored analytics results, request and health
+check rollups."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import factory
 
-from monitoring.models import AnalyticsResult, RequestRollup, RequestRollupFrontier
+from monitoring.models import (
+    AnalyticsResult,
+    HealthCheckRollup,
+    HealthCheckRollupFrontier,
+    RequestRollup,
+    RequestRollupFrontier,
+)
 from monitoring.rollups import BUCKETS
 from tenants.factories import ContractModelFactory, utc_now
 
@@ -51,3 +59,30 @@ class RequestRollupFrontierFactory(ContractModelFactory[RequestRollupFrontier]):
         django_get_or_create = ("name",)
 
     name = "request_logs"
+
+
+class HealthCheckRollupFactory(ContractModelFactory[HealthCheckRollup]):
+    """A server's hour before this one: 11 healthy checks and one degraded."""
+
+    class Meta:
+        model = HealthCheckRollup
+
+    server_id = factory.LazyFunction(uuid.uuid4)
+    hour = factory.LazyFunction(
+        lambda: utc_now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+    )
+    healthy = 11
+    degraded = 1
+    unhealthy = 0
+    unknown = 0
+
+
+class HealthCheckRollupFrontierFactory(ContractModelFactory[HealthCheckRollupFrontier]):
+    """Nothing rolled up yet."""
+
+    class Meta:
+        model = HealthCheckRollupFrontier
+        django_get_or_create = ("name",)
+
+    name = "server_health_checks"
+    rolled_until = None

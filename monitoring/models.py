@@ -128,3 +128,40 @@ class RequestRollupFrontier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HealthCheckRollup(models.Model):
+    """One server's health checks in one hour, by status (``monitoring.health_trends``).
+
+    Back-office data: the server health over time of the trends page reads these instead of
+    every check of the period.
+    """
+
+    server_id = models.UUIDField()
+    hour = models.DateTimeField()
+    healthy = models.IntegerField(default=0)
+    degraded = models.IntegerField(default=0)
+    unhealthy = models.IntegerField(default=0)
+    unknown = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "health_check_rollups"
+        constraints = [
+            models.UniqueConstraint(fields=["server_id", "hour"], name="health_check_rollups_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} {self.hour:%Y-%m-%d %H:00}"
+
+
+class HealthCheckRollupFrontier(models.Model):
+    """Up to when ``HealthCheckRollup`` holds every hour (one row)."""
+
+    name = models.TextField(primary_key=True, default="server_health_checks")
+    rolled_until = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "health_check_rollup_frontier"
+
+    def __str__(self) -> str:
+        return self.name

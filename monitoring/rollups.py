@@ -11,7 +11,9 @@ Which rows are new is an id watermark (``RequestRollupFrontier.rolled_below_id``
 settled ids: the rule of ``audit.time_blocks`` (the max id seen by one run is settled once every
 transaction that was writing to the table at that moment has ended), so a row committed late is
 never skipped. Reads add the tail above the watermark from ``request_logs`` itself (a primary-key
-range: a minute or two of rows), so counts are exact for whole hours.
+range: a minute or two of rows), so counts are exact for whole hours. A custom range's first or
+last hour that it covers only in part is counted from the log itself, within the id ranges that
+``audit.time_blocks`` says can hold that time, so counts are exact for any range.
 
 Resolution: counts, errors and error rates are exact. A median or p95 is estimated from the
 histogram: the bucket bounds are the integers 1 to 8 ms, then quarter-octave steps (each bucket
@@ -32,7 +34,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from audit.time_blocks import still_writing, writers_now
+from audit.time_blocks import id_ranges, still_writing, writers_now
 from monitoring.models import RequestRollup, RequestRollupFrontier
 
 TABLE = "request_logs"
@@ -301,25 +303,71 @@ GROUP BY 1, 2
 """
 
 
+# Part of an hour (a custom range's first or last), counted exactly from the log: one query per
+# id range that can hold rows of that time (``audit.time_blocks``; in-order ids: one short run).
+# Uses index: request_logs_pkey
+EDGE_SERIES_SQL = """
+SELECT date_trunc('hour', created_at, 'UTC'), width_bucket(duration_ms, %(bounds)s::int[]),
+       count(*), count(*) FILTER (WHERE status_code >= 400), sum(duration_ms)
+FROM request_logs
+WHERE id >= %(start)s AND (%(stop)s::bigint IS NULL OR id < %(stop)s::bigint)
+  AND created_at >= %(since)s AND created_at < %(until)s
+  AND (%(tenant)s::uuid IS NULL OR tenant_id = %(tenant)s::uuid)
+  AND (%(server)s::uuid IS NULL OR server_id = %(server)s::uuid)
+  AND (%(tool)s::text IS NULL OR tool_name = %(tool)s::text)
+GROUP BY 1, 2
+"""
+
+
+def floor_hour(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[Hour]:
-    """One ``Hour`` per whole hour from ``since`` to ``until`` (both on the hour, UTC), oldest
-    first, empty hours included: the rollups plus the tail not yet rolled up."""
+    """One ``Hour`` per hour that ``[since, until)`` meets, oldest first, empty hours included.
+
+    Whole hours come from the rollups plus the tail not yet rolled up; a first or last hour that
+    the range covers only in part (a custom range from 13:25, say) counts exactly the rows of
+    that part, read from the log itself, under the hour's start.
+    """
     hours: dict[dt.datetime, Hour] = {}
-    start = since
+    start = floor_hour(since)
     while start < until:
         hours[start] = Hour(start)
         start += dt.timedelta(hours=1)
-    params = {
+    whole_since = floor_hour(since)
+    if whole_since < since:
+        whole_since += dt.timedelta(hours=1)
+    whole_until = floor_hour(until)
+    params: dict[str, Any] = {
         "grain": scope.grain,
         "tenant": scope.tenant_id,
         "server": scope.server_id,
         "tool": scope.tool_name,
-        "since": since,
-        "until": until,
         "bounds": list(BUCKET_BOUNDS),
     }
+    if whole_since < whole_until:
+        _add_whole_hours(hours, params, whole_since, whole_until)
+        edges = [(since, whole_since), (whole_until, until)]
+    else:
+        edges = [(since, until)]
+    for edge_since, edge_until in edges:
+        if edge_since < edge_until:
+            _add_edge(hours, params, edge_since, edge_until)
+    return list(hours.values())
+
+
+def _add_whole_hours(
+    hours: dict[dt.datetime, Hour], params: dict[str, Any], since: dt.datetime, until: dt.datetime
+) -> None:
+    """The rollups of the whole hours in ``[since, until)``, plus the log above the watermark."""
     frontier = RequestRollupFrontier.objects.filter(name=TABLE).first()
-    params["start"] = frontier.rolled_below_id if frontier else 0
+    params = {
+        **params,
+        "since": since,
+        "until": until,
+        "start": frontier.rolled_below_id if frontier else 0,
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             ROLLUP_SERIES_SQL.format(
@@ -335,7 +383,20 @@ def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[
         cursor.execute(TAIL_SERIES_SQL, params)
         for hour, bucket, count, errors, duration_sum in cursor.fetchall():
             hours[hour].add_bucket(bucket, count, errors, duration_sum)
-    return list(hours.values())
+
+
+def _add_edge(
+    hours: dict[dt.datetime, Hour], params: dict[str, Any], since: dt.datetime, until: dt.datetime
+) -> None:
+    """Every row of ``[since, until)`` (within one hour), rolled up or not, from the log."""
+    with connection.cursor() as cursor:
+        for ids in id_ranges(TABLE, since, until):
+            cursor.execute(
+                EDGE_SERIES_SQL,
+                {**params, "since": since, "until": until, "start": ids.start, "stop": ids.stop},
+            )
+            for hour, bucket, count, errors, duration_sum in cursor.fetchall():
+                hours[hour].add_bucket(bucket, count, errors, duration_sum)
 
 
 def daily_series(hours: Sequence[Hour]) -> list[Hour]:

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("analytics/trends/", trend_views.trends_page, name="trends"),
     path("analytics/trends/csv/", trend_views.trends_csv, name="trends_csv"),
+    path("analytics/trends/health/csv/", trend_views.trends_health_csv, name="trends_health_csv"),
     path("monitoring/database-size/", views.database_size, name="database_size"),
     path("monitoring/indexes/", views.index_usage, name="index_usage"),
     path("monitoring/metrics/", views.performance_metrics, name="performance_metrics"),

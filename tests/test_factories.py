@@ -19,10 +19,18 @@ from audit.factories import (
 from audit.models import AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
 from monitoring.factories import (
     AnalyticsResultFactory,
+    HealthCheckRollupFactory,
+    HealthCheckRollupFrontierFactory,
     RequestRollupFactory,
     RequestRollupFrontierFactory,
 )
-from monitoring.models import AnalyticsResult, RequestRollup, RequestRollupFrontier
+from monitoring.models import (
+    AnalyticsResult,
+    HealthCheckRollup,
+    HealthCheckRollupFrontier,
+    RequestRollup,
+    RequestRollupFrontier,
+)
 from registry.factories import (
     McpResourceFactory,
     McpServerFactory,
@@ -102,6 +110,8 @@ FACTORIES = [
     (AnalyticsResultFactory, AnalyticsResult),
     (RequestRollupFactory, RequestRollup),
     (RequestRollupFrontierFactory, RequestRollupFrontier),
+    (HealthCheckRollupFactory, HealthCheckRollup),
+    (HealthCheckRollupFrontierFactory, HealthCheckRollupFrontier),
 ]
 
 # The apps whose every model (contract or back-office) must have a factory here.

@@ -15,6 +15,7 @@ from monitoring import rollups
 from monitoring.models import RequestRollupFrontier
 from registry.factories import McpServerFactory, ServerHealthCheckFactory
 from tests.monitoring.conftest import function_rows, read_cells, read_csv
+from tests.pages import assert_page_says
 
 pytestmark = pytest.mark.django_db
 URL = "/analytics/trends/"
@@ -58,11 +59,21 @@ def test_a_tenant_admin_sees_their_own_tenant_and_its_numbers(tenant_admin_a, te
     assert "beta" not in html and "secret-tool" not in html and "Whole platform" not in html
 
 
-def test_another_tenants_tenant_or_server_is_a_404(tenant_admin_a, tenant_b, requests):
+def test_another_tenants_tenant_or_server_reads_as_unknown(tenant_admin_a, tenant_b, requests):
+    """A filter value outside the person's tenant is answered as an unknown one (400, the same
+    words), like a choice outside the audit explorers' lists; the probe is audited."""
     client = tenant_admin_a.client()
-    assert client.get(URL, {"tenant": tenant_b.pk}).status_code == 404
-    assert client.get(URL, {"server": requests[1].pk}).status_code == 404
-    assert client.get(URL + "csv/", {"server": requests[1].pk}).status_code == 404
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for field, other in (("tenant", tenant_b.pk), ("server", requests[1].pk)):
+        probe = assert_page_says(
+            client.get(URL, {field: other}), 400, f"Unknown {field}: choose one from the list."
+        )
+        mistyped = assert_page_says(
+            client.get(URL, {field: unknown}), 400, f"Unknown {field}: choose one from the list."
+        )
+        assert "beta" not in probe and "Tenant B" not in probe and "beta" not in mistyped
+    assert_page_says(client.get(URL + "csv/", {"server": requests[1].pk}), 400, "Unknown server")
+    assert AuditLog.unscoped.filter(outcome="denied", resource_id=str(requests[1].pk)).count() == 2
     assert client.get(URL, {"server": requests[0].pk}).status_code == 200
 
 
@@ -86,17 +97,15 @@ def test_thirty_days_are_daily_points_and_a_custom_range_is_checked(admin, reque
     assert "daily points, beside the 30 days before" in html
     assert html.count('<circle class="chart-dot"') >= 30  # at least the requests chart's days
     today = dt.datetime.now(dt.UTC).date()
-    bad = client.get(
-        URL, {"period": "custom", "first_day": today, "last_day": today - dt.timedelta(days=3)}
-    )
+    bad = client.get(URL, {"period": "custom", "start": today, "end": today - dt.timedelta(days=3)})
     assert bad.status_code == 400
-    assert "The last day must not be before the first." in bad.content.decode()
+    assert "The end (To) must be after the start (From)." in bad.content.decode()
     too_long = client.get(
         URL,
         {
             "period": "custom",
-            "first_day": today - dt.timedelta(days=60),
-            "last_day": today,
+            "start": today - dt.timedelta(days=60),
+            "end": today,
             "step": "hour",
         },
     )

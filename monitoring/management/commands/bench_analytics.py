@@ -10,6 +10,7 @@ per 100,000 new rows. Timings are printed, never asserted.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
@@ -26,9 +27,9 @@ from audit.management.commands.bench_audit import (
     LOAD_TENANTS_SQL,
     signed_in_bench_persona,
 )
-from audit.models import AuditLog
+from audit.models import AuditLog, RequestLog
 from audit.time_blocks import summarise_settled_blocks
-from monitoring import rollups
+from monitoring import health_trends, rollups
 from security.models import GatewayUser
 
 BATCH_ROWS = 500_000
@@ -40,6 +41,30 @@ SELECT t.id, 'bench-server-' || s, 'https://bench.invalid/' || t.slug || '/' || 
 FROM tenants t, generate_series(1, %(per_tenant)s) AS s
 WHERE t.slug LIKE 'bench-tenant-%%'
 ON CONFLICT DO NOTHING
+"""
+# The 8 tools the log names, registered on every bench server (the trends page's tool picker).
+LOAD_TOOLS_SQL = """
+INSERT INTO mcp_tools (server_id, name)
+SELECT s.id, tool
+FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id,
+     unnest(ARRAY['search', 'read', 'write', 'list', 'fetch', 'query', 'index', 'sync']) AS tool
+WHERE t.slug LIKE 'bench-tenant-%%'
+ON CONFLICT DO NOTHING
+"""
+# A health check of every bench server every %(minutes)s minutes over the period, about 3% of
+# them degraded and 1% unhealthy (the trends page's server health over time).
+LOAD_HEALTH_CHECKS_SQL = """
+INSERT INTO server_health_checks (server_id, checked_at, status, response_time_ms)
+SELECT s.id, at,
+       (CASE WHEN r < 0.01 THEN 'unhealthy' WHEN r < 0.04 THEN 'degraded' ELSE 'healthy'
+        END)::server_health,
+       CASE WHEN r < 0.01 THEN NULL ELSE 20 + floor(r * 200)::int END
+FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id,
+     generate_series(%(end_at)s - make_interval(days => %(days)s), %(end_at)s,
+                     make_interval(mins => %(minutes)s)) AS at,
+     LATERAL (SELECT random() + 0 * extract(epoch FROM at) AS r) AS roll
+WHERE t.slug LIKE 'bench-tenant-%%'
+  AND NOT EXISTS (SELECT FROM server_health_checks h WHERE h.server_id = s.id)
 """
 BENCH_SERVERS_SQL = """
 SELECT s.id, s.tenant_id FROM mcp_servers s JOIN tenants t ON t.id = s.tenant_id
@@ -88,6 +113,15 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--iterations", type=int, default=20)
         parser.add_argument(
+            "--only", default="", help="Time only the pages whose name holds this text."
+        )
+        parser.add_argument(
+            "--health-check-minutes",
+            type=int,
+            default=5,
+            help="Minutes between two health checks of a bench server (0: none).",
+        )
+        parser.add_argument(
             "--yes-load-rows",
             action="store_true",
             help="Confirm that the current database is a scratch one rows may be added to.",
@@ -107,6 +141,17 @@ class Command(BaseCommand):
             cursor.execute("SET statement_timeout = 0")
             cursor.execute(LOAD_TENANTS_SQL, {"tenants": options["tenants"]})
             cursor.execute(LOAD_SERVERS_SQL, {"per_tenant": SERVERS_PER_TENANT})
+            cursor.execute(LOAD_TOOLS_SQL)
+            if options["health_check_minutes"]:
+                cursor.execute(
+                    LOAD_HEALTH_CHECKS_SQL,
+                    {
+                        "end_at": self.now,
+                        "days": options["days"],
+                        "minutes": options["health_check_minutes"],
+                    },
+                )
+                cursor.execute("ANALYZE server_health_checks")
             cursor.execute(BENCH_SERVERS_SQL)
             self.servers = [(str(s), str(t)) for s, t in cursor.fetchall()]
         self.load_requests(options["rows"], options["days"])
@@ -114,7 +159,7 @@ class Command(BaseCommand):
             self.load_audit(options["audit_rows"], options["days"])
         self.build_rollups()
         client = self.signed_in_admin()
-        self.bench_pages(client, options["iterations"])
+        self.bench_pages(client, options["iterations"], options["only"])
         self.bench_rollup_update()
 
     # --- loading -----------------------------------------------------------------------------
@@ -178,6 +223,14 @@ class Command(BaseCommand):
         summarise_settled_blocks(AuditLog._meta.db_table)
 
     def build_rollups(self) -> None:
+        started = time.perf_counter()
+        written = health_trends.update_health_rollups()
+        self.stdout.write(
+            f"health rollups: {written:,} rows in {time.perf_counter() - started:,.1f} s"
+        )
+        # A custom range's partial first and last hours read the log by id ranges: the map
+        # that the every-minute summarise_log_blocks keeps.
+        summarise_settled_blocks(RequestLog._meta.db_table)
         update = rollups.update_settled_rollups()
         self.stdout.write(
             f"rollups: {update.rows_read:,} rows added ({update.rollups_written:,} rollup rows) "
@@ -211,8 +264,13 @@ class Command(BaseCommand):
 
             return statistics.median(_timed(run, 3))
 
-    def bench_pages(self, client: Client, iterations: int) -> None:
+    def bench_pages(self, client: Client, iterations: int, only: str = "") -> None:
         server_id, tenant_id = self.servers[0]
+        # Custom ranges that start and end mid-hour: partial first and last hours.
+        moment = "%Y-%m-%dT%H:%M:%S"
+        custom_end = (self.now - dt.timedelta(minutes=23)).strftime(moment)
+        custom_start = (self.now - dt.timedelta(days=3, minutes=-17)).strftime(moment)
+        day_start = (self.now - dt.timedelta(hours=25, minutes=-7)).strftime(moment)
         perf = "SELECT * FROM get_request_performance_summary(%s)"
         usage = "SELECT * FROM get_tenant_usage_summary(%s, %s)"
         pages: list[tuple[str, str, str | None, list[Any]]] = [
@@ -254,7 +312,26 @@ class Command(BaseCommand):
             ("trends, server 7 d", f"/analytics/trends/?period=7d&server={server_id}", None, []),
             (
                 "trends, tool 24 h",
-                f"/analytics/trends/?period=24h&server={server_id}&tool=search",
+                f"/analytics/trends/?period=24h&tool={server_id}:search",
+                None,
+                [],
+            ),
+            (
+                "trends, custom 3 d mid-hour",
+                f"/analytics/trends/?period=custom&start={custom_start}&end={custom_end}",
+                None,
+                [],
+            ),
+            (
+                "trends, custom 25 h, tenant",
+                f"/analytics/trends/?period=custom&start={day_start}&end={custom_end}"
+                f"&tenant={tenant_id}",
+                None,
+                [],
+            ),
+            (
+                "trends health CSV, platform 7 d",
+                "/analytics/trends/health/csv/?period=7d",
                 None,
                 [],
             ),
@@ -265,6 +342,8 @@ class Command(BaseCommand):
             f"\n{'page':32} {'first view':>11} {'median':>9} {'p95':>9} {'function':>10}"
         )
         for name, url, sql, params in pages:
+            if only not in name:
+                continue
 
             def get(url: str = url) -> None:
                 self._get(client, url)

@@ -7,12 +7,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.reads import heavy_reads
-from monitoring import result_cache, rollups, selectors
+from monitoring import health_trends, result_cache, rollups, selectors
 
 
 class Command(BaseCommand):
     help = (
-        "Add new request logs to the hourly rollups behind the trends pages, then recompute "
+        "Add new request logs and health checks to the hourly rollups behind the trends pages, "
+        "then recompute "
         "every analytics result a page asked for in the last day (and the standing ones), so "
         "pages read numbers at most a minute old without waiting. Safe to run from several "
         "machines at once."
@@ -24,6 +25,8 @@ class Command(BaseCommand):
             f"rollups: {update.rows_read:,} new request log row(s) added "
             f"({update.rollups_written:,} hourly rollup row(s) written) in {update.seconds:.2f} s"
         )
+        health = health_trends.update_health_rollups()
+        self.stdout.write(f"health rollups: {health:,} hourly row(s) written")
         # Issue 14: the analytics refresh reads the replica when one is configured and fresh.
         reads = heavy_reads()
         self.stdout.write(f"analytics read from the {'replica' if reads.on_replica else 'primary'}")
