@@ -30,9 +30,12 @@ from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import rules, selectors, services
-from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
+from security.moderation.blast_radius import plural, still_alive
+from security.moderation.forms import BanAndContainForm, ConfirmForm, ReviewForm, RolesForm
+from security.moderation.reports import report_ban
 
 SUBJECTS_TEMPLATE = "security/moderation/_subjects.html"
+BAN_SUBJECTS_TEMPLATE = "security/moderation/_ban_subjects.html"
 SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
 
 
@@ -45,8 +48,11 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.USER_BAN)
-    form = BanForm(
-        request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
+    alive = still_alive(actor, [user])
+    form = BanAndContainForm(
+        request.POST if request.method == "POST" else None,
+        initial=BanAndContainForm.initial_for(user),
+        offer_keys=bool(alive[user.pk].keys),
     )
     attempt = Attempt[services.Outcome](form)
     if request.method == "POST" and form.is_valid():
@@ -56,20 +62,11 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
                 user_id=user.pk,
                 reason=form.cleaned_data["reason"],
                 expires_at=form.ban_expires(),
+                revoke_keys=form.revokes_keys(),
             )
         )
         if outcome is not None:
-            if outcome.changed:
-                messages.success(
-                    request,
-                    f"Banned {user.email}; {_sessions(outcome.sessions_deleted)} deleted.",
-                )
-            elif outcome.amended:
-                messages.success(request, f"Changed the ban of {user.email}; it stays in force.")
-            else:
-                messages.info(
-                    request, f"Nothing changed: {user.email} is already banned like this."
-                )
+            report_ban(request, outcome)
             return redirect(user_page_url(user.pk))
     in_force = user.ban_in_force()
     return confirmation_page(
@@ -81,6 +78,8 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         submit_label="Change the ban" if in_force else "Ban",
         refusal=refusal,
         status=attempt.status,
+        subjects_template=BAN_SUBJECTS_TEMPLATE,
+        alive=alive,
     )
 
 
@@ -359,9 +358,12 @@ def confirmation_page(
     hidden: Sequence[tuple[str, str]] = (),
     opts: Any = None,
     original: Any = None,
+    subjects_template: str = SUBJECTS_TEMPLATE,
+    alive: dict[str, Any] | None = None,
     **extra: Any,
 ) -> TemplateResponse:
-    """The confirmation page of a moderation action, with the users it touches."""
+    """The confirmation page of a moderation action, with the users it touches (and, for a
+    ban, what else of theirs stays alive: ``alive``, from ``blast_radius.still_alive``)."""
     opts = opts or GatewayUser._meta
     if original is None and len(users) == 1:
         original = users[0]
@@ -377,8 +379,8 @@ def confirmation_page(
         hidden=hidden,
         opts=opts,
         original=original,
-        subjects_template=SUBJECTS_TEMPLATE,
-        subjects=_subjects(users),
+        subjects_template=subjects_template,
+        subjects=_subjects(users, alive),
         stylesheets=("security/moderation.css",),
         form_class="moderation-form",
         **extra,
@@ -390,7 +392,9 @@ def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
     lines = [
         "Each user below is banned from the gateway: they cannot sign in until the ban ends.",
         "All of their sessions are deleted, impersonations of them included: "
-        "they are signed out everywhere at once.",
+        "they are signed out everywhere at once. Impersonations they run end too.",
+        "API keys they created keep working unless you tick “Revoke these keys too”; "
+        "servers they own stay up (they belong to their tenant).",
     ]
     if already:
         lines.append(
@@ -423,7 +427,7 @@ def impersonation_page_url(record_id: int) -> str:
     return reverse("admin:security_impersonationrecord_change", args=[record_id])
 
 
-def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
+def _subjects(users: Sequence[GatewayUser], alive: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each user with what the action touches: sessions, impersonations, current ban."""
     if not users:
         return []
@@ -443,6 +447,7 @@ def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
             "sessions": counts.get(user.pk, {}).get("sessions", 0),
             "impersonations": counts.get(user.pk, {}).get("impersonations", 0),
             "ban": ban_label(user),
+            "alive": (alive or {}).get(user.pk),
         }
         for user in users
     ]
@@ -471,7 +476,7 @@ def _gone_verb(record: ImpersonationRecord) -> str:
 
 
 def _sessions(count: int) -> str:
-    return f"{count} session" if count == 1 else f"{count} sessions"
+    return plural(count, "session")
 
 
 def _when(moment: Any) -> str:

@@ -21,8 +21,10 @@ from backoffice.roles import Capability, unknown_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
-from security.moderation.forms import BanForm, ConfirmForm
+from security.moderation.blast_radius import still_alive
+from security.moderation.forms import BanAndContainForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
+from security.moderation.reports import report_ban
 from tenants.models import Tenant
 
 # --- Gateway users ----------------------------------------------------------------------------
@@ -219,7 +221,11 @@ class GatewayUserAdmin(ScopedModelAdmin):
         actor = actor_of(request)
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
-        form = BanForm(request.POST if confirmed else None)
+        alive = still_alive(actor, users)
+        form = BanAndContainForm(
+            request.POST if confirmed else None,
+            offer_keys=any(one.keys for one in alive.values()),
+        )
         refusals = _refusals(actor, users, AuditAction.USER_BAN)
         attempt = Attempt[services.Outcome](form, not_found_on_form=True)
         if confirmed and form.is_valid():
@@ -229,10 +235,11 @@ class GatewayUserAdmin(ScopedModelAdmin):
                     user_ids=[user.pk for user in users],
                     reason=form.cleaned_data["reason"],
                     expires_at=form.ban_expires(),
+                    revoke_keys=form.revokes_keys(),
                 )
             )
             if outcome is not None:
-                _report(request, outcome, "Banned", "already banned like this")
+                report_ban(request, outcome)
                 return None
         return views.confirmation_page(
             request,
@@ -245,6 +252,8 @@ class GatewayUserAdmin(ScopedModelAdmin):
             status=attempt.status,
             hidden=_hidden("ban_selected", users),
             cancel_url=request.get_full_path(),
+            subjects_template=views.BAN_SUBJECTS_TEMPLATE,
+            alive=alive,
         )
 
     @staff_action(
