@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "security",
     "security.moderation",
     "security.api_keys",
+    "security.lifecycle",
     "registry",
     "audit",
     "monitoring",

@@ -5,5 +5,6 @@ from django.urls import include, path
 app_name = "security"
 urlpatterns = [
     path("", include("security.moderation.urls")),
+    path("", include("security.lifecycle.urls")),
     path("api-keys/", include("security.api_keys.urls")),
 ]

@@ -27,8 +27,18 @@ def revoke_keys_with_ban(*, actor: Actor, keys: Sequence[ApiKey], banned_email: 
     Each key gets its own ``api_key.revoke`` row carrying the ban's request id. A failure here
     raises inside the ban's transaction, so the ban is undone with it.
     """
+    return revoke_keys_within(
+        actor=actor, keys=keys, reason=f"Revoked with the ban of {banned_email}."
+    )
+
+
+def revoke_keys_within(*, actor: Actor, keys: Sequence[ApiKey], reason: str) -> int:
+    """Revoke these locked keys inside the caller's transaction (a ban, a removal of the user).
+
+    The caller asked its own capability and who-acts-on-whom check under the user's lock.
+    """
     if not connection.in_atomic_block:
-        raise RuntimeError("Keys are revoked with a ban only inside the ban's transaction.")
+        raise RuntimeError("Keys are revoked with a user's ban or removal only in its transaction.")
     now = timezone.now()
     for key in keys:
         before = snapshot(key)
@@ -46,8 +56,8 @@ def revoke_keys_with_ban(*, actor: Actor, keys: Sequence[ApiKey], banned_email: 
             before=before,
             after=snapshot(key),
             details={
-                "reason": f"Revoked with the ban of {banned_email}.",
-                "with_ban_of": str(key.created_by_id),
+                "reason": reason,
+                "created_by": str(key.created_by_id),
             },
         )
     return len(keys)

@@ -58,13 +58,13 @@ def still_alive(actor: Actor, users: Sequence[GatewayUser]) -> dict[str, StillAl
     for row in GatewaySession.unscoped.filter(impersonated_by__in=ids, expires_at__gt=now).values(
         "id", "impersonated_by", "user__email", "expires_at"
     ):
-        alive[row["impersonated_by"]].impersonating.append(
+        alive[str(row["impersonated_by"])].impersonating.append(
             {"session_id": row["id"], "email": row["user__email"], "expires_at": row["expires_at"]}
         )
     for key in working_keys_created_by(actor, ids).values(
         "id", "name", "key_prefix", "created_by_id", "tenant__name"
     ):
-        alive[key["created_by_id"]].keys.append(key)
+        alive[key["created_by_id"]].keys.append(dict(key))
     # Uses index: idx_mcp_servers_created_by
     for server in (
         McpServer.objects.visible_to(actor, Capability.MODERATE_USERS)
@@ -72,7 +72,7 @@ def still_alive(actor: Actor, users: Sequence[GatewayUser]) -> dict[str, StillAl
         .order_by("name")
         .values("id", "name", "is_active", "created_by_id", "tenant__name")
     ):
-        alive[server["created_by_id"]].servers.append(server)
+        alive[server["created_by_id"]].servers.append(dict(server))
     return alive
 
 

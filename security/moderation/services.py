@@ -132,9 +132,9 @@ def ban_users(
                 outcome.unchanged.append(user.email)
                 continue
             before = _ban_state(user)
-            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            deleted = delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
             # Better-Auth leaves sessions in which the banned user impersonates others running.
-            ended = _delete_sessions(
+            ended = delete_sessions(
                 GatewaySession.unscoped.filter(impersonated_by=user.pk), actor, now
             )
             GatewayUser.unscoped.filter(pk=user.pk).update(
@@ -213,7 +213,7 @@ def revoke_sessions_of_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcom
         users = _lock_users(actor, user_ids)
         _refuse_any(actor, users, AuditAction.SESSION_REVOKE_ALL)
         for user in users:
-            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            deleted = delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
             if not deleted:
                 outcome.unchanged.append(user.email)
                 continue
@@ -260,7 +260,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
             raise NotFound("This session no longer exists: it was revoked or it expired.")
         user = session.user
         _refuse_any(actor, [user], AuditAction.SESSION_REVOKE)
-        _delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
+        delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
         record_staff_action(
             actor=actor,
             action=AuditAction.SESSION_REVOKE,
@@ -464,7 +464,7 @@ def _record_refusal(
     )
 
 
-def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
+def delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
     """Delete sessions, first recording the impersonations among them as ended by ``actor``."""
     impersonations = list(
         sessions.filter(impersonated_by__isnull=False).values(*IMPERSONATION_ROW_FIELDS)

@@ -18,6 +18,7 @@ from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability, unknown_roles
+from security.lifecycle import views as lifecycle_views
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
@@ -33,6 +34,8 @@ from tenants.models import Tenant
 @admin.register(GatewayUser)
 class GatewayUserAdmin(ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
+    # "Add gateway user" is the account lifecycle's create page (Better-Auth's createUser).
+    add_capability = Capability.MANAGE_ACCOUNTS
     # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
     # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
     # reason ride along in small print or a tooltip instead of a column each.
@@ -199,10 +202,24 @@ class GatewayUserAdmin(ScopedModelAdmin):
             "tenant_url": (
                 admin_page_url(request, Tenant, user.tenant_id) if user.tenant_id else None
             ),
-            "moderation_links": _moderation_links(actor, user),
+            "moderation_links": [
+                *_moderation_links(actor, user),
+                *lifecycle_views.links_for(actor, user),
+            ],
             "ban_label": views.ban_label(user),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        actor = actor_of(request)
+        return actor is not None and actor.can(Capability.MANAGE_ACCOUNTS)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise self.deny(request, "add")
+        return lifecycle_views.create_user(request)
 
     # --- bulk actions: a confirmation page first, then one service call in one transaction ---
 

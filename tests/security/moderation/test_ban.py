@@ -142,9 +142,7 @@ def test_banning_again_with_the_same_reason_and_end_changes_nothing(support, mem
 def test_a_ban_in_force_can_be_changed_without_being_lifted(support, member):
     first_end = now() + dt.timedelta(days=7)
     services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=first_end)
-    with mock.patch.object(
-        services, "_delete_sessions", wraps=services._delete_sessions
-    ) as deleting:
+    with mock.patch.object(services, "delete_sessions", wraps=services.delete_sessions) as deleting:
         outcome = services.ban_user(
             actor=support.actor, user_id=member.pk, reason="Fraud, confirmed", expires_at=None
         )

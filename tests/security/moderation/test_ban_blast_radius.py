@@ -114,7 +114,9 @@ def test_ticking_revokes_the_keys_with_the_ban_and_says_so(support, tenant_boss,
     assert not any(working(material) for _, material in boss_keys)
     (ban,) = audit_rows("user.ban")
     revokes = audit_rows("api_key.revoke")
-    assert sorted(row.resource_id for row in revokes) == sorted(str(k.pk) for k, _ in boss_keys)
+    assert sorted(str(row.resource_id) for row in revokes) == sorted(
+        str(k.pk) for k, _ in boss_keys
+    )
     # One operation: every row carries the ban's request id.
     assert {row.request_id for row in revokes} == {ban.request_id}
     assert sorted(ban.details["keys_revoked"]) == sorted(k.key_prefix for k, _ in boss_keys)
