@@ -19,7 +19,7 @@ class AuditAction(enum.StrEnum):
     SESSION_REVOKE_ALL = "session.revoke_all"
     # The account lifecycle (Better-Auth's admin plugin, from the back office).
     USER_CREATE = "user.create"
-    USER_SET_PASSWORD = "user.set_password"
+    USER_SET_PASSWORD = "user.set_password"  # noqa: S105 (an action code, not a password)
     USER_VERIFY_EMAIL = "user.verify_email"
     USER_REMOVE = "user.remove"  # the tombstone: who they were, never a password hash
     ACCOUNT_UNLINK = "account.unlink"

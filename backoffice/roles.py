@@ -84,7 +84,7 @@ class Operation(enum.StrEnum):
     REVIEW_IMPERSONATION = "review_impersonation"
     # The account lifecycle (security.lifecycle).
     CREATE_USER = "create_user"  # the roles given must be grantable by the actor
-    SET_PASSWORD = "set_password"
+    SET_PASSWORD = "set_password"  # noqa: S105 (an operation name, not a password)
     VERIFY_EMAIL = "verify_email"
     UNLINK_SIGN_IN = "unlink_sign_in"
     REMOVE_USER = "remove_user"

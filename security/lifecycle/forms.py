@@ -3,6 +3,7 @@ again (the same rules, ``security.lifecycle.rules``) and decide who may do it.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -67,12 +68,14 @@ class CreateUserForm(_PasswordTwice):
         self,
         *args: Any,
         offered: frozenset[Role] = frozenset(Role),
-        tenants: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        tenants: Sequence[tuple[str, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"].widget.choices = [(r.value, r.value) for r in Role if r in offered]
-        self.fields["tenant"].choices = [("", "None (platform)"), *tenants]
+        tenant = self.fields["tenant"]
+        assert isinstance(tenant, forms.ChoiceField)
+        tenant.choices = [("", "None (platform)"), *tenants]
         self.fields["password"].help_text = "Optional: without one, no password sign-in. " + (
             PASSWORD_HELP
         )

@@ -51,6 +51,7 @@ class Removal:
 
     email: str
     sessions_deleted: int = 0
+    impersonations_ended: int = 0
     sign_in_methods: list[str] = field(default_factory=list)
     keys_revoked: list[str] = field(default_factory=list)
 
@@ -231,6 +232,10 @@ def remove_user(*, actor: Actor, user_id: str, revoke_keys: bool = False) -> Rem
         removal.sessions_deleted = delete_sessions(
             GatewaySession.unscoped.filter(user_id=user.pk), actor, now
         )
+        # Sessions in which they act as someone else name them only as text: end those too.
+        removal.impersonations_ended = delete_sessions(
+            GatewaySession.unscoped.filter(impersonated_by=user.pk), actor, now
+        )
         # The tombstone first, while the row it describes is still there to be read.
         _record(
             actor,
@@ -239,6 +244,7 @@ def remove_user(*, actor: Actor, user_id: str, revoke_keys: bool = False) -> Rem
             before=_who(user),
             details={
                 "sessions_deleted": removal.sessions_deleted,
+                "impersonations_ended": removal.impersonations_ended,
                 "sign_in_methods": removal.sign_in_methods,
                 "keys_revoked": removal.keys_revoked,
             },

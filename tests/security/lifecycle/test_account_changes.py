@@ -102,3 +102,54 @@ def test_nobody_removes_themselves_nor_support_an_admin(support, admin):
     assert GatewayUser.unscoped.filter(pk=admin.gateway_user.pk).exists()
     assert [row.outcome for row in AuditLog.unscoped.all()] == ["denied", "denied"]
     assert GatewaySession.unscoped.count() == 0
+
+
+def test_removing_a_user_ends_the_impersonations_they_run(admin, tenant_a):
+    from security.factories import ImpersonationSessionFactory
+
+    staff = GatewayUserFactory.create(role="support", tenant=None)
+    other = GatewayUserFactory.create(tenant=tenant_a)
+    ImpersonationSessionFactory.create(user=other, impersonated_by=staff.pk)
+    removal = services.remove_user(actor=admin.actor, user_id=staff.pk)
+    assert removal.impersonations_ended == 1
+    assert not GatewaySession.unscoped.filter(impersonated_by=staff.pk).exists()
+
+
+def test_the_user_page_offers_the_lifecycle_with_reasons(support, admin, member):
+    AccountFactory.create(user=member)
+    page = assert_page_says(
+        support.client().get(reverse("admin:security_gatewayuser_change", args=[member.pk])),
+        200,
+        "Set password",
+        "Mark email verified",
+        "Unlink github",
+        "Remove user",
+    )
+    assert reverse("security:user_remove", args=[member.pk]) in page
+    admin_page = support.client().get(
+        reverse("admin:security_gatewayuser_change", args=[admin.gateway_user.pk])
+    )
+    assert "Remove user: Only an admin may remove" in admin_page.content.decode()
+
+
+def test_the_verify_and_unlink_pages_do_it_and_say_so(support, member):
+    client = support.client()
+    response = client.post(reverse("security:user_verify_email", args=[member.pk]), {}, follow=True)
+    assert "Marked the email of mia@example.com verified." in messages_on(response)
+    github = AccountFactory.create(user=member)
+    response = client.post(
+        reverse("security:user_unlink_sign_in", args=[member.pk, github.pk]), {}, follow=True
+    )
+    assert "Unlinked github from mia@example.com." in messages_on(response)
+    (last,) = Account.unscoped.filter(user_id=member.pk)
+    assert_page_says(
+        client.get(reverse("security:user_unlink_sign_in", args=[member.pk, last.pk])),
+        200,
+        "This is the only sign-in method of mia@example.com: it cannot be unlinked.",
+    )
+
+
+def test_a_tenant_admin_may_not_open_the_lifecycle_pages(tenant_admin_b, member):
+    from tests.pages import assert_refused
+
+    assert_refused(tenant_admin_b.client().get(reverse("security:user_remove", args=[member.pk])))

@@ -45,6 +45,7 @@ def test_create_user_writes_better_auth_rows_and_a_password_it_verifies(support,
     assert verify_password("a long enough secret", account.password)
     (audit,) = AuditLog.unscoped.filter(action="user.create")
     assert audit.resource_id == row.pk and audit.details["after"]["password_set"] is True
+    assert account.password is not None
     assert "secret" not in str(audit.details) and account.password not in str(audit.details)
 
 
