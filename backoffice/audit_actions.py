@@ -24,6 +24,12 @@ class AuditAction(enum.StrEnum):
     USER_ROLE_CHANGE = "user.role_change"
     SESSION_REVOKE = "session.revoke"
     SESSION_REVOKE_ALL = "session.revoke_all"
+    # The account lifecycle (Better-Auth's admin plugin, from the back office).
+    USER_CREATE = "user.create"
+    USER_SET_PASSWORD = "user.set_password"  # noqa: S105 (an action code, not a password)
+    USER_VERIFY_EMAIL = "user.verify_email"
+    USER_REMOVE = "user.remove"  # the tombstone: who they were, never a password hash
+    ACCOUNT_UNLINK = "account.unlink"
     # Impersonation review (the gateway writes impersonation.start / impersonation.stop).
     IMPERSONATION_END = "impersonation.end"
     IMPERSONATION_REVIEW = "impersonation.review"

@@ -44,6 +44,9 @@ class Capability(enum.StrEnum):
     DECIDE_APPROVALS = "decide_approvals"
     # Clear another staff member's second factor so they enrol again (a lost phone).
     RESET_SECOND_FACTOR = "reset_second_factor"
+    # The account lifecycle of Better-Auth's admin plugin: create a user, set their password,
+    # mark their email verified, unlink a sign-in method, remove them.
+    MANAGE_ACCOUNTS = "manage_accounts"
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -64,6 +67,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     # Whoever may carry out a four-eyes operation: approving one also needs its own capability.
     Capability.DECIDE_APPROVALS: frozenset({Role.ADMIN, Role.SUPPORT}),
     Capability.RESET_SECOND_FACTOR: frozenset({Role.ADMIN}),
+    # Platform staff only: no tenant-bound role creates or removes accounts.
+    Capability.MANAGE_ACCOUNTS: frozenset({Role.ADMIN, Role.SUPPORT}),
 }
 
 
@@ -84,6 +89,12 @@ class Operation(enum.StrEnum):
     CHANGE_ROLES = "change_roles"
     END_IMPERSONATION = "end_impersonation"
     REVIEW_IMPERSONATION = "review_impersonation"
+    # The account lifecycle (security.lifecycle).
+    CREATE_USER = "create_user"  # the roles given must be grantable by the actor
+    SET_PASSWORD = "set_password"  # noqa: S105 (an operation name, not a password)
+    VERIFY_EMAIL = "verify_email"
+    UNLINK_SIGN_IN = "unlink_sign_in"
+    REMOVE_USER = "remove_user"
 
 
 # Roles confined to one tenant: the only ones a role short of admin may grant.
@@ -114,6 +125,14 @@ ON_WHOM: dict[Operation, tuple[bool, bool]] = {
     Operation.END_IMPERSONATION: (True, False),
     # Reviewing is oversight: support reviews what an admin did, nobody reviews themselves.
     Operation.REVIEW_IMPERSONATION: (False, True),
+    # Nobody creates themselves; the roles given decide (``roles_after``).
+    Operation.CREATE_USER: (False, False),
+    # One's own password, email and sign-in methods are changed at the gateway, where the
+    # current password is asked; here it would bypass that check.
+    Operation.SET_PASSWORD: (False, False),
+    Operation.VERIFY_EMAIL: (False, False),
+    Operation.UNLINK_SIGN_IN: (False, False),
+    Operation.REMOVE_USER: (False, False),
 }
 
 # How each operation reads in a refusal: on oneself, and on someone out of reach ({} = email).
@@ -123,6 +142,11 @@ _ON_ONESELF = {
     Operation.REVOKE_SESSIONS: "Nobody can sign themselves out here.",
     Operation.CHANGE_ROLES: "Nobody can change their own roles.",
     Operation.REVIEW_IMPERSONATION: "Nobody can review their own impersonation.",
+    Operation.CREATE_USER: "Nobody can create themselves.",
+    Operation.SET_PASSWORD: "Nobody can set their own password here: use the gateway's own page.",
+    Operation.VERIFY_EMAIL: "Nobody can mark their own email verified.",
+    Operation.UNLINK_SIGN_IN: "Nobody can unlink their own sign-in methods here.",
+    Operation.REMOVE_USER: "Nobody can remove themselves.",
 }
 _ON_HIGHER = {
     Operation.BAN: "ban {}",
@@ -130,6 +154,11 @@ _ON_HIGHER = {
     Operation.REVOKE_SESSIONS: "sign out {}",
     Operation.CHANGE_ROLES: "change the roles of {}",
     Operation.END_IMPERSONATION: "end an impersonation by {}",
+    Operation.CREATE_USER: "create {}",
+    Operation.SET_PASSWORD: "set the password of {}",
+    Operation.VERIFY_EMAIL: "mark the email of {} verified",
+    Operation.UNLINK_SIGN_IN: "unlink a sign-in method of {}",
+    Operation.REMOVE_USER: "remove {}",
 }
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "security",
     "security.moderation",
     "security.api_keys",
+    "security.lifecycle",
     "registry",
     "audit",
     "monitoring",

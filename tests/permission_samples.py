@@ -99,6 +99,33 @@ def _register_moderation_samples() -> None:
 _register_moderation_samples()
 
 
+# --- security.lifecycle: a user's sign-in method ---------------------------------------------
+
+
+def _sign_in_method(tenant: Tenant) -> models.Model:
+    from security.factories import AccountFactory
+
+    return AccountFactory.create(user__tenant=tenant)
+
+
+def _register_lifecycle_samples() -> None:
+    from security.models import Account, GatewayUser
+
+    SAMPLE_OBJECTS[Account] = _sign_in_method
+    user = kwargs_for(GatewayUser, user_id="pk")
+    SAMPLE_URL_KWARGS.update(
+        {
+            "security:user_set_password": user,
+            "security:user_verify_email": user,
+            "security:user_remove": user,
+            "security:user_unlink_sign_in": kwargs_for(Account, user_id="user_id", account_id="pk"),
+        }
+    )
+
+
+_register_lifecycle_samples()
+
+
 # --- registry and analytics: MCP servers, tenant usage --------------------------------------
 
 

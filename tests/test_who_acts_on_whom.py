@@ -8,7 +8,10 @@ the rules as issue 12 states them, written here apart from ``backoffice.roles``:
   (stopping your own impersonation is allowed);
 - support does not act on an admin: no ban, unban, session revoke, role change, nor ending an
   impersonation an admin started (reviewing one is oversight, and allowed);
-- support grants only the roles confined to one tenant (tenant_admin, user); admins grant all.
+- support grants only the roles confined to one tenant (tenant_admin, user); admins grant all;
+  creating a user grants the roles it is created with;
+- the account lifecycle (set a password, mark the email verified, unlink a sign-in method,
+  remove) follows the same two rules: never on oneself, support never on an admin.
 
 A refusal changes nothing and writes exactly one ``denied`` row; an allowed call writes none.
 """
@@ -24,10 +27,12 @@ from audit.models import AuditLog
 from backoffice.operations import Refused
 from backoffice.roles import Role
 from security.factories import (
+    AccountFactory,
     GatewaySessionFactory,
     GatewayUserFactory,
     ImpersonationSessionFactory,
 )
+from security.lifecycle import services as lifecycle
 from security.models import GatewayUser, ImpersonationRecord
 from security.moderation import impersonation_capture, services
 from tenants.models import Tenant
@@ -48,6 +53,10 @@ OPERATIONS = {
     "end_impersonation": (True, False),
     "review_impersonation": (False, True),
     **{f"grant_{role.value}": (False, False) for role in Role},
+    "set_password": (False, False),
+    "verify_email": (False, False),
+    "unlink_sign_in": (False, False),
+    "remove_user": (False, False),
 }
 
 
@@ -100,6 +109,23 @@ def _run(case: Case, actor: Persona, target: GatewayUser) -> Callable[[], object
         if case.operation == "end_impersonation":
             return lambda: services.end_impersonation(actor=who, record_id=record.pk)
         return lambda: services.review_impersonation(actor=who, record_id=record.pk, note="ok")
+    # Two sign-in methods beside any other, so that unlinking one is never refused as the last.
+    linked = AccountFactory.create_batch(2, user=target)[0].pk
+    lifecycle_calls: dict[str, Callable[[], object]] = {
+        "set_password": lambda: lifecycle.set_user_password(
+            actor=who, user_id=target.pk, password="a new password"
+        ),
+        "verify_email": lambda: lifecycle.mark_email_verified(actor=who, user_id=target.pk),
+        "unlink_sign_in": lambda: lifecycle.unlink_sign_in(
+            actor=who,
+            user_id=target.pk,
+            account_id=linked,
+        ),
+        "remove_user": lambda: lifecycle.remove_user(actor=who, user_id=target.pk),
+    }
+    if case.operation in lifecycle_calls:
+        GatewayUser.unscoped.filter(pk=target.pk).update(email_verified=False)
+        return lifecycle_calls[case.operation]
     session = GatewaySessionFactory.create(user=target)
     # Banned already, so that lifting the ban changes something too.
     GatewayUser.unscoped.filter(pk=target.pk).update(banned=True, ban_reason="earlier")
@@ -145,3 +171,22 @@ def test_the_matrix_covers_every_role_and_operation():
             if c.operation == operation
         }
         assert answers == {True, False}, operation
+
+
+@pytest.mark.parametrize("actor_role", ACTORS)
+@pytest.mark.parametrize("given", [role.value for role in Role])
+def test_who_may_create_a_user_with_which_role(actor_role: str, given: str):
+    tenant = Tenant.unscoped.create(name="Acme", slug="acme")
+    actor = make_persona(actor_role, tenant=tenant if actor_role in TENANT_ROLES else None)
+    create = lambda: lifecycle.create_user(  # noqa: E731
+        actor=actor.actor, email="new@acme.example", name="New", roles=[given], tenant_id=None
+    )
+    allowed = actor_role in MODERATORS and (actor_role == "admin" or given in TENANT_ROLES)
+    if allowed:
+        create()
+        assert GatewayUser.unscoped.get(email="new@acme.example").role == given
+    else:
+        with pytest.raises(Refused):
+            create()
+        assert not GatewayUser.unscoped.filter(email="new@acme.example").exists()
+        assert AuditLog.unscoped.filter(outcome="denied").count() == 1

@@ -17,6 +17,7 @@ from backoffice import confirmation
 from security.models import GatewaySession, GatewayUser
 
 SUBJECTS_TEMPLATE = "security/moderation/_subjects.html"
+BAN_SUBJECTS_TEMPLATE = "security/moderation/_ban_subjects.html"
 
 
 def confirmation_page(
@@ -34,9 +35,12 @@ def confirmation_page(
     opts: Any = None,
     original: Any = None,
     why: str | None = None,
+    subjects_template: str = SUBJECTS_TEMPLATE,
+    alive: dict[str, Any] | None = None,
     **extra: Any,
 ) -> TemplateResponse:
-    """The confirmation page of a moderation action, with the users it touches.
+    """The confirmation page of a moderation action, with the users it touches (and, for a
+    ban, what else of theirs stays alive: ``alive``, from ``blast_radius.still_alive``).
 
     ``why`` (four-eyes, ``approvals.policy``) says that confirming sends a request instead.
     """
@@ -58,8 +62,8 @@ def confirmation_page(
         hidden=hidden,
         opts=opts,
         original=original,
-        subjects_template=SUBJECTS_TEMPLATE,
-        subjects=_subjects(users),
+        subjects_template=subjects_template,
+        subjects=_subjects(users, alive),
         stylesheets=("security/moderation.css",),
         form_class="moderation-form",
         **extra,
@@ -71,7 +75,9 @@ def ban_consequences(users: Sequence[GatewayUser]) -> list[str]:
     lines = [
         "Each user below is banned from the gateway: they cannot sign in until the ban ends.",
         "All of their sessions are deleted, impersonations of them included: "
-        "they are signed out everywhere at once.",
+        "they are signed out everywhere at once. Impersonations they run end too.",
+        "API keys they created keep working unless you tick “Revoke these keys too”; "
+        "servers they own stay up (they belong to their tenant).",
     ]
     if already:
         lines.append(
@@ -104,7 +110,7 @@ def impersonation_page_url(record_id: int) -> str:
     return reverse("admin:security_impersonationrecord_change", args=[record_id])
 
 
-def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
+def _subjects(users: Sequence[GatewayUser], alive: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each user with what the action touches: sessions, impersonations, current ban."""
     if not users:
         return []
@@ -124,6 +130,7 @@ def _subjects(users: Sequence[GatewayUser]) -> list[dict[str, Any]]:
             "sessions": counts.get(user.pk, {}).get("sessions", 0),
             "impersonations": counts.get(user.pk, {}).get("impersonations", 0),
             "ban": ban_label(user),
+            "alive": (alive or {}).get(user.pk),
         }
         for user in users
     ]

@@ -115,3 +115,25 @@ class ReviewForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """No input: posting it confirms an action the page has described."""
+
+
+class BanAndContainForm(BanForm):
+    """The ban, plus what it may stop with it: the API keys the users created.
+
+    Offered only when they have working keys (``offer_keys``); unticked, the keys keep working.
+    """
+
+    revoke_keys = forms.BooleanField(
+        label="Revoke these keys too",
+        required=False,
+        help_text="Every working API key listed above is revoked in the same transaction.",
+        widget=forms.CheckboxInput(attrs={"aria-label": "Revoke these keys too"}),
+    )
+
+    def __init__(self, *args: Any, offer_keys: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not offer_keys:
+            del self.fields["revoke_keys"]
+
+    def revokes_keys(self) -> bool:
+        return bool(self.cleaned_data.get("revoke_keys"))

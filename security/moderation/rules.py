@@ -8,10 +8,12 @@ these functions apply it to a user or an impersonation record, in the moderation
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.utils import timezone
 
 from backoffice.audit_actions import AuditAction
+from backoffice.operations import Invalid
 from backoffice.roles import Actor, Operation, Role, parse_roles, person_refusal
 from security.models import GatewayUser, ImpersonationRecord
 
@@ -90,3 +92,26 @@ def ban_end_problem(expires_at: dt.datetime | None, now: dt.datetime | None = No
     if expires_at > LATEST_BAN_END:
         return "That is too far away: choose a permanent ban instead."
     return None
+
+
+def known_roles(roles: Iterable[Role | str]) -> frozenset[Role]:
+    """The known roles named; an unknown name or none at all is ``Invalid``."""
+    names = [str(role).strip().lower() for role in roles if str(role).strip()]
+    unknown = sorted({name for name in names if name not in Role._value2member_map_})
+    if unknown:
+        raise Invalid(
+            f"Unknown role {', '.join(unknown)}: use {', '.join(role.value for role in Role)}."
+        )
+    if not names:
+        raise Invalid("Give at least one role.")
+    return frozenset(Role(name) for name in names)
+
+
+def clean_text(value: str, what: str, max_length: int) -> str:
+    """Text as typed, trimmed; NUL characters or too much of it are ``Invalid``."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise Invalid(f"The {what} cannot contain NUL characters.")
+    if len(value) > max_length:
+        raise Invalid(f"The {what} is too long (at most {max_length} characters).")
+    return value

@@ -27,7 +27,9 @@ from backoffice.roles import (
     unknown_roles,
 )
 from backoffice.staff_audit import record_staff_action
+from security.api_keys.containment import revoke_keys_with_ban
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord, ImpersonationStatus
+from security.moderation.blast_radius import working_keys_created_by
 from security.moderation.impersonation_capture import (
     IMPERSONATION_ROW_FIELDS,
     impersonation_records,
@@ -37,7 +39,9 @@ from security.moderation.rules import (
     MAX_NOTE_LENGTH,
     MAX_REASON_LENGTH,
     ban_end_problem,
+    clean_text,
     impersonation_refusal,
+    known_roles,
     moderation_refusal,
     roles_refusal,
 )
@@ -60,14 +64,31 @@ class Outcome:
     # Bans already in force whose reason or end was changed (not lifted in between).
     amended: list[str] = field(default_factory=list)
     sessions_deleted: int = 0
+    # A ban's blast radius: impersonations the banned ran (ended), their keys revoked or left.
+    impersonations_ended: int = 0
+    keys_revoked: int = 0
+    keys_left_working: int = 0
 
 
 # --- User moderation --------------------------------------------------------------------------
 
 
-def ban_user(*, actor: Actor, user_id: str, reason: str, expires_at: dt.datetime | None) -> Outcome:
+def ban_user(
+    *,
+    actor: Actor,
+    user_id: str,
+    reason: str,
+    expires_at: dt.datetime | None,
+    revoke_keys: bool = False,
+) -> Outcome:
     """Ban one user as Better-Auth does: flag, reason, expiry, and every session deleted."""
-    return ban_users(actor=actor, user_ids=[user_id], reason=reason, expires_at=expires_at)
+    return ban_users(
+        actor=actor,
+        user_ids=[user_id],
+        reason=reason,
+        expires_at=expires_at,
+        revoke_keys=revoke_keys,
+    )
 
 
 def ban_users(
@@ -76,14 +97,18 @@ def ban_users(
     user_ids: Sequence[str],
     reason: str,
     expires_at: dt.datetime | None,
+    revoke_keys: bool = False,
 ) -> Outcome:
     """Ban users in one transaction; if any of them may not be banned by ``actor``, none is.
 
     A user already banned keeps the ban, with its reason and end replaced by these (audited as
-    ``user.ban`` with before and after): changing a ban never lifts it in between.
+    ``user.ban`` with before and after): changing a ban never lifts it in between. Beyond
+    Better-Auth's ban, impersonations the user runs end too, and with ``revoke_keys`` the keys
+    they created are revoked in the same transaction (one ``api_key.revoke`` row each): if any
+    revocation fails, nothing is banned.
     """
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_BAN, user_ids)
-    reason = _clean_text(reason, "reason", MAX_REASON_LENGTH)
+    reason = clean_text(reason, "reason", MAX_REASON_LENGTH)
     if not reason:
         raise Invalid("A ban needs a reason.")
     now = timezone.now()
@@ -95,13 +120,24 @@ def ban_users(
         users = _lock_users(actor, user_ids)
         _refuse_any(actor, users, AuditAction.USER_BAN)
         for user in users:
+            keys = list(working_keys_created_by(actor, [user.pk]).select_for_update())
+            if revoke_keys:
+                outcome.keys_revoked += revoke_keys_with_ban(
+                    actor=actor, keys=keys, banned_email=user.email
+                )
+            else:
+                outcome.keys_left_working += len(keys)
             in_force = user.ban_in_force(now)
             if in_force and _same_ban(user, reason, expires_at):
                 # A double click, or two people at once: no second row.
                 outcome.unchanged.append(user.email)
                 continue
             before = _ban_state(user)
-            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            deleted = delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            # Better-Auth leaves sessions in which the banned user impersonates others running.
+            ended = delete_sessions(
+                GatewaySession.unscoped.filter(impersonated_by=user.pk), actor, now
+            )
             # A banned staff member's back-office sessions end too, and stay ended after an unban.
             end_sessions_of_gateway_user(user.pk)
             GatewayUser.unscoped.filter(pk=user.pk).update(
@@ -118,11 +154,15 @@ def ban_users(
                 details={
                     "email": user.email,
                     "sessions_deleted": deleted,
+                    "impersonations_ended": ended,
+                    "keys_revoked": [key.key_prefix for key in keys] if revoke_keys else [],
+                    "keys_left_working": [] if revoke_keys else [key.key_prefix for key in keys],
                     "changed_ban_in_force": in_force,
                 },
             )
             (outcome.amended if in_force else outcome.changed).append(user.email)
             outcome.sessions_deleted += deleted
+            outcome.impersonations_ended += ended
     return outcome
 
 
@@ -176,7 +216,7 @@ def revoke_sessions_of_users(*, actor: Actor, user_ids: Sequence[str]) -> Outcom
         users = _lock_users(actor, user_ids)
         _refuse_any(actor, users, AuditAction.SESSION_REVOKE_ALL)
         for user in users:
-            deleted = _delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
+            deleted = delete_sessions(GatewaySession.unscoped.filter(user_id=user.pk), actor, now)
             if not deleted:
                 outcome.unchanged.append(user.email)
                 continue
@@ -223,7 +263,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
             raise NotFound("This session no longer exists: it was revoked or it expired.")
         user = session.user
         _refuse_any(actor, [user], AuditAction.SESSION_REVOKE)
-        _delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
+        delete_sessions(GatewaySession.unscoped.filter(pk=session.pk), actor, now)
         record_staff_action(
             actor=actor,
             action=AuditAction.SESSION_REVOKE,
@@ -245,7 +285,7 @@ def revoke_session(*, actor: Actor, session_id: str) -> Outcome:
 def change_roles(*, actor: Actor, user_id: str, roles: Iterable[Role | str]) -> Outcome:
     """Set a user's known roles to these; roles the back office does not know are kept as they
     are. Every role added or removed must be one the actor may grant (``backoffice.roles``)."""
-    new_roles = _known_roles(roles)
+    new_roles = known_roles(roles)
     _require(actor, Capability.MODERATE_USERS, AuditAction.USER_ROLE_CHANGE, [user_id])
     now = timezone.now()
     outcome = Outcome()
@@ -314,7 +354,7 @@ def end_impersonation(*, actor: Actor, record_id: int) -> Outcome:
 
 def review_impersonation(*, actor: Actor, record_id: int, note: str) -> Outcome:
     """Mark an impersonation reviewed with a note; nobody reviews their own impersonation."""
-    note = _clean_text(note, "note", MAX_NOTE_LENGTH)
+    note = clean_text(note, "note", MAX_NOTE_LENGTH)
     if not note:
         raise Invalid("A review needs a note.")
     _require(actor, Capability.REVIEW_IMPERSONATIONS, AuditAction.IMPERSONATION_REVIEW, [record_id])
@@ -429,7 +469,7 @@ def _record_refusal(
     )
 
 
-def _delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
+def delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
     """Delete sessions, first recording the impersonations among them as ended by ``actor``."""
     impersonations = list(
         sessions.filter(impersonated_by__isnull=False).values(*IMPERSONATION_ROW_FIELDS)
@@ -455,24 +495,3 @@ def _same_ban(user: GatewayUser, reason: str, expires_at: dt.datetime | None) ->
 
 def _ban_state(user: GatewayUser) -> dict[str, object]:
     return {"banned": user.banned, "ban_reason": user.ban_reason, "ban_expires": user.ban_expires}
-
-
-def _known_roles(roles: Iterable[Role | str]) -> frozenset[Role]:
-    names = [str(role).strip().lower() for role in roles if str(role).strip()]
-    unknown = sorted({name for name in names if name not in Role._value2member_map_})
-    if unknown:
-        raise Invalid(
-            f"Unknown role {', '.join(unknown)}: use {', '.join(role.value for role in Role)}."
-        )
-    if not names:
-        raise Invalid("Give at least one role.")
-    return frozenset(Role(name) for name in names)
-
-
-def _clean_text(value: str, what: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise Invalid(f"The {what} cannot contain NUL characters.")
-    if len(value) > max_length:
-        raise Invalid(f"The {what} is too long (at most {max_length} characters).")
-    return value

@@ -26,7 +26,9 @@ from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
 from security.models import GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import rules, selectors, services
+from security.moderation.blast_radius import plural, still_alive
 from security.moderation.confirm_pages import (
+    BAN_SUBJECTS_TEMPLATE,
     ban_consequences,
     confirmation_page,
     impersonation_page_url,
@@ -36,7 +38,8 @@ from security.moderation.confirm_pages import (
     user_page_url,
     when,
 )
-from security.moderation.forms import BanForm, ConfirmForm, ReviewForm, RolesForm
+from security.moderation.forms import BanAndContainForm, ConfirmForm, ReviewForm, RolesForm
+from security.moderation.reports import report_ban
 from security.second_factor.step_up import step_up
 
 SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, or it expired)."
@@ -52,8 +55,11 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     actor = _actor(request)
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.USER_BAN)
-    form = BanForm(
-        request.POST if request.method == "POST" else None, initial=BanForm.initial_for(user)
+    alive = still_alive(actor, [user])
+    form = BanAndContainForm(
+        request.POST if request.method == "POST" else None,
+        initial=BanAndContainForm.initial_for(user),
+        offer_keys=bool(alive[user.pk].keys),
     )
     attempt = Attempt[Any](form)
     in_force = user.ban_in_force()
@@ -86,20 +92,11 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
                 user_id=user.pk,
                 reason=form.cleaned_data["reason"],
                 expires_at=form.ban_expires(),
+                revoke_keys=form.revokes_keys(),
             )
         )
         if outcome is not None:
-            if outcome.changed:
-                messages.success(
-                    request,
-                    f"Banned {user.email}; {_sessions(outcome.sessions_deleted)} deleted.",
-                )
-            elif outcome.amended:
-                messages.success(request, f"Changed the ban of {user.email}; it stays in force.")
-            else:
-                messages.info(
-                    request, f"Nothing changed: {user.email} is already banned like this."
-                )
+            report_ban(request, outcome)
             return redirect(user_page_url(user.pk))
     return confirmation_page(
         request,
@@ -111,6 +108,8 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
         refusal=refusal,
         status=attempt.status,
         why=why,
+        subjects_template=BAN_SUBJECTS_TEMPLATE,
+        alive=alive,
     )
 
 
@@ -490,4 +489,4 @@ def _gone_verb(record: ImpersonationRecord) -> str:
 
 
 def _sessions(count: int) -> str:
-    return f"{count} session" if count == 1 else f"{count} sessions"
+    return plural(count, "session")

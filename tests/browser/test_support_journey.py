@@ -44,7 +44,7 @@ def test_support_bans_a_user_for_seven_days_and_reviews_an_impersonation(page, t
     page.get_by_role("button", name="Ban").click()
 
     expect(page.locator(".messagelist")).to_contain_text(
-        "Banned mia@example.com; 2 sessions deleted."
+        "Banned mia@example.com; signed out 2 sessions."
     )
     expect(page.locator("#sessions-title")).to_contain_text("Sessions (0)")
     expect(page.locator("#user-sessions")).to_contain_text("No sessions")

@@ -12,19 +12,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from approvals import gate
-from approvals.policy import why_four_eyes
 from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
-from backoffice.roles import Capability, parse_roles, unknown_roles
+from backoffice.roles import Capability, unknown_roles
+from security.lifecycle import views as lifecycle_views
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import confirm_pages, filters, rules, selectors, services
-from security.moderation.admin import cells
-from security.moderation.forms import BanForm, ConfirmForm
+from security.moderation.admin import bulk, cells
+from security.moderation.blast_radius import still_alive
+from security.moderation.forms import BanAndContainForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
+from security.moderation.reports import report_ban
 from security.second_factor import services as second_factor
 from security.second_factor.step_up import step_up_action
 from tenants.models import Tenant
@@ -35,6 +36,8 @@ from tenants.models import Tenant
 @admin.register(GatewayUser)
 class GatewayUserAdmin(ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
+    # "Add gateway user" is the account lifecycle's create page (Better-Auth's createUser).
+    add_capability = Capability.MANAGE_ACCOUNTS
     # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
     # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
     # reason ride along in small print or a tooltip instead of a column each.
@@ -201,10 +204,24 @@ class GatewayUserAdmin(ScopedModelAdmin):
             "tenant_url": (
                 admin_page_url(request, Tenant, user.tenant_id) if user.tenant_id else None
             ),
-            "moderation_links": _moderation_links(actor, user),
+            "moderation_links": [
+                *_moderation_links(actor, user),
+                *lifecycle_views.links_for(actor, user),
+            ],
             "ban_label": confirm_pages.ban_label(user),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        actor = actor_of(request)
+        return actor is not None and actor.can(Capability.MANAGE_ACCOUNTS)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise self.deny(request, "add")
+        return lifecycle_views.create_user(request)
 
     # --- bulk actions: a confirmation page first, then one service call in one transaction ---
 
@@ -224,16 +241,20 @@ class GatewayUserAdmin(ScopedModelAdmin):
         actor = actor_of(request)
         assert actor is not None
         confirmed = request.POST.get("post") == "yes"
-        form = BanForm(request.POST if confirmed else None)
-        refusals = _refusals(actor, users, AuditAction.USER_BAN)
+        alive = still_alive(actor, users)
+        form = BanAndContainForm(
+            request.POST if confirmed else None,
+            offer_keys=any(one.keys for one in alive.values()),
+        )
+        refusals = bulk.refusals(actor, users, AuditAction.USER_BAN)
         attempt = Attempt[Any](form, not_found_on_form=True)
         title = f"Ban {len(users)} users" if len(users) > 1 else f"Ban {users[0].email}"
-        why = _why(AuditAction.USER_BAN, users)
+        why = bulk.why(AuditAction.USER_BAN, users)
         if confirmed and form.is_valid() and why:
             expires = form.ban_expires()
             params = {"reason": form.cleaned_data["reason"]}
             params["expires_at"] = expires.isoformat() if expires else None
-            sent = _ask(request, attempt, AuditAction.USER_BAN, users, params, title, why)
+            sent = bulk.ask(request, attempt, AuditAction.USER_BAN, users, params, title, why)
             if sent is not None:
                 return sent
         elif confirmed and form.is_valid():
@@ -243,10 +264,11 @@ class GatewayUserAdmin(ScopedModelAdmin):
                     user_ids=[user.pk for user in users],
                     reason=form.cleaned_data["reason"],
                     expires_at=form.ban_expires(),
+                    revoke_keys=form.revokes_keys(),
                 )
             )
             if outcome is not None:
-                _report(request, outcome, "Banned", "already banned like this")
+                report_ban(request, outcome)
                 return None
         return confirm_pages.confirmation_page(
             request,
@@ -257,9 +279,11 @@ class GatewayUserAdmin(ScopedModelAdmin):
             submit_label="Ban",
             refusal=refusals,
             status=attempt.status,
-            hidden=_hidden("ban_selected", users),
+            hidden=bulk.hidden("ban_selected", users),
             cancel_url=request.get_full_path(),
             why=why,
+            subjects_template=confirm_pages.BAN_SUBJECTS_TEMPLATE,
+            alive=alive,
         )
 
     @staff_action(
@@ -322,15 +346,15 @@ class GatewayUserAdmin(ScopedModelAdmin):
         full_title = (
             f"{title} {len(users)} users" if len(users) > 1 else f"{title} {users[0].email}"
         )
-        why = _why(audit_action, users)
+        why = bulk.why(audit_action, users)
         if confirmed and form.is_valid() and why:
-            sent = _ask(request, attempt, audit_action, users, {}, full_title, why)
+            sent = bulk.ask(request, attempt, audit_action, users, {}, full_title, why)
             if sent is not None:
                 return sent
         elif confirmed and form.is_valid():
             outcome = attempt(lambda: operation(actor=actor, user_ids=[u.pk for u in users]))
             if outcome is not None:
-                _report(request, outcome, *verbs)
+                bulk.report(request, outcome, *verbs)
                 return None
         return confirm_pages.confirmation_page(
             request,
@@ -339,9 +363,9 @@ class GatewayUserAdmin(ScopedModelAdmin):
             consequences=consequences(users),
             form=form,
             submit_label=submit_label,
-            refusal=_refusals(actor, users, audit_action),
+            refusal=bulk.refusals(actor, users, audit_action),
             status=attempt.status,
-            hidden=_hidden(action, users),
+            hidden=bulk.hidden(action, users),
             cancel_url=request.get_full_path(),
             why=why,
         )
@@ -358,83 +382,6 @@ class GatewayUserAdmin(ScopedModelAdmin):
             messages.warning(request, "None of the selected users exist any more.")
             return None
         return users
-
-
-def _why(action: AuditAction, users: list[GatewayUser]) -> str | None:
-    """Why acting on this selection needs a second person (approvals.policy), or None."""
-    return why_four_eyes(action, target_roles=[parse_roles(user.role) for user in users])
-
-
-def _ask(
-    request: HttpRequest,
-    attempt: Attempt[Any],
-    action: AuditAction,
-    users: list[GatewayUser],
-    params: dict[str, Any],
-    title: str,
-    why: str,
-) -> HttpResponse | None:
-    """Record the confirmed bulk action as a four-eyes request instead of carrying it out."""
-    consequences = {
-        AuditAction.USER_BAN: confirm_pages.ban_consequences,
-        AuditAction.USER_UNBAN: confirm_pages.unban_consequences,
-        AuditAction.SESSION_REVOKE_ALL: confirm_pages.revoke_consequences,
-    }[action]
-    return gate.ask(
-        request,
-        attempt,
-        actor=actor_of(request),  # type: ignore[arg-type]
-        operation=action,
-        params={"user_ids": [user.pk for user in users], **params},
-        target_ids=[user.pk for user in users],
-        title=title,
-        preview=consequences(users),
-        why=why,
-        tenant_id=gate.one_tenant([user.tenant_id for user in users]),
-    )
-
-
-def _refusals(actor: Any, users: list[GatewayUser], action: AuditAction) -> str | None:
-    """Why the selection may not be acted on, said before the form: one refused user stops all."""
-    refusals = [
-        refusal
-        for user in users
-        if (refusal := rules.moderation_refusal(actor, user, action)) is not None
-    ]
-    return " ".join(refusals) or None
-
-
-def _hidden(action: str, users: list[GatewayUser]) -> list[tuple[str, str]]:
-    return [
-        ("action", action),
-        ("post", "yes"),
-        *((ACTION_CHECKBOX_NAME, str(user.pk)) for user in users),
-    ]
-
-
-def _report(request: HttpRequest, outcome: services.Outcome, done: str, already: str) -> None:
-    if outcome.changed:
-        text = f"{done} {len(outcome.changed)} user(s): {', '.join(outcome.changed[:10])}"
-        if len(outcome.changed) > 10:
-            text += ", …"
-        if outcome.sessions_deleted:
-            text += f"; {outcome.sessions_deleted} session(s) deleted"
-        messages.success(request, text + ".")
-    if outcome.amended:
-        messages.success(
-            request,
-            f"Changed the ban of {len(outcome.amended)} user(s), still in force: "
-            f"{', '.join(outcome.amended[:10])}"
-            + (", …" if len(outcome.amended) > 10 else "")
-            + ".",
-        )
-    if outcome.unchanged:
-        messages.info(
-            request,
-            f"Left alone, {already}: {', '.join(outcome.unchanged[:10])}"
-            + (", …" if len(outcome.unchanged) > 10 else "")
-            + ".",
-        )
 
 
 def _moderation_links(actor: Any, user: GatewayUser) -> list[dict[str, Any]]:

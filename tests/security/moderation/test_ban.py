@@ -142,14 +142,13 @@ def test_banning_again_with_the_same_reason_and_end_changes_nothing(support, mem
 def test_a_ban_in_force_can_be_changed_without_being_lifted(support, member):
     first_end = now() + dt.timedelta(days=7)
     services.ban_user(actor=support.actor, user_id=member.pk, reason="Spam", expires_at=first_end)
-    with mock.patch.object(
-        services, "_delete_sessions", wraps=services._delete_sessions
-    ) as deleting:
+    with mock.patch.object(services, "delete_sessions", wraps=services.delete_sessions) as deleting:
         outcome = services.ban_user(
             actor=support.actor, user_id=member.pk, reason="Fraud, confirmed", expires_at=None
         )
     assert outcome.amended == [member.email] and not outcome.changed
-    assert deleting.call_count == 1  # the ban was changed in place: no unban in between
+    # Changed in place, no unban in between: one ban (its sessions, and impersonations they run).
+    assert deleting.call_count == 2
     user = reload(member)
     assert (user.banned, user.ban_reason, user.ban_expires) == (True, "Fraud, confirmed", None)
     _, second = audit_rows("user.ban")
@@ -303,7 +302,7 @@ def test_banning_for_seven_days_from_the_page(support, member, member_sessions):
     assert response.redirect_chain[-1][0] == reverse(
         "admin:security_gatewayuser_change", args=[member.pk]
     )
-    assert "Banned mia@example.com; 2 sessions deleted." in response.content.decode()
+    assert "Banned mia@example.com; signed out 2 sessions." in response.content.decode()
     user = reload(member)
     assert user.banned and user.ban_reason == "Scraping"
     assert dt.timedelta(days=6, hours=23) < user.ban_expires - now() <= dt.timedelta(days=7)
@@ -408,7 +407,7 @@ def test_bulk_ban_bans_every_selected_user(support, member, member_b, member_ses
         },
         follow=True,
     )
-    assert "Banned 2 user(s)" in response.content.decode()
+    assert "Banned 2 users: " in response.content.decode()
     assert GatewayUser.unscoped.filter(banned=True, ban_reason="Spam wave").count() == 2
     assert len(audit_rows("user.ban")) == 2
     assert not GatewaySession.unscoped.exists()

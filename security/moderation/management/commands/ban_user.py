@@ -29,6 +29,11 @@ class Command(ModerationCommand):
         length = parser.add_mutually_exclusive_group()
         length.add_argument("--days", type=int, help="Ban for this many days.")
         length.add_argument("--until", help="Ban until this ISO time, e.g. 2030-01-31T18:00Z.")
+        parser.add_argument(
+            "--revoke-keys",
+            action="store_true",
+            help="Also revoke every working API key they created, in the same transaction.",
+        )
 
     def act(self, actor: Actor, **options: Any) -> None:
         expires_at = _ban_end(options["days"], options["until"])
@@ -38,8 +43,20 @@ class Command(ModerationCommand):
             user_ids=[user.pk for user in users],
             reason=options["reason"],
             expires_at=expires_at,
+            revoke_keys=options["revoke_keys"],
         )
         self.report(outcome, "Banned", "already banned")
+        if outcome.impersonations_ended:
+            self.stdout.write(f"Impersonations they ran, ended: {outcome.impersonations_ended}")
+        if outcome.keys_revoked:
+            self.stdout.write(f"API keys revoked: {outcome.keys_revoked}")
+        if outcome.keys_left_working:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"API keys they created that still work: {outcome.keys_left_working} "
+                    "(use --revoke-keys to revoke them with the ban)"
+                )
+            )
 
 
 def _ban_end(days: int | None, until: str | None) -> dt.datetime | None:
