@@ -8,6 +8,7 @@ urlpatterns = [
     path("security/", include("security.urls")),
     path("audit/", include("audit.urls")),
     path("registry/", include("registry.urls")),
+    path("tenants/", include("tenants.urls")),
     # The dashboard (home page), analytics and monitoring.
     path("", include("monitoring.urls")),
 ]
