@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.history import AuditHistoryMixin
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.confirmation import Attempt
@@ -50,8 +51,9 @@ SERVER_FIELDS = (
 
 
 @admin.register(McpServer)
-class McpServerAdmin(ScopedModelAdmin):
+class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
     capability = Capability.VIEW_REGISTRY
+    history_resource_type = "mcp_server"
     # Compact enough for 1400px with the nav sidebar open: "active" rides on the health badge,
     # success rate and response time share a cell.
     list_display = (

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from audit.history import AuditHistoryMixin
 from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
@@ -21,6 +22,7 @@ from backoffice.roles import Capability, unknown_roles
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import filters, rules, selectors, services, views
 from security.moderation.admin import cells
+from security.moderation.admin.story import story_context
 from security.moderation.forms import BanForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
 from tenants.models import Tenant
@@ -29,8 +31,9 @@ from tenants.models import Tenant
 
 
 @admin.register(GatewayUser)
-class GatewayUserAdmin(ScopedModelAdmin):
+class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
+    history_resource_type = "user"
     # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
     # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
     # reason ride along in small print or a tooltip instead of a column each.
@@ -199,6 +202,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
             ),
             "moderation_links": _moderation_links(actor, user),
             "ban_label": views.ban_label(user),
+            **story_context(request, actor, user, api_keys),
         }
         return super().change_view(request, object_id, form_url, context)
 
