@@ -61,7 +61,9 @@ class Command(BaseCommand):
                 f"({connection.settings_dict['NAME']}). Run it on a scratch database only, "
                 "with --yes-load-rows."
             )
-        BenchAudit(stdout=self.stdout).load(options["rows"], 20, 30, 500_000)
+        loader = BenchAudit()
+        loader.stdout = self.stdout
+        loader.load(options["rows"], 20, 30, 500_000)
         tenant_id = self.story_users(options["requests_per_key"])
         client = signed_in_bench_persona("admin", email="bench-admin@example.invalid")
         pages = [
