@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit.form_rendering import EXPLORER_WIDGET_RENDERER
 from audit.models import ActorType, AuditLog, AuditOutcome, RequestLog
-from audit.selectors import actor_id_for
+from audit.selectors import action_codes, actor_id_for
 
 PLATFORM = "platform"  # the tenant choice for platform events (tenant_id IS NULL)
 
@@ -200,12 +200,15 @@ class AuditLogFilterForm(LogFilterForm):
     def covered_by_index(self, name: str, cleaned: dict[str, Any]) -> bool:
         # idx_audit_logs_action_resource (action, resource_type, resource_id): a resource type
         # after an exact action, and a resource id after both, are equalities on its columns.
+        # Without an exact action, a resource type and id together are covered too: the filter
+        # names every action code present (``action_codes``), one probe of the index per code.
         action = cleaned.get("action") or ""
         exact_action = bool(action.strip()) and action_prefix(action) is None
+        both = bool(cleaned.get("resource_type")) and bool(cleaned.get("resource_id"))
         if name == "resource_type":
-            return exact_action
+            return exact_action or both
         if name == "resource_id":
-            return exact_action and bool(cleaned.get("resource_type"))
+            return both
         return False
 
     def clean_actor(self) -> str | None:
@@ -365,7 +368,13 @@ class AuditLogFilter(LogFilterSet):
         form = AuditLogFilterForm
 
     def filter_resource(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if self.form.covered_by_index(name, self.form.cleaned_data):
+        cleaned = self.form.cleaned_data
+        if self.form.covered_by_index(name, cleaned):
+            action = (cleaned.get("action") or "").strip()
+            if name == "resource_id" and (not action or action_prefix(action) is not None):
+                # The codes present (under the prefix, if any) lead the index in place of an
+                # exact action; a code written after this read is missed until the next page.
+                queryset = queryset.filter(action__in=action_codes(action_prefix(action) or ""))
             # Uses index: idx_audit_logs_action_resource (action, resource_type, resource_id)
             return queryset.filter(**{name: value})
         # Without an exact action before it, that index could only be read whole, which the

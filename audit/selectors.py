@@ -369,3 +369,37 @@ def action_codes(prefix: str = "") -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(ACTION_CODES_SQL, [prefix])
         return [row[0] for row in cursor.fetchall()]
+
+
+# --- one object's or one person's entries (history pages, a user's story) -------------------
+
+ENTRY_FIELDS = (*AUDIT_LOG_LIST_FIELDS, "details")
+
+
+def entries_about(
+    queryset: QuerySet[AuditLog], resource_type: str, resource_id: str, *, limit: int
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` entries about one resource, from an already scoped ``queryset``.
+
+    No index leads with resource_id: naming every action code present turns the filter into one
+    probe of idx_audit_logs_action_resource (action, resource_type, resource_id) per code, and
+    only the resource's own rows are sorted.
+    """
+    # Uses index: idx_audit_logs_action_resource
+    return list(
+        queryset.filter(
+            action__in=action_codes(), resource_type=resource_type, resource_id=resource_id
+        )
+        .order_by("-created_at", "-id")
+        .values(*ENTRY_FIELDS)[:limit]
+    )
+
+
+def entries_by(queryset: QuerySet[AuditLog], actor_id: str, *, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` entries written by one actor, from an already scoped ``queryset``."""
+    # Uses index: idx_audit_logs_actor_time (actor_id, created_at DESC)
+    return list(
+        queryset.filter(actor_id=actor_id)
+        .order_by("-created_at", "-id")
+        .values(*ENTRY_FIELDS)[:limit]
+    )

@@ -41,6 +41,11 @@ class AuditAction(enum.StrEnum):
     # Registry.
     SERVER_DEACTIVATE = "server.deactivate"
     SERVER_REACTIVATE = "server.reactivate"
+    # Tenant lifecycle and settings.
+    TENANT_SUSPEND = "tenant.suspend"
+    TENANT_REACTIVATE = "tenant.reactivate"
+    TENANT_ARCHIVE = "tenant.archive"
+    TENANT_UPDATE = "tenant.update"  # plan, limits, settings: before and after in the row
     # Exports of logs.
     AUDIT_LOG_EXPORT = "audit_log.export"
     REQUEST_LOG_EXPORT = "request_log.export"

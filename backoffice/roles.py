@@ -30,6 +30,8 @@ class Capability(enum.StrEnum):
     MODERATE_USERS = "moderate_users"  # search, ban, unban, revoke sessions, change roles
     REVIEW_IMPERSONATIONS = "review_impersonations"
     VIEW_TENANTS = "view_tenants"
+    # Suspend, reactivate, archive a tenant; edit its plan, limits and settings.
+    MANAGE_TENANTS = "manage_tenants"
     VIEW_REGISTRY = "view_registry"
     MANAGE_REGISTRY = "manage_registry"  # deactivate / reactivate servers
     MANAGE_API_KEYS = "manage_api_keys"
@@ -53,6 +55,9 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MODERATE_USERS: frozenset({Role.ADMIN, Role.SUPPORT}),
     Capability.REVIEW_IMPERSONATIONS: frozenset({Role.ADMIN, Role.SUPPORT}),
     Capability.VIEW_TENANTS: frozenset(BACKOFFICE_ROLES),
+    # A tenant's status and limits decide what every one of its users and keys may do: the
+    # platform's admins only (support reads tenants; a tenant admin cannot lift their own limits).
+    Capability.MANAGE_TENANTS: frozenset({Role.ADMIN}),
     Capability.VIEW_REGISTRY: frozenset({Role.ADMIN, Role.SUPPORT, Role.TENANT_ADMIN}),
     Capability.MANAGE_REGISTRY: frozenset({Role.ADMIN}),
     Capability.MANAGE_API_KEYS: frozenset({Role.ADMIN, Role.TENANT_ADMIN}),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("registry/", include("registry.urls")),
     path("approvals/", include("approvals.urls")),
+    path("tenants/", include("tenants.urls")),
     # The dashboard (home page), analytics and monitoring.
     path("", include("monitoring.urls")),
 ]

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from approvals import gate
 from approvals.policy import why_four_eyes
+from audit.history import AuditHistoryMixin
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
@@ -54,8 +55,9 @@ SERVER_FIELDS = (
 
 
 @admin.register(McpServer)
-class McpServerAdmin(ScopedModelAdmin):
+class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
     capability = Capability.VIEW_REGISTRY
+    history_resource_type = "mcp_server"
     # Compact enough for 1400px with the nav sidebar open: "active" rides on the health badge,
     # success rate and response time share a cell.
     list_display = (

@@ -147,6 +147,10 @@ def _register_registry_and_analytics_samples() -> None:
             "registry:server_reactivate": server,
             "monitoring:tenant_usage": tenant,
             "monitoring:tenant_usage_csv": tenant,
+            "tenants:tenant_suspend": tenant,
+            "tenants:tenant_reactivate": tenant,
+            "tenants:tenant_archive": tenant,
+            "tenants:tenant_edit": tenant,
         }
     )
 

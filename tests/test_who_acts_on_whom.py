@@ -190,3 +190,45 @@ def test_who_may_create_a_user_with_which_role(actor_role: str, given: str):
             create()
         assert not GatewayUser.unscoped.filter(email="new@acme.example").exists()
         assert AuditLog.unscoped.filter(outcome="denied").count() == 1
+
+
+# --- tenants: a tenant's status and limits are the platform's, never its own admin's ---------
+
+TENANT_OPERATIONS = ["suspend", "reactivate", "archive", "update"]
+
+
+def _tenant_operation(name: str, persona: Persona, tenant: Tenant) -> None:
+    from tenants import services as tenant_services
+
+    if name == "update":
+        tenant_services.update_tenant(
+            actor=persona.actor,
+            tenant_id=tenant.pk,
+            plan="enterprise",
+            max_api_keys=1000,
+            max_servers=1000,
+            settings={},
+        )
+        return
+    operation = getattr(tenant_services, f"{name}_tenant")
+    operation(actor=persona.actor, tenant_id=tenant.pk, reason="Because")
+
+
+@pytest.mark.parametrize("operation", TENANT_OPERATIONS)
+@pytest.mark.parametrize("actor_role", ACTORS)
+def test_only_admins_change_a_tenant_even_their_own(actor_role, operation):
+    from tenants.factories import TenantFactory
+
+    tenant = TenantFactory.create(status="suspended" if operation == "reactivate" else "active")
+    # A tenant admin (and a plain user) acts on their own tenant: still refused.
+    persona = make_persona(actor_role, tenant if actor_role in TENANT_ROLES else None)
+    before = Tenant.unscoped.filter(pk=tenant.pk).values().get()
+    if actor_role == "admin":
+        _tenant_operation(operation, persona, tenant)
+        assert Tenant.unscoped.filter(pk=tenant.pk).values().get() != before
+        assert not AuditLog.unscoped.filter(outcome="denied").exists()
+        return
+    with pytest.raises(Refused):
+        _tenant_operation(operation, persona, tenant)
+    assert Tenant.unscoped.filter(pk=tenant.pk).values().get() == before
+    assert AuditLog.unscoped.filter(outcome="denied", action__startswith="tenant.").count() == 1

@@ -205,6 +205,13 @@ AUDIT_CASES = [
         {"action": "impersonation.start", "resource_type": "none"},
         ["idx_audit_logs_action_resource"],
     ),
+    # A resource type and id without an exact action: one probe per action code present.
+    ({"resource_type": "user", "resource_id": "target-200"}, ["idx_audit_logs_action_resource"]),
+    ({"resource_type": "user", "resource_id": "none"}, ["idx_audit_logs_action_resource"]),
+    (
+        {"action": "user.", "resource_type": "user", "resource_id": "target-201"},
+        ["idx_audit_logs_action_resource"],
+    ),
     # A time range alone: an id range on the pk, wherever the range lies.
     ({"since": "DAY_15_AGO", "until": "DAY_14_AGO"}, [PKEY]),
     ({"until": "DAY_14_AGO"}, [PKEY]),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from audit.history import AuditHistoryMixin
 from audit.models import AuditLog
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
@@ -22,6 +23,7 @@ from security.lifecycle import views as lifecycle_views
 from security.models import ApiKey, GatewayUser, ImpersonationRecord
 from security.moderation import confirm_pages, filters, rules, selectors, services
 from security.moderation.admin import bulk, cells
+from security.moderation.admin.story import story_context
 from security.moderation.blast_radius import still_alive
 from security.moderation.forms import BanAndContainForm, ConfirmForm
 from security.moderation.onward_links import admin_page_url
@@ -34,10 +36,11 @@ from tenants.models import Tenant
 
 
 @admin.register(GatewayUser)
-class GatewayUserAdmin(ScopedModelAdmin):
+class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
     capability = Capability.MODERATE_USERS
     # "Add gateway user" is the account lifecycle's create page (Better-Auth's createUser).
     add_capability = Capability.MANAGE_ACCOUNTS
+    history_resource_type = "user"
     # Six columns fit a 1400px screen beside the admin's sidebar: who, in what state, with what
     # roles, where, how they sign in, since when. Name, username, last sign-in and the ban's
     # reason ride along in small print or a tooltip instead of a column each.
@@ -209,6 +212,7 @@ class GatewayUserAdmin(ScopedModelAdmin):
                 *lifecycle_views.links_for(actor, user),
             ],
             "ban_label": confirm_pages.ban_label(user),
+            **story_context(request, actor, user, api_keys),
         }
         return super().change_view(request, object_id, form_url, context)
 
