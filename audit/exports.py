@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from audit.filters import describe
 from audit.selectors import LogOrder, ordered
 from backoffice.audit_actions import AuditAction
+from backoffice.presentation import formula_safe_sql
 from backoffice.roles import Actor
 from backoffice.staff_audit import SECRET_KEYS, record_staff_action
 
@@ -73,10 +74,6 @@ CSV_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)"
 # CSV with quote and delimiter bytes that JSON text never contains (it escapes control
 # characters), so each line is the row's JSON exactly; text format would double backslashes.
 JSONL_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-# A cell starting with = + - @ (or a tab or CR) is a formula to Excel: prefix it with a quote.
-CSV_FREE_TEXT_SQL = (
-    "CASE WHEN log.{name} ~ '^[-=+@\\t\\r]' THEN '''' || log.{name} ELSE log.{name} END AS {name}"
-)
 # The gateway writes `details` as it likes; keys the staff trail never writes (SECRET_KEYS) are
 # removed at any depth before a row leaves the database. Only rows that hold such a key (a
 # jsonpath test) pay for the walk: it lists every path to one and deletes them one by one
@@ -205,7 +202,8 @@ def export_select_sql(
         if name == "details":
             columns.append(f"{DETAILS_WITHOUT_SECRETS} AS details")
         elif name in kind.free_text and file_format is CSV:
-            columns.append(CSV_FREE_TEXT_SQL.format(name=quote(name)))
+            # COPY writes the cell, so the formula escape is the SELECT's (presentation's rule).
+            columns.append(f"{formula_safe_sql('log.' + quote(name))} AS {quote(name)}")
         else:
             columns.append(f"log.{quote(name)}")
     select_sql = JSONL_SELECT_SQL if file_format is JSON_LINES else CSV_SELECT_SQL

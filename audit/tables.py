@@ -8,13 +8,14 @@ into display strings in one pass for ``templates/audit/log_table.html``.
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import django_tables2 as tables
+
+from backoffice import presentation
 
 Record = Mapping[str, Any]
 
@@ -67,17 +68,13 @@ class LeanTable(tables.Table):
         return set()
 
     def cell_created_at(self, record: Record) -> str:
-        return local_time(record["created_at"], self.zone)
+        return presentation.when(record["created_at"], seconds=True, zone=self.zone)
 
     def cell_tenant_id(self, record: Record) -> str:
         tenant_id = record["tenant_id"]
         if tenant_id is None:
             return "platform"
         return self.tenant_names.get(str(tenant_id)) or str(tenant_id)
-
-
-def local_time(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _plain(accessor: Any) -> Callable[[Record], str]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import models
@@ -34,7 +33,8 @@ from audit.filters import (
 )
 from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
-from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
+from audit.tables import AuditLogTable, LeanTable, RequestLogTable
+from backoffice import presentation
 from backoffice.access import staff_view
 from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Capability
@@ -145,7 +145,7 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     reads = heavy_reads(request)
     filterset, names = bound_filter(request, explorer, reads)
     errors: list[str] = []
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    zone = zoneinfo.ZoneInfo(presentation.active_zone_name())
     rows: list[dict[str, Any]] = []
     next_url = None
     total = None
@@ -198,7 +198,9 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             Capability.VIEW_AUDIT_LOGS,
             explorer.table_class.people_in(rows),
         ),
-        detail_query="" if zone.key == settings.TIME_ZONE else "?" + urlencode({"tz": zone.key}),
+        detail_query=""
+        if zone.key == presentation.active_zone_name()
+        else "?" + urlencode({"tz": zone.key}),
     )
     filter_query = filter_query_string(request)
     other = REQUEST_LOG_EXPLORER if explorer is AUDIT_LOG_EXPLORER else AUDIT_LOG_EXPLORER
@@ -330,7 +332,7 @@ def detail_page(
         if shown and field.attname in shown:
             value = shown[field.attname]
         elif field.name == "created_at":
-            value = f"{local_time(value, zone)} ({zone.key})"
+            value = f"{presentation.when(value, seconds=True, zone=zone)} ({zone.key})"
         elif field.name == "details":
             continue
         fields.append((field.verbose_name, "" if value is None else str(value)))

@@ -11,6 +11,7 @@ class AuditAction(enum.StrEnum):
     # Staff sign-in to the back office.
     STAFF_SIGN_IN = "staff.sign_in"
     STAFF_ACCESS = "staff.access"  # a denied page or action (outcome "denied")
+    STAFF_TIME_ZONE = "staff.time_zone"  # a staff member chose the zone their pages use
     # User moderation.
     USER_BAN = "user.ban"
     USER_UNBAN = "user.unban"

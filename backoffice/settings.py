@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Rebuilds request.actor from the gateway on every request (after auth and messages).
     "security.middleware.StaffMiddleware",
+    # The staff member's own time zone for showing and reading times (backoffice/preferences.py).
+    "backoffice.preferences.StaffTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.

@@ -3,8 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from backoffice import preferences
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("preferences/time-zone/", preferences.time_zone_page, name="time_zone"),
     path("security/", include("security.urls")),
     path("audit/", include("audit.urls")),
     path("registry/", include("registry.urls")),

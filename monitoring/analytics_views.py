@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.access import staff_view
+from backoffice.presentation import csv_response
 from backoffice.reads import heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
@@ -30,7 +31,6 @@ from monitoring.forms import (
 from monitoring.rendering import (
     actor_of,
     admin_link,
-    csv_response,
     freshness,
     page_context,
     stamp,

@@ -11,10 +11,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from backoffice.access import staff_view
+from backoffice.presentation import csv_response
 from backoffice.roles import Capability
 from monitoring import charts, trends
 from monitoring.forms import PERIOD_LABELS, TrendForm
-from monitoring.rendering import actor_of, csv_response, page_context, stamp
+from monitoring.rendering import actor_of, page_context, stamp
 from monitoring.rollups import Hour
 from monitoring.services import record_analytics_export
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 ROLES = ["anonymous", "user", "admin", "support", "tenant_admin", "auditor"]
 # Pages open to anyone with a back-office role: the admin index and the dashboard.
-SITE_PAGES = {"admin:index", "monitoring:home"}
+SITE_PAGES = {"admin:index", "monitoring:home", "time_zone", "search"}
 # URLs that need no capability: signing in and out, the home redirect.
 PUBLIC_URL_NAMES = {
     "admin:login",

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from backoffice import confirmation
+from backoffice import confirmation, presentation
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
@@ -150,7 +150,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
     user = selectors.access_user(actor, user_id)
     if "\x00" in session_id:
         raise Http404("No session has this id.")
-    session = next((s for s in selectors.user_sessions(user) if s["id"] == session_id), None)
+    session = next((s for s in selectors.user_sessions(actor, user) if s["id"] == session_id), None)
     if session is None:
         # A second click on "Revoke", or a page opened before the session ended.
         messages.info(request, SESSION_GONE.format(email=user.email))
@@ -475,6 +475,4 @@ def _sessions(count: int) -> str:
 
 
 def _when(moment: Any) -> str:
-    if moment is None:
-        return "never"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return "never" if moment is None else presentation.when(moment)
