@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from backoffice import preferences
+from backoffice import preferences, search
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("preferences/time-zone/", preferences.time_zone_page, name="time_zone"),
+    path("search/", search.search_page, name="search"),
     path("security/", include("security.urls")),
     path("audit/", include("audit.urls")),
     path("registry/", include("registry.urls")),
