@@ -40,7 +40,7 @@ from audit.time_blocks import IdRange, id_ranges
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
 from registry.models import McpServer
-from security.models import GatewayUser
+from security.models import ApiKey, GatewayUser
 from tenants.models import Tenant
 
 PAGE_SIZE = 100
@@ -146,8 +146,27 @@ def tenant_choices(actor: Actor | None) -> list[tuple[str, str]]:
 
 
 def server_choices(actor: Actor | None) -> list[tuple[str, str]]:
-    servers = McpServer.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).order_by("name")
-    return [(str(pk), name) for pk, name in servers.values_list("id", "name")]
+    """Servers by name with their tenant beside it: tenants often run servers of one name
+    (three called "filesystem" read as one)."""
+    servers = McpServer.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).order_by(
+        "name", "tenant__name"
+    )
+    return [
+        (str(pk), f"{name} ({tenant or 'platform'})")
+        for pk, name, tenant in servers.values_list("id", "name", "tenant__name")
+    ]
+
+
+def api_key_labels(actor: Actor | None, key_ids: set[uuid.UUID]) -> dict[str, str]:
+    """``name (prefix)`` of each API key a page names by id, among keys the viewer may see."""
+    if not key_ids:
+        return {}
+    # Uses index: api_keys_pkey
+    keys = ApiKey.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).filter(pk__in=key_ids)
+    return {
+        str(pk): f"{name} ({prefix})"
+        for pk, name, prefix in keys.values_list("id", "name", "key_prefix")
+    }
 
 
 def actor_id_for(text: str) -> str | None:

@@ -39,6 +39,7 @@ class LeanTable(tables.Table):
         tenant_names: Mapping[str, str],
         server_names: Mapping[str, str] | None = None,
         people: Mapping[str, str] | None = None,
+        api_keys: Mapping[str, str] | None = None,
         detail_query: str = "",
     ) -> None:
         super().__init__(rows, orderable=False, template_name="audit/log_table.html")
@@ -48,6 +49,7 @@ class LeanTable(tables.Table):
         self.tenant_names = tenant_names
         self.server_names = server_names or {}
         self.people = people or {}  # gateway user id -> email
+        self.api_keys = api_keys or {}  # API key id -> "name (prefix)"
 
     def lean_rows(self) -> list[LeanRow]:
         formatters: list[Callable[[Record], str]] = [
@@ -65,6 +67,11 @@ class LeanTable(tables.Table):
     @staticmethod
     def people_in(rows: list[dict[str, Any]]) -> set[str]:
         """The gateway user ids a page of rows names: they are shown as emails."""
+        return set()
+
+    @staticmethod
+    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
+        """The API key ids a page of rows names: they are shown by name and prefix."""
         return set()
 
     def cell_created_at(self, record: Record) -> str:
@@ -134,8 +141,13 @@ class RequestLogTable(LeanTable):
             return ""
         return self.server_names.get(str(server_id)) or str(server_id)
 
+    @staticmethod
+    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
+        return {row["api_key_id"] for row in rows if row.get("api_key_id")}
+
     def cell_caller(self, record: Record) -> str:
         if record["api_key_id"] is not None:
-            return f"key {record['api_key_id']}"
+            key_id = str(record["api_key_id"])
+            return f"key {self.api_keys.get(key_id, key_id)}"
         user_id = record["user_id"] or ""
         return self.people.get(user_id, user_id)

@@ -198,6 +198,10 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
             Capability.VIEW_AUDIT_LOGS,
             explorer.table_class.people_in(rows),
         ),
+        api_keys=selectors.api_key_labels(
+            request.actor,  # type: ignore[attr-defined]
+            explorer.table_class.api_keys_in(rows),
+        ),
         detail_query=""
         if zone.key == presentation.active_zone_name()
         else "?" + urlencode({"tz": zone.key}),
@@ -362,6 +366,32 @@ def api_key_id(text: str | None) -> uuid.UUID | None:
         return None
 
 
+def object_name(actor: Any, kind: str | None, object_id: str | None) -> str | None:
+    """What people call the object a log row names by id: an email, a key's name and prefix, a
+    tenant's or a server's name; None when it is none of those (or is gone)."""
+    if not object_id:
+        return None
+    if kind in ("user", ActorType.USER, ActorType.STAFF):
+        return user_emails(actor, Capability.VIEW_AUDIT_LOGS, {object_id}).get(object_id)
+    as_uuid = api_key_id(object_id)
+    if as_uuid is None:
+        return None
+    if kind in ("api_key", ActorType.API_KEY):
+        return selectors.api_key_labels(actor, {as_uuid}).get(str(as_uuid))
+    if kind == "tenant":
+        return selectors.tenant_names({as_uuid}).get(as_uuid)
+    if kind in ("server", "mcp_server"):
+        return selectors.server_name(as_uuid)
+    return None
+
+
+def named(kind: str | None, name: str | None, object_id: str | None) -> str:
+    """``user ann@example.com (id)``: the name first, the id kept beside it for searching."""
+    if name:
+        return f"{kind or ''} {name} ({object_id})".strip()
+    return f"{kind or ''} {object_id or ''}".strip()
+
+
 def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     """One audit log row in full, with links to its actor, resource and tenant."""
     actor = request.actor  # type: ignore[attr-defined]
@@ -376,8 +406,10 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     elif entry.actor_type == ActorType.API_KEY and (key_id := api_key_id(entry.actor_id)):
         actor_link = admin_url(request, ApiKey, key_id)
     resource_model = RESOURCE_MODELS.get(entry.resource_type or "")
+    actor_name = object_name(actor, entry.actor_type, entry.actor_id)
+    resource_name = object_name(actor, entry.resource_type, entry.resource_id)
     links = [
-        ("Actor", f"{entry.actor_type} {entry.actor_id or ''}".strip(), actor_link),
+        ("Actor", named(entry.actor_type, actor_name, entry.actor_id), actor_link),
         (
             "Everything by this actor",
             entry.actor_id or "",
@@ -385,7 +417,7 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
         ),
         (
             "Resource",
-            f"{entry.resource_type or ''} {entry.resource_id or ''}".strip(),
+            named(entry.resource_type, resource_name, entry.resource_id),
             admin_url(request, resource_model, entry.resource_id) if resource_model else None,
         ),
         (
@@ -404,6 +436,7 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     tenant_name = (
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
     )
+    key = str(entry.api_key_id or "")
     server = ""
     if entry.server_id:
         name = selectors.server_name(entry.server_id)
@@ -415,8 +448,16 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
             admin_url(request, Tenant, entry.tenant_id),
         ),
         ("Server", server, admin_url(request, McpServer, entry.server_id)),
-        ("User", entry.user_id or "", admin_url(request, GatewayUser, entry.user_id)),
-        ("API key", str(entry.api_key_id or ""), admin_url(request, ApiKey, entry.api_key_id)),
+        (
+            "User",
+            named("", object_name(actor, "user", entry.user_id), entry.user_id),
+            admin_url(request, GatewayUser, entry.user_id),
+        ),
+        (
+            "API key",
+            named("", object_name(actor, "api_key", key), key),
+            admin_url(request, ApiKey, entry.api_key_id),
+        ),
     ]
     return detail_page(request, REQUEST_LOG_EXPLORER, entry, links, {"server_id": server})
 

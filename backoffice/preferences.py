@@ -82,7 +82,7 @@ class TimeZoneForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [
+        self.fields["time_zone"].choices = [  # type: ignore[attr-defined]
             (name, name) for name in sorted(presentation.zone_names())
         ]
 

@@ -26,8 +26,9 @@ MISSING = "—"
 # A cell starting with one of these runs as a formula in a spreadsheet (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The same rule for a text column a COPY writes, where Python never sees the cell: prefix a quote.
-# {column} is a column reference the exporter builds from its own constants, never user input.
-FORMULA_SAFE_SQL = "CASE WHEN {column} ~ '^[-=+@\\t\\r]' THEN '''' || {column} ELSE {column} END"
+# The expression is evaluated once (a name's subquery runs once per row). {column} is an
+# expression the exporter builds from its own constants, never user input.
+FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
 
 
 # --- times ---------------------------------------------------------------------------------

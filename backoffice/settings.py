@@ -176,6 +176,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# A datetime written without a format says its zone (backoffice/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

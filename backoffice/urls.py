@@ -1,11 +1,11 @@
 """URL configuration: the back office's own pages beside the Django admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from backoffice import preferences, search
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("preferences/time-zone/", preferences.time_zone_page, name="time_zone"),
     path("search/", search.search_page, name="search"),

@@ -53,7 +53,8 @@ def test_an_api_key_actor_links_to_its_key(admin, tenant_a):
     key = ApiKeyFactory.create(tenant=tenant_a)
     entry = AuditLogFactory.create(actor_type="api_key", actor_id=str(key.id), action="tool.call")
     page = admin.client().get(f"/audit/logs/{entry.id}/").content.decode()
-    assert f'<a href="/admin/security/apikey/{key.id}/change/">api_key {key.id}</a>' in page
+    label = f"api_key {key.name} ({key.key_prefix}) ({key.id})"
+    assert f'<a href="/admin/security/apikey/{key.id}/change/">{label}</a>' in page
 
 
 @pytest.mark.django_db
