@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_tables2 as tables
+from django.utils import timezone
 
 from backoffice import presentation
 
@@ -48,6 +49,7 @@ class LeanTable(tables.Table):
         self.detail_query = detail_query  # e.g. "?tz=Europe/Paris": the detail page's zone
         self.tenant_names = tenant_names
         self.server_names = server_names or {}
+        self.now = timezone.now()  # one "now" for every row's "3 min ago"
         self.people = people or {}  # gateway user id -> email
         self.api_keys = api_keys or {}  # API key id -> "name (prefix)"
 
@@ -75,7 +77,9 @@ class LeanTable(tables.Table):
         return set()
 
     def cell_created_at(self, record: Record) -> str:
-        return presentation.when(record["created_at"], seconds=True, zone=self.zone)
+        moment = record["created_at"]
+        shown = presentation.when(moment, seconds=True, zone=self.zone)
+        return f"{shown} · {presentation.ago(moment, self.now)}"
 
     def cell_tenant_id(self, record: Record) -> str:
         tenant_id = record["tenant_id"]

@@ -271,7 +271,7 @@ def page_position(request: HttpRequest) -> PagePosition:
 
 def total_text(estimate: int, rows: list[dict], more_than_one_page: bool) -> str:
     if not more_than_one_page:
-        return f"{len(rows):,} entr{'y' if len(rows) == 1 else 'ies'}"
+        return presentation.count(len(rows), "entry")
     return f"about {max(estimate, len(rows)):,} entries (estimate)"
 
 
@@ -336,7 +336,9 @@ def detail_page(
         if shown and field.attname in shown:
             value = shown[field.attname]
         elif field.name == "created_at":
-            value = f"{presentation.when(value, seconds=True, zone=zone)} ({zone.key})"
+            value = presentation.when(value, seconds=True, zone=zone)
+            if not value.endswith(zone.key):
+                value += f" ({zone.key})"  # "JST (Asia/Tokyo)": the abbreviation and the zone
         elif field.name == "details":
             continue
         fields.append((field.verbose_name, "" if value is None else str(value)))

@@ -1,8 +1,8 @@
 """Each staff member's time zone: chosen once, remembered, and active on every page they open.
 
 Times are shown in it (``backoffice.presentation``) and every time a form asks for is read in it,
-with the zone in the field's label. The choice is kept in ``StaffPreference`` and copied into the
-session, so a page costs no query for it; another browser picks it up at its next sign-in.
+with the zone in the field's label. The choice is kept in ``StaffPreference`` and read in the
+query that finds the staff account on every request, so every browser follows it at once.
 Commands have no person's zone: they read a time without an offset as UTC and say so.
 """
 
@@ -25,14 +25,6 @@ from backoffice.audit_actions import AuditAction
 from backoffice.models import StaffPreference
 from backoffice.staff_audit import record_staff_action
 
-SESSION_KEY = "backoffice_time_zone"
-
-
-def time_zone_of(django_user: Any) -> str | None:
-    """The zone the staff member chose, or None when they never did."""
-    preference = StaffPreference.objects.filter(django_user=django_user).first()
-    return preference.time_zone if preference else None
-
 
 def set_time_zone(*, actor: Any, django_user: Any, time_zone: str) -> None:
     """Remember ``time_zone`` for this staff member (audited: it changes what their pages say)."""
@@ -53,20 +45,18 @@ def set_time_zone(*, actor: Any, django_user: Any, time_zone: str) -> None:
 
 
 class StaffTimeZoneMiddleware:
-    """Activate the signed-in staff member's time zone for the request (else ``TIME_ZONE``)."""
+    """Activate the signed-in staff member's time zone for the request (else ``TIME_ZONE``).
+
+    After ``security.middleware.StaffMiddleware``: the actor it builds carries the zone, read in
+    the same query as the staff account, so a page pays nothing for it.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        name = None
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            session = request.session
-            if SESSION_KEY not in session:
-                # Once per session: the choice made in another browser, or "" for none.
-                session[SESSION_KEY] = time_zone_of(user) or ""
-            name = session[SESSION_KEY]
+        actor = getattr(request, "actor", None)
+        name = getattr(actor, "time_zone", None)
         if name and name in presentation.zone_names():
             timezone.activate(name)
         else:
@@ -100,7 +90,6 @@ def _time_zone_page(request: HttpRequest) -> HttpResponse:
             set_time_zone(
                 actor=getattr(request, "actor", None), django_user=request.user, time_zone=name
             )
-            request.session[SESSION_KEY] = name
             return HttpResponseRedirect(next_url)
     else:
         form = TimeZoneForm(initial={"time_zone": presentation.active_zone_name()})

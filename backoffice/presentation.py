@@ -90,8 +90,20 @@ def when_html(value: dt.datetime | None, *, relative: bool = True, seconds: bool
     return format_html('{} <span class="ago">({})</span>', shown, ago(value))
 
 
-def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """How long ago (or how soon) ``value`` is, in the largest whole unit: ``3 min ago``."""
+# (from how many seconds, the unit's seconds, its name)
+UNITS = (
+    (86400 * 365, 86400 * 365, "year"),
+    (86400, 86400, "day"),
+    (3600, 3600, "hour"),
+    (60, 60, "min"),
+)
+# Up to two days in hours: "47 h" reads better than "1 d" in a health column.
+COMPACT_UNITS = ((2 * 86400, 86400, "d"), (3600, 3600, "h"), (60, 60, "min"))
+
+
+def ago(value: dt.datetime | None, now: dt.datetime | None = None, *, compact: bool = False) -> str:
+    """How long ago (or how soon) ``value`` is, in the largest whole unit: ``3 min ago``
+    (``compact``: ``3 h ago``, for narrow columns)."""
     if value is None:
         return ""
     now = now or timezone.now()
@@ -100,10 +112,12 @@ def ago(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
     seconds = abs(seconds)
     if seconds < 60:
         return "just now" if not future else "in under a minute"
-    for size, unit in ((86400 * 365, "year"), (86400, "day"), (3600, "hour"), (60, "min")):
-        if seconds >= size:
+    units = COMPACT_UNITS if compact else UNITS
+    for threshold, size, unit in units:
+        if seconds >= threshold:
             amount = int(seconds // size)
-            words = f"{amount} {unit}" + ("s" if amount != 1 and unit != "min" else "")
+            plural_s = amount != 1 and not compact and unit != "min"
+            words = f"{amount} {unit}" + ("s" if plural_s else "")
             return f"in {words}" if future else f"{words} ago"
     raise AssertionError("unreachable: 60 seconds or more matched a unit")
 

@@ -111,7 +111,7 @@ class McpServerAdmin(ScopedModelAdmin):
             "check-stale" if stale else "check-fresh",
             presentation.when(checked),
             "stale" if stale else "fresh",
-            presentation.ago(checked).replace(" ", "\u00a0"),
+            presentation.ago(checked, compact=True).replace(" ", "\u00a0"),
         )
 
     @admin.display(description="success rate", ordering="success_rate")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
@@ -22,18 +23,27 @@ def actor_for(
     if not user.is_authenticated or not user.is_active:
         return None, None
     context = _request_context(request)
-    link = (
+    # The staff member's time zone comes in the same query (backoffice.preferences keeps it).
+    row = (
         StaffAccount.objects.filter(django_user_id=user.pk)
-        .values_list("gateway_user_id", flat=True)
+        .values_list("gateway_user_id", "django_user__staff_preference__time_zone")
         .first()
     )
+    link, time_zone = row if row is not None else (None, None)
     if link is None:
         if getattr(user, "is_superuser", False):
-            # Break-glass: a local superuser created with createsuperuser.
+            # Break-glass: a local superuser created with createsuperuser (rare: one more read).
+            time_zone = (
+                get_user_model()
+                .objects.filter(pk=user.pk)
+                .values_list("staff_preference__time_zone", flat=True)
+                .first()
+            )
             return Actor(
                 display_name=f"{user.get_username()} (local superuser)",
                 roles=frozenset({Role.ADMIN}),
                 local_username=user.get_username(),
+                time_zone=time_zone,
                 **context,
             ), None
         return None, Refusal.NO_ROLE
@@ -48,6 +58,7 @@ def actor_for(
         roles=parse_roles(gateway_user.role),
         tenant_id=gateway_user.tenant_id,
         gateway_user_id=gateway_user.id,
+        time_zone=time_zone,
         **context,
     ), None
 

@@ -471,7 +471,7 @@ def _gone_verb(record: ImpersonationRecord) -> str:
 
 
 def _sessions(count: int) -> str:
-    return f"{count} session" if count == 1 else f"{count} sessions"
+    return presentation.count(count, "session")
 
 
 def _when(moment: Any) -> str:

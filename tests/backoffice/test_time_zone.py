@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditLog
 from backoffice.models import StaffPreference
@@ -179,3 +182,25 @@ def test_the_dashboard_shows_times_in_the_chosen_zone_with_its_abbreviation(supp
     )
     client = choose(support, "Asia/Tokyo")
     assert_page_says(client.get("/"), 200, "2031-01-01 12:00 JST")
+
+
+def test_a_break_glass_superuser_keeps_a_zone_too(django_user_model):
+    superuser = django_user_model.objects.create_superuser("breakglass", password="x-long-pass")
+    client = Client()
+    client.force_login(superuser)
+    response = client.post("/preferences/time-zone/", {"time_zone": "Asia/Tokyo", "next": "/"})
+    assert response.status_code == 302
+    assert_page_says(client.get("/"), 200, "Times: Asia/Tokyo")
+    assert AuditLog.unscoped.get(action="staff.time_zone").actor_id == "local:breakglass"
+
+
+def test_the_zone_costs_no_query(support):
+    """Chosen or not, the zone comes with the staff account's own query."""
+    client = support.client()
+    client.get("/preferences/time-zone/")
+    with CaptureQueriesContext(connection) as before:
+        client.get("/preferences/time-zone/")
+    choose(support, "Asia/Tokyo", client)
+    with CaptureQueriesContext(connection) as after:
+        client.get("/preferences/time-zone/")
+    assert len(after) == len(before)
