@@ -95,9 +95,11 @@ REQUEST_LOG_NAMES = {
 
 # {columns} and {query} are filled from the constants above and Django's compiled (parameterised)
 # query; user input only ever reaches the parameters, which psycopg binds.
-CSV_SELECT_SQL = "SELECT {columns} FROM ({query}) AS log"
+# The filtered query first, as a CTE (inlined by PostgreSQL: the same plan as a subquery), so
+# pg_stat_activity's first 1,024 characters of an export name its log table, not the columns.
+CSV_SELECT_SQL = "WITH log AS ({query}) SELECT {columns} FROM log"
 JSONL_SELECT_SQL = (
-    "SELECT row_to_json(entry) FROM (SELECT {columns} FROM ({query}) AS log) AS entry"
+    "WITH log AS ({query}) SELECT row_to_json(entry) FROM (SELECT {columns} FROM log) AS entry"
 )
 CSV_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)"
 # CSV with quote and delimiter bytes that JSON text never contains (it escapes control
