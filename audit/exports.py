@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,8 @@ from django.db.models import QuerySet
 from audit.filters import describe
 from audit.selectors import LogOrder, ordered
 from backoffice.audit_actions import AuditAction
-from backoffice.roles import Actor
+from backoffice.presentation import formula_safe_sql
+from backoffice.roles import Actor, Capability
 from backoffice.staff_audit import SECRET_KEYS, record_staff_action
 
 CHUNK_BYTES = 64 * 1024
@@ -63,20 +65,46 @@ REQUEST_LOG_EXPORT_FIELDS = (
 AUDIT_LOG_FREE_TEXT = frozenset({"actor_id", "action", "resource_type", "resource_id"})
 REQUEST_LOG_FREE_TEXT = frozenset({"user_id", "method", "tool_name", "error_message"})
 
+# Names beside the ids, so a file is read without a second lookup: each a scalar subquery on the
+# named table's primary key, one index probe per row that never changes how the log itself is
+# read (no join for the planner to turn into a hash of the whole user table, no sort).
+# {scope} is "" for platform-wide viewers, else a tenant condition on a bound parameter.
+# Uses index: user_pkey, api_keys_pkey, mcp_servers_pkey, tenants_pkey
+NAME_SQL = {
+    "tenant_name": "(SELECT x.name FROM tenants x WHERE x.id = log.tenant_id{tenant_scope})",
+    "actor_name": (
+        "(CASE WHEN log.actor_type IN ('user', 'staff') THEN "
+        '(SELECT x.email FROM "user" x WHERE x.id = log.actor_id{scope}) '
+        "WHEN log.actor_type = 'api_key' AND log.actor_id ~ '^[0-9a-f-]{{36}}$' THEN "
+        "(SELECT x.name || ' (' || x.key_prefix || ')' FROM api_keys x "
+        "WHERE x.id = log.actor_id::uuid{scope}) END)"
+    ),
+    "server_name": "(SELECT x.name FROM mcp_servers x WHERE x.id = log.server_id{scope})",
+    "user_email": '(SELECT x.email FROM "user" x WHERE x.id = log.user_id{scope})',
+    "api_key_name": "(SELECT x.name FROM api_keys x WHERE x.id = log.api_key_id{scope})",
+    "api_key_prefix": "(SELECT x.key_prefix FROM api_keys x WHERE x.id = log.api_key_id{scope})",
+}
+# Each name right after the id it names.
+AUDIT_LOG_NAMES = {"tenant_id": ("tenant_name",), "actor_id": ("actor_name",)}
+REQUEST_LOG_NAMES = {
+    "tenant_id": ("tenant_name",),
+    "server_id": ("server_name",),
+    "api_key_id": ("api_key_name", "api_key_prefix"),
+    "user_id": ("user_email",),
+}
+
 # {columns} and {query} are filled from the constants above and Django's compiled (parameterised)
 # query; user input only ever reaches the parameters, which psycopg binds.
-CSV_SELECT_SQL = "SELECT {columns} FROM ({query}) AS log"
+# The filtered query first, as a CTE (inlined by PostgreSQL: the same plan as a subquery), so
+# pg_stat_activity's first 1,024 characters of an export name its log table, not the columns.
+CSV_SELECT_SQL = "WITH log AS ({query}) SELECT {columns} FROM log"
 JSONL_SELECT_SQL = (
-    "SELECT row_to_json(entry) FROM (SELECT {columns} FROM ({query}) AS log) AS entry"
+    "WITH log AS ({query}) SELECT row_to_json(entry) FROM (SELECT {columns} FROM log) AS entry"
 )
 CSV_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER)"
 # CSV with quote and delimiter bytes that JSON text never contains (it escapes control
 # characters), so each line is the row's JSON exactly; text format would double backslashes.
 JSONL_COPY_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-# A cell starting with = + - @ (or a tab or CR) is a formula to Excel: prefix it with a quote.
-CSV_FREE_TEXT_SQL = (
-    "CASE WHEN log.{name} ~ '^[-=+@\\t\\r]' THEN '''' || log.{name} ELSE log.{name} END AS {name}"
-)
 # The gateway writes `details` as it likes; keys the staff trail never writes (SECRET_KEYS) are
 # removed at any depth before a row leaves the database. Only rows that hold such a key (a
 # jsonpath test) pay for the walk: it lists every path to one and deletes them one by one
@@ -155,13 +183,22 @@ class LogKind:
     action: AuditAction
     fields: tuple[str, ...]
     free_text: frozenset[str]
+    names: Mapping[str, tuple[str, ...]]
 
 
 AUDIT_LOGS = LogKind(
-    "audit-log", AuditAction.AUDIT_LOG_EXPORT, AUDIT_LOG_EXPORT_FIELDS, AUDIT_LOG_FREE_TEXT
+    "audit-log",
+    AuditAction.AUDIT_LOG_EXPORT,
+    AUDIT_LOG_EXPORT_FIELDS,
+    AUDIT_LOG_FREE_TEXT,
+    AUDIT_LOG_NAMES,
 )
 REQUEST_LOGS = LogKind(
-    "request-log", AuditAction.REQUEST_LOG_EXPORT, REQUEST_LOG_EXPORT_FIELDS, REQUEST_LOG_FREE_TEXT
+    "request-log",
+    AuditAction.REQUEST_LOG_EXPORT,
+    REQUEST_LOG_EXPORT_FIELDS,
+    REQUEST_LOG_FREE_TEXT,
+    REQUEST_LOG_NAMES,
 )
 
 
@@ -176,7 +213,7 @@ def export_logs(
 ) -> Iterator[bytes]:
     """Record the export with its filter (on the primary), then return the file's bytes as a lazy
     stream read from ``queryset``'s database."""
-    select_sql, params = export_select_sql(kind, ordered(queryset, order), file_format)
+    select_sql, params = export_select_sql(kind, ordered(queryset, order), file_format, actor=actor)
     with transaction.atomic():
         record_staff_action(
             actor=actor,
@@ -195,21 +232,40 @@ def copy_sql(select_sql: str, file_format: ExportFormat) -> str:
 
 
 def export_select_sql(
-    kind: LogKind, queryset: QuerySet, file_format: ExportFormat
+    kind: LogKind, queryset: QuerySet, file_format: ExportFormat, *, actor: Actor | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """The query whose rows the COPY sends (what EXPLAIN can see of an export)."""
     query, params = queryset.values(*kind.fields).query.sql_with_params()
     quote = connection.ops.quote_name
     columns = []
+    scope = name_scope(actor)
     for name in kind.fields:
         if name == "details":
             columns.append(f"{DETAILS_WITHOUT_SECRETS} AS details")
         elif name in kind.free_text and file_format is CSV:
-            columns.append(CSV_FREE_TEXT_SQL.format(name=quote(name)))
+            # COPY writes the cell, so the formula escape is the SELECT's (presentation's rule).
+            columns.append(f"{formula_safe_sql('log.' + quote(name))} AS {quote(name)}")
         else:
             columns.append(f"log.{quote(name)}")
+        for label in kind.names.get(name, ()):
+            expression = NAME_SQL[label].format(
+                scope=scope, tenant_scope=scope.replace("x.tenant_id", "x.id")
+            )
+            if file_format is CSV:
+                expression = formula_safe_sql(expression)
+            columns.append(f"{expression} AS {quote(label)}")
     select_sql = JSONL_SELECT_SQL if file_format is JSON_LINES else CSV_SELECT_SQL
     return select_sql.format(columns=", ".join(columns), query=query), tuple(params)
+
+
+def name_scope(actor: Actor | None) -> str:
+    """The condition that keeps a tenant-scoped viewer's names inside their tenant ("" for
+    platform-wide viewers). The tenant id is the actor's own, parsed as a UUID, never input."""
+    if actor is None or actor.is_platform_wide(Capability.VIEW_AUDIT_LOGS):
+        return ""
+    if actor.tenant_id is None:
+        return " AND false"
+    return f" AND x.tenant_id = '{uuid.UUID(str(actor.tenant_id))}'::uuid"
 
 
 def prepare_export(cursor: Any, select_sql: str, params: tuple[Any, ...]) -> bool:

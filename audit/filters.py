@@ -25,6 +25,7 @@ from django.utils import timezone
 from audit.form_rendering import EXPLORER_WIDGET_RENDERER
 from audit.models import ActorType, AuditLog, AuditOutcome, RequestLog
 from audit.selectors import action_codes, actor_id_for
+from backoffice import presentation
 
 PLATFORM = "platform"  # the tenant choice for platform events (tenant_id IS NULL)
 
@@ -131,8 +132,9 @@ class LogFilterForm(forms.Form):
         return (until or timezone.now()) - since <= MAX_SCAN_WINDOW
 
     def clean_tz(self) -> zoneinfo.ZoneInfo:
-        name = (self.cleaned_data.get("tz") or "").strip() or settings.TIME_ZONE
-        if name not in _zone_names():
+        # No zone in the link: the viewer's own (their preference, else the settings' default).
+        name = (self.cleaned_data.get("tz") or "").strip() or presentation.active_zone_name()
+        if name not in presentation.zone_names():
             raise forms.ValidationError(
                 "Unknown time zone: use a name such as UTC or Europe/Paris.", code="invalid"
             )
@@ -234,15 +236,11 @@ class RequestLogFilterForm(LogFilterForm):
 
 
 def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
-    """The zone a viewer chose (``tz`` in a link), or the default for an empty or unknown name."""
+    """The zone a viewer chose (``tz`` in a link), or their own for an empty or unknown name."""
     name = (name or "").strip()
-    return zoneinfo.ZoneInfo(name if name in _zone_names() else settings.TIME_ZONE)
-
-
-def _zone_names() -> set[str]:
-    if not hasattr(_zone_names, "cache"):
-        _zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]
-    return _zone_names.cache  # type: ignore[attr-defined]
+    return zoneinfo.ZoneInfo(
+        name if name in presentation.zone_names() else presentation.active_zone_name()
+    )
 
 
 class WallClockFilter(django_filters.Filter):

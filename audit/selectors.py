@@ -35,14 +35,15 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat
 
 from audit.models import AuditLog, RequestLog
 from audit.time_blocks import IdRange, id_ranges
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
 from registry.models import McpServer
-from security.models import GatewayUser
+from security.models import ApiKey, GatewayUser
 from tenants.models import Tenant
 
 PAGE_SIZE = 100
@@ -161,8 +162,15 @@ def server_choices(actor: Actor | None, *, fresh: bool = False) -> list[tuple[st
     """The servers the viewer may filter by, as form choices."""
 
     def read() -> list[tuple[str, str]]:
-        servers = McpServer.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).order_by("name")
-        return [(str(pk), name) for pk, name in servers.values_list("id", "name")]
+        # Each name with its tenant beside it: tenants often run servers of one name (three
+        # called "filesystem" read as one).
+        servers = McpServer.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).order_by(
+            "name", "tenant__name"
+        )
+        return [
+            (str(pk), f"{name} ({tenant or 'platform'})")
+            for pk, name, tenant in servers.values_list("id", "name", "tenant__name")
+        ]
 
     return _cached_choices("servers", actor, read, fresh)
 
@@ -181,6 +189,18 @@ def _cached_choices(
         choices = read()
         cache.set(key, choices, CHOICES_SECONDS)
     return choices
+
+
+def api_key_labels(actor: Actor | None, key_ids: set[uuid.UUID]) -> dict[str, str]:
+    """``name (prefix)`` of each API key a page names by id, among keys the viewer may see."""
+    if not key_ids:
+        return {}
+    # Uses index: api_keys_pkey
+    keys = ApiKey.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS).filter(pk__in=key_ids)
+    return {
+        str(pk): f"{name} ({prefix})"
+        for pk, name, prefix in keys.values_list("id", "name", "key_prefix")
+    }
 
 
 def actor_id_for(text: str) -> str | None:
@@ -402,4 +422,19 @@ def entries_by(queryset: QuerySet[AuditLog], actor_id: str, *, limit: int) -> li
         queryset.filter(actor_id=actor_id)
         .order_by("-created_at", "-id")
         .values(*ENTRY_FIELDS)[:limit]
+    )
+
+
+def api_key_label_of(actor: Actor | None, column: str) -> Subquery:
+    """``name (prefix)`` of the API key whose id is in the outer query's ``column``, if the
+    viewer may see it: for a page's own query, so naming its keys costs no query of its own."""
+    # Uses index: api_keys_pkey (one probe per row of the page)
+    return Subquery(
+        ApiKey.objects.visible_to(actor, Capability.VIEW_AUDIT_LOGS)
+        .filter(pk=OuterRef(column))
+        .order_by()
+        .annotate(
+            label=Concat("name", Value(" ("), "key_prefix", Value(")"), output_field=TextField())
+        )
+        .values("label")[:1]
     )

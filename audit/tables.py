@@ -10,15 +10,17 @@ largest part of an explorer page's rendering left).
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from backoffice import presentation
 
 Record = Mapping[str, Any]
 
@@ -42,6 +44,7 @@ class LeanTable(tables.Table):
         tenant_names: Mapping[str, str],
         server_names: Mapping[str, str] | None = None,
         people: Mapping[str, str] | None = None,
+        api_keys: Mapping[str, str] | None = None,
         detail_query: str = "",
     ) -> None:
         super().__init__(rows, orderable=False, template_name="audit/log_table.html")
@@ -50,7 +53,9 @@ class LeanTable(tables.Table):
         self.detail_query = detail_query  # e.g. "?tz=Europe/Paris": the detail page's zone
         self.tenant_names = tenant_names
         self.server_names = server_names or {}
+        self.now = timezone.now()  # one "now" for every row's "3 min ago"
         self.people = people or {}  # gateway user id -> email
+        self.api_keys = api_keys or {}  # API key id -> "name (prefix)"
 
     def lean_rows(self) -> list[LeanRow]:
         formatters: list[Callable[[Record], str]] = [
@@ -85,18 +90,21 @@ class LeanTable(tables.Table):
         """The gateway user ids a page of rows names: they are shown as emails."""
         return set()
 
+    @staticmethod
+    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
+        """The API key ids a page of rows names: they are shown by name and prefix."""
+        return set()
+
     def cell_created_at(self, record: Record) -> str:
-        return local_time(record["created_at"], self.zone)
+        moment = record["created_at"]
+        shown = presentation.when(moment, seconds=True, zone=self.zone)
+        return f"{shown} · {presentation.ago(moment, self.now)}"
 
     def cell_tenant_id(self, record: Record) -> str:
         tenant_id = record["tenant_id"]
         if tenant_id is None:
             return "platform"
         return self.tenant_names.get(str(tenant_id)) or str(tenant_id)
-
-
-def local_time(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _plain(accessor: Any) -> Callable[[Record], str]:
@@ -156,8 +164,13 @@ class RequestLogTable(LeanTable):
             return ""
         return self.server_names.get(str(server_id)) or str(server_id)
 
+    @staticmethod
+    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
+        return {row["api_key_id"] for row in rows if row.get("api_key_id")}
+
     def cell_caller(self, record: Record) -> str:
         if record["api_key_id"] is not None:
-            return f"key {record['api_key_id']}"
+            key_id = str(record["api_key_id"])
+            return f"key {self.api_keys.get(key_id, key_id)}"
         user_id = record["user_id"] or ""
         return self.people.get(user_id, user_id)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import models
@@ -36,7 +35,8 @@ from audit.filters import (
 )
 from audit.models import ActorType, AuditLog, RequestLog
 from audit.selectors import InvalidCursor, LogOrder, PageCursor
-from audit.tables import AuditLogTable, LeanTable, RequestLogTable, local_time
+from audit.tables import AuditLogTable, LeanTable, RequestLogTable
+from backoffice import presentation
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.reads import HeavyReads, heavy_reads
@@ -45,7 +45,7 @@ from backoffice.staff_audit import without_secrets
 from registry.models import McpServer
 from security.models import ApiKey, GatewaySession, GatewayUser
 from security.second_factor.step_up import step_up
-from security.selectors import email_of
+from security.selectors import email_of, user_emails
 from tenants.models import Tenant
 
 MAX_PAGE_NUMBER = 10**9
@@ -171,13 +171,16 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
     reads = heavy_reads(request)
     filterset, names = bound_filter(request, explorer, reads)
     errors: list[str] = []
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    zone = zoneinfo.ZoneInfo(presentation.active_zone_name())
     actor = request.actor  # type: ignore[attr-defined]
     # The page's people by email, read in the page's own query (scoped as user_emails is).
     emails = {
         f"{column}_email": email_of(actor, Capability.VIEW_AUDIT_LOGS, column)
         for column in explorer.people_columns
     }
+    if "api_key_id" in explorer.list_fields:
+        # The page's API keys by name and prefix, in the page's own query too.
+        emails["api_key_id_label"] = selectors.api_key_label_of(actor, "api_key_id")
     rows: list[dict[str, Any]] = []
     next_url = None
     total = None
@@ -226,7 +229,14 @@ def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
         tenant_names=names,
         server_names=names,
         people=people_named(rows, explorer.people_columns, explorer.table_class.people_in(rows)),
-        detail_query="" if zone.key == settings.TIME_ZONE else "?" + urlencode({"tz": zone.key}),
+        api_keys={
+            str(row["api_key_id"]): row["api_key_id_label"]
+            for row in rows
+            if row.get("api_key_id_label")
+        },
+        detail_query=""
+        if zone.key == presentation.active_zone_name()
+        else "?" + urlencode({"tz": zone.key}),
     )
     filter_query = filter_query_string(request)
     other = REQUEST_LOG_EXPLORER if explorer is AUDIT_LOG_EXPLORER else AUDIT_LOG_EXPLORER
@@ -306,7 +316,7 @@ def page_position(request: HttpRequest) -> PagePosition:
 
 def total_text(estimate: int, rows: list[dict], more_than_one_page: bool) -> str:
     if not more_than_one_page:
-        return f"{len(rows):,} entr{'y' if len(rows) == 1 else 'ies'}"
+        return presentation.count(len(rows), "entry")
     return f"about {max(estimate, len(rows)):,} entries (estimate)"
 
 
@@ -371,7 +381,9 @@ def detail_page(
         if shown and field.attname in shown:
             value = shown[field.attname]
         elif field.name == "created_at":
-            value = f"{local_time(value, zone)} ({zone.key})"
+            value = presentation.when(value, seconds=True, zone=zone)
+            if not value.endswith(zone.key):
+                value += f" ({zone.key})"  # "JST (Asia/Tokyo)": the abbreviation and the zone
         elif field.name == "details":
             continue
         fields.append((field.verbose_name, "" if value is None else str(value)))
@@ -401,6 +413,32 @@ def api_key_id(text: str | None) -> uuid.UUID | None:
         return None
 
 
+def object_name(actor: Any, kind: str | None, object_id: str | None) -> str | None:
+    """What people call the object a log row names by id: an email, a key's name and prefix, a
+    tenant's or a server's name; None when it is none of those (or is gone)."""
+    if not object_id:
+        return None
+    if kind in ("user", ActorType.USER, ActorType.STAFF):
+        return user_emails(actor, Capability.VIEW_AUDIT_LOGS, {object_id}).get(object_id)
+    as_uuid = api_key_id(object_id)
+    if as_uuid is None:
+        return None
+    if kind in ("api_key", ActorType.API_KEY):
+        return selectors.api_key_labels(actor, {as_uuid}).get(str(as_uuid))
+    if kind == "tenant":
+        return selectors.tenant_names({as_uuid}).get(as_uuid)
+    if kind in ("server", "mcp_server"):
+        return selectors.server_name(as_uuid)
+    return None
+
+
+def named(kind: str | None, name: str | None, object_id: str | None) -> str:
+    """``user ann@example.com (id)``: the name first, the id kept beside it for searching."""
+    if name:
+        return f"{kind or ''} {name} ({object_id})".strip()
+    return f"{kind or ''} {object_id or ''}".strip()
+
+
 def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     """One audit log row in full, with links to its actor, resource and tenant."""
     actor = request.actor  # type: ignore[attr-defined]
@@ -415,8 +453,10 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     elif entry.actor_type == ActorType.API_KEY and (key_id := api_key_id(entry.actor_id)):
         actor_link = admin_url(request, ApiKey, key_id)
     resource_model = RESOURCE_MODELS.get(entry.resource_type or "")
+    actor_name = object_name(actor, entry.actor_type, entry.actor_id)
+    resource_name = object_name(actor, entry.resource_type, entry.resource_id)
     links = [
-        ("Actor", f"{entry.actor_type} {entry.actor_id or ''}".strip(), actor_link),
+        ("Actor", named(entry.actor_type, actor_name, entry.actor_id), actor_link),
         (
             "Everything by this actor",
             entry.actor_id or "",
@@ -424,7 +464,7 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
         ),
         (
             "Resource",
-            f"{entry.resource_type or ''} {entry.resource_id or ''}".strip(),
+            named(entry.resource_type, resource_name, entry.resource_id),
             admin_url(request, resource_model, entry.resource_id) if resource_model else None,
         ),
         (
@@ -443,6 +483,7 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     tenant_name = (
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
     )
+    key = str(entry.api_key_id or "")
     server = ""
     if entry.server_id:
         name = selectors.server_name(entry.server_id)
@@ -454,8 +495,16 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
             admin_url(request, Tenant, entry.tenant_id),
         ),
         ("Server", server, admin_url(request, McpServer, entry.server_id)),
-        ("User", entry.user_id or "", admin_url(request, GatewayUser, entry.user_id)),
-        ("API key", str(entry.api_key_id or ""), admin_url(request, ApiKey, entry.api_key_id)),
+        (
+            "User",
+            named("", object_name(actor, "user", entry.user_id), entry.user_id),
+            admin_url(request, GatewayUser, entry.user_id),
+        ),
+        (
+            "API key",
+            named("", object_name(actor, "api_key", key), key),
+            admin_url(request, ApiKey, entry.api_key_id),
+        ),
     ]
     return detail_page(request, REQUEST_LOG_EXPLORER, entry, links, {"server_id": server})
 

@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     STAFF_LOCKOUT = "staff.lockout"  # too many wrong passwords for one person from one address
     STAFF_SIGN_IN_RATE_LIMITED = "staff.sign_in_rate_limited"  # one address, too many attempts
     STAFF_SIGN_OUT_SESSIONS = "staff.sign_out_sessions"  # "sign out everywhere" on one's own
+    STAFF_TIME_ZONE = "staff.time_zone"  # a staff member chose the zone their pages use
     # User moderation.
     USER_BAN = "user.ban"
     USER_UNBAN = "user.unban"

@@ -264,6 +264,8 @@ class Actor:
     user_agent: str | None = None
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
     session_ref: str | None = None  # a digest of the session key, never the key itself
+    # The zone this person chose for showing and reading times (None: the settings' default).
+    time_zone: str | None = None
 
     @property
     def actor_id(self) -> str:

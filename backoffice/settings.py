@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "security.middleware.StaffSessionMiddleware",
     # Staff without a verified second factor reach only enrolment, verification and sign-out.
     "security.second_factor.middleware.SecondFactorMiddleware",
+    # The staff member's own time zone for showing and reading times (backoffice/preferences.py).
+    "backoffice.preferences.StaffTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.
@@ -242,6 +244,8 @@ FOUR_EYES_BULK_THRESHOLD = env.int("FOUR_EYES_BULK_THRESHOLD", default=25)
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# A datetime written without a format says its zone (backoffice/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,10 +1,14 @@
 """URL configuration: the back office's own pages beside the Django admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+from backoffice import preferences, search
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    path("preferences/time-zone/", preferences.time_zone_page, name="time_zone"),
+    path("search/", search.search_page, name="search"),
     path("security/", include("security.urls")),
     path("audit/", include("audit.urls")),
     path("registry/", include("registry.urls")),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
+from backoffice.presentation import csv_response
 from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
@@ -35,7 +36,6 @@ from monitoring.forms import (
 from monitoring.rendering import (
     actor_of,
     admin_link,
-    csv_response,
     freshness,
     page_context,
     stamp,

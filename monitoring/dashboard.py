@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditLog, AuditOutcome
@@ -17,6 +17,7 @@ from backoffice.roles import Actor, Capability
 from monitoring import selectors
 from registry.models import McpServer, ServerHealth
 from security.models import ApiKey, GatewaySession, GatewayUser, KeyRotation, ban_in_force
+from security.selectors import user_emails
 from tenants.models import Tenant
 
 PANEL_SIZE = 10
@@ -70,6 +71,8 @@ class Dashboard:
     counts: dict[str, CappedCount] = field(default_factory=dict)
     # Whether people in the panels link to their moderation page (support staff and admins).
     links_to_users: bool = False
+    # Gateway user id -> email, for every person the panels name by id.
+    people: dict[str, str] = field(default_factory=dict)
 
 
 def dashboard_for(actor: Actor) -> Dashboard:
@@ -89,16 +92,16 @@ def dashboard_for(actor: Actor) -> Dashboard:
             actor, Capability.REVIEW_IMPERSONATIONS
         ).filter(impersonated_by__isnull=False, expires_at__gt=now)
         board.counts["active_impersonations"] = capped_count(impersonations)
-        # The impersonator's email in the same query: ``impersonated_by`` holds only a user id.
-        impersonator_email = (
-            GatewayUser.objects.visible_to(actor, Capability.REVIEW_IMPERSONATIONS)
-            .filter(pk=OuterRef("impersonated_by"))
-            .values("email")[:1]
-        )
         board.active_impersonations = list(
-            impersonations.select_related("user")
-            .annotate(impersonator_email=Subquery(impersonator_email))
-            .order_by("-created_at")[:PANEL_SIZE]
+            impersonations.select_related("user").order_by("-created_at")[:PANEL_SIZE]
+        )
+        # ``impersonated_by`` holds only a user id: people are named by email, in one lookup.
+        board.people.update(
+            user_emails(
+                actor,
+                Capability.REVIEW_IMPERSONATIONS,
+                {s.impersonated_by for s in board.active_impersonations if s.impersonated_by},
+            )
         )
     if actor.can(Capability.MANAGE_API_KEYS):
         # Uses index: idx_api_keys_expiration
@@ -134,6 +137,18 @@ def dashboard_for(actor: Actor) -> Dashboard:
         )
         board.counts["denied_actions"] = capped_count(denied)
         board.denied_actions = list(denied.order_by("-id")[:PANEL_SIZE])
+        board.people.update(
+            user_emails(
+                actor,
+                Capability.VIEW_AUDIT_LOGS,
+                {entry.actor_id for entry in board.denied_actions if entry.actor_id}
+                | {
+                    entry.resource_id
+                    for entry in board.denied_actions
+                    if entry.resource_type == "user" and entry.resource_id
+                },
+            )
+        )
     if actor.can(Capability.VIEW_REGISTRY):
         # Uses index: idx_mcp_servers_tenant_status
         unhealthy = McpServer.objects.visible_to(actor, Capability.VIEW_REGISTRY).filter(

@@ -1,14 +1,12 @@
-"""What every monitoring and analytics page shares: the admin's chrome, CSV downloads, and the
+"""What every monitoring and analytics page shares: the admin's chrome and the
 note that says how fresh a stored analytics result is."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -31,26 +29,6 @@ def admin_link(url_name: str, query: str = "") -> str | None:
         return reverse(url_name) + (f"?{query}" if query else "")
     except NoReverseMatch:
         return None
-
-
-def csv_cell(value: Any) -> Any:
-    # A cell starting with = + - @ runs as a formula in a spreadsheet: make it plain text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
-    return response
 
 
 def stamp() -> str:

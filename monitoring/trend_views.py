@@ -15,10 +15,11 @@ from django.views.decorators.http import require_safe
 
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
+from backoffice.presentation import csv_response
 from backoffice.roles import Capability
 from monitoring import charts, health_trends, trends
 from monitoring.forms import PERIOD_LABELS, TrendForm
-from monitoring.rendering import actor_of, csv_response, page_context, stamp
+from monitoring.rendering import actor_of, page_context, stamp
 from monitoring.rollups import Hour
 from monitoring.services import record_analytics_export
 from security.second_factor.step_up import step_up

@@ -13,12 +13,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils import timezone
 from django.utils.html import format_html
 
 from approvals import gate
 from approvals.policy import why_four_eyes
 from audit.history import AuditHistoryMixin
+from backoffice import presentation
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
@@ -111,20 +111,13 @@ class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
             return format_html('<span class="check-missing">{}</span>', "never")
         checked = server.last_health_check_at
         assert checked is not None  # is_check_stale said it was checked
-        minutes = max(int((timezone.now() - checked).total_seconds() // 60), 0)
-        if minutes < 60:
-            ago = f"{minutes}\u00a0min"
-        elif minutes < 48 * 60:
-            ago = f"{minutes // 60}\u00a0h"
-        else:
-            ago = f"{minutes // (24 * 60)}\u00a0d"
         # Non-breaking spaces: a narrow column wraps after the dot, never inside "8 min ago".
         return format_html(
-            '<span class="{}" title="{}">{}\u00a0· {}\u00a0ago</span>',
+            '<span class="{}" title="{}">{}\u00a0· {}</span>',
             "check-stale" if stale else "check-fresh",
-            timezone.localtime(checked).strftime("%Y-%m-%d %H:%M"),
+            presentation.when(checked),
             "stale" if stale else "fresh",
-            ago,
+            presentation.ago(checked, compact=True).replace(" ", "\u00a0"),
         )
 
     @admin.display(description="success rate", ordering="success_rate")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import HttpRequest
 
 from audit.models import ActorType, AuditLog, AuditOutcome
@@ -145,7 +145,8 @@ class BetterAuthBackend(BaseBackend):
         user = (
             User.objects.filter(pk=user_id, is_active=True)
             .select_related("staff_account")
-            .annotate(**_GATEWAY_USER_COLUMNS)
+            # The staff member's time zone (backoffice.preferences) in the same query.
+            .annotate(**_GATEWAY_USER_COLUMNS, staff_time_zone=F("staff_preference__time_zone"))
             .first()
         )
         if user is not None:
@@ -168,6 +169,7 @@ class GatewayUserRead(NamedTuple):
 
     gateway_user_id: str | None
     gateway_user: GatewayUser | None
+    time_zone: str | None = None
 
 
 def _gateway_user_read(user: User) -> GatewayUserRead:
@@ -175,10 +177,11 @@ def _gateway_user_read(user: User) -> GatewayUserRead:
         link = user.staff_account.gateway_user_id  # type: ignore[attr-defined]
     except StaffAccount.DoesNotExist:
         return GatewayUserRead(None, None)
+    time_zone = getattr(user, "staff_time_zone", None)
     values = {name: getattr(user, f"gateway_{name}") for name in ACTOR_FIELDS}
     if values["id"] is None:
-        return GatewayUserRead(link, None)
-    return GatewayUserRead(link, GatewayUser(**values))
+        return GatewayUserRead(link, None, time_zone)
+    return GatewayUserRead(link, GatewayUser(**values), time_zone)
 
 
 # A well-formed hash of a random password, to verify against when there is no account.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
@@ -23,13 +24,21 @@ def actor_for(
     # Read with the user by the sign-in backend on this request; otherwise read it now.
     read = getattr(user, "gateway_user_read", None) or _read_gateway_user(user)
     link = read.gateway_user_id
+    time_zone = read.time_zone
     if link is None:
         if getattr(user, "is_superuser", False):
-            # Break-glass: a local superuser created with createsuperuser.
+            # Break-glass: a local superuser created with createsuperuser (rare: one more read).
+            time_zone = (
+                get_user_model()
+                .objects.filter(pk=user.pk)
+                .values_list("staff_preference__time_zone", flat=True)
+                .first()
+            )
             return Actor(
                 display_name=f"{user.get_username()} (local superuser)",
                 roles=frozenset({Role.ADMIN}),
                 local_username=user.get_username(),
+                time_zone=time_zone,
                 **context,
             ), None
         return None, Refusal.NO_ROLE
@@ -44,19 +53,22 @@ def actor_for(
         roles=parse_roles(gateway_user.role),
         tenant_id=gateway_user.tenant_id,
         gateway_user_id=gateway_user.id,
+        time_zone=time_zone,
         **context,
     ), None
 
 
 def _read_gateway_user(user: AbstractBaseUser) -> GatewayUserRead:
-    link = (
+    row = (
         StaffAccount.objects.filter(django_user_id=user.pk)
-        .values_list("gateway_user_id", flat=True)
+        .values_list("gateway_user_id", "django_user__staff_preference__time_zone")
         .first()
     )
-    if link is None:
+    if row is None:
         return GatewayUserRead(None, None)
-    return GatewayUserRead(link, GatewayUser.unscoped.only(*ACTOR_FIELDS).filter(pk=link).first())
+    link, time_zone = row
+    gateway_user = GatewayUser.unscoped.only(*ACTOR_FIELDS).filter(pk=link).first()
+    return GatewayUserRead(link, gateway_user, time_zone)
 
 
 def _request_context(request: HttpRequest | None) -> dict:

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from tests.pages import TestResponse
 
 ROLES = ["anonymous", "user", "admin", "support", "tenant_admin", "auditor"]
-# Pages open to anyone with a back-office role: the admin index, the dashboard, own sessions.
-SITE_PAGES = {"admin:index", "monitoring:home", "security:own_sessions"}
+# Pages open to anyone with a back-office role: the admin index, the dashboard, own sessions,
+# the time zone picker and the search.
+SITE_PAGES = {"admin:index", "monitoring:home", "security:own_sessions", "time_zone", "search"}
 # URLs that need no capability: signing in and out, the home redirect.
 PUBLIC_URL_NAMES = {
     "admin:login",

@@ -16,9 +16,9 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
+from backoffice import presentation
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.roles import Capability
 from security.api_keys import filters, selectors
@@ -223,5 +223,5 @@ class ApiKeyAdmin(ScopedModelAdmin):
 
 
 def _short_time(moment: dt.datetime | None, missing: str) -> str:
-    """A compact date for a list column (the key's page has the full time)."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else missing
+    """A list column's time, in the viewer's zone, with how long ago (or how soon) beside it."""
+    return presentation.when_html(moment) if moment else missing

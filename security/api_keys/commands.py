@@ -48,7 +48,13 @@ class ApiKeyCommand(StaffCommand):
 def add_expiry_arguments(parser: CommandParser) -> None:
     expiry = parser.add_mutually_exclusive_group()
     expiry.add_argument("--days", type=int, help="The key expires in this many days.")
-    expiry.add_argument("--until", help="The key expires at this ISO time, e.g. 2030-01-31T00:00Z.")
+    expiry.add_argument(
+        "--until",
+        help=(
+            "The key expires at this ISO time, e.g. 2030-01-31T00:00Z or 2030-01-31T09:00+09:00; "
+            "a time without an offset is read as UTC."
+        ),
+    )
     expiry.add_argument("--no-expiry", action="store_true", help="The key never expires.")
 
 
@@ -64,7 +70,7 @@ def expiry_from(options: dict[str, Any], *, default_days: int | None = 90) -> dt
             moment = None
         if moment is None:
             raise CommandError(f"--until {until!r} is not a time: use e.g. 2030-01-31T00:00Z.")
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
+        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
     if days is None:
         days = default_days
     if days is None:

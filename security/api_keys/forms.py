@@ -14,6 +14,7 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
+from backoffice import presentation
 from security.api_keys import inputs, services
 from security.api_keys import scopes as scope_catalog
 from tenants.models import Tenant
@@ -117,16 +118,21 @@ class ExpiryMixin(PrintableForm):
     expires_on = forms.DateField(
         required=False,
         label="Expiry date",
-        help_text="With “On a date”: the key works until the end of this day (UTC).",
+        help_text="With “On a date”: the key works until the end of this day, in your time zone.",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a date such as 2030-01-31."},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The day ends at midnight in the viewer's active zone, which the label names.
+        self.fields["expires_on"].label = f"Expiry date ({presentation.active_zone_name()})"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("expiry") == "date":
             day = cleaned.get("expires_on")
-            today = timezone.now().date()
+            today = timezone.localdate()
             if day is None:
                 if "expires_on" not in self.errors:
                     self.add_error("expires_on", "Choose the date the key expires on.")
@@ -137,7 +143,8 @@ class ExpiryMixin(PrintableForm):
         return cleaned
 
     def expires_at(self) -> dt.datetime | services.Unchanged | None:
-        """The chosen expiry as an aware UTC time (None: never; ``services.KEEP``: unchanged)."""
+        """The chosen expiry as an aware time (None: never; ``services.KEEP``: unchanged); a date
+        ends at midnight in the viewer's zone."""
         choice = self.cleaned_data["expiry"]
         if choice == "keep":
             return services.KEEP
@@ -145,7 +152,7 @@ class ExpiryMixin(PrintableForm):
             return None
         if choice == "date":
             day = self.cleaned_data["expires_on"] + dt.timedelta(days=1)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
         return timezone.now() + dt.timedelta(days=int(choice))
 
 
@@ -209,7 +216,7 @@ class EditKeyForm(ExpiryMixin, PrintableForm):
         }
         super().__init__(data, initial=initial)
         self.fields["scopes"] = ScopesField(extra=scope_catalog.unknown_scopes(key.scopes))
-        current = key.expires_at.strftime("%Y-%m-%d %H:%M UTC") if key.expires_at else "never"
+        current = presentation.when(key.expires_at) if key.expires_at else "never"
         self.fields["expiry"] = ChoiceField(
             label="Expiry",
             choices=[("keep", f"Keep the current expiry ({current})"), *EXPIRY_CHOICES],

@@ -22,12 +22,14 @@ from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 
 from audit.models import AuditLog, AuditOutcome
+from backoffice import presentation
 from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import record_out_of_scope_attempt
 from security.api_key_secrets import KEY_ID_LENGTH, PRODUCT_PREFIX
 from security.api_keys import scopes as scope_catalog
 from security.models import ApiKey, GatewayUser, KeyRotation
+from security.selectors import user_emails
 from tenants.models import Tenant, TenantStatus
 
 # A key this close to its expiry is flagged so that someone rotates it in time.
@@ -320,12 +322,9 @@ def key_history(actor: Actor | None, key: ApiKey) -> list[KeyEvent]:
 
 def _actor_names(actor: Actor | None, key: ApiKey, actor_ids: set[str]) -> dict[str, str]:
     platform_wide = actor is not None and actor.is_platform_wide(Capability.MANAGE_API_KEYS)
-    # Unscoped on purpose, as for the creator column: an email is only shown under its rule.
-    users = GatewayUser.unscoped.filter(pk__in=actor_ids).values_list("id", "email", "tenant_id")
-    names = {}
-    for user_id, email, tenant_id in users:
-        if platform_wide or tenant_id == key.tenant_id:
-            names[user_id] = email
+    # A tenant admin sees their own tenant's people, the key's tenant (the key is theirs);
+    # platform staff who acted on it stay "platform staff" to them.
+    names = user_emails(actor, Capability.MANAGE_API_KEYS, actor_ids)
     if platform_wide:
         # A local break-glass superuser ("local:<name>") has no gateway row.
         names.update({actor_id: actor_id for actor_id in actor_ids if actor_id not in names})
@@ -368,7 +367,7 @@ def _setting(column: str, value: Any) -> str:
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
             return str(value)
-        return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return presentation.when(moment)
     if column == "rate_limit_per_minute":
         return f"{value} requests per minute"
     return "—" if value is None else str(value)

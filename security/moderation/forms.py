@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from backoffice import presentation
 from backoffice.roles import Role
 from security.models import GatewayUser
 from security.moderation.rules import MAX_NOTE_LENGTH, MAX_REASON_LENGTH, ban_end_problem
@@ -43,13 +44,18 @@ class BanForm(forms.Form):
         initial="permanent",
         widget=forms.RadioSelect,
     )
+    # Read in the viewer's active zone (Django's DateTimeField does), which the label names.
     until = forms.DateTimeField(
-        label="Banned until (UTC)",
+        label="Banned until",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Only used with “Until the time below”.",
         error_messages={"invalid": "Enter a date and time, like 2030-01-31 18:00."},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["until"].label = f"Banned until ({presentation.active_zone_name()})"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

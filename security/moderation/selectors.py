@@ -19,6 +19,7 @@ from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor, Capability, Role, parse_roles
 from backoffice.tenancy import access
 from security.models import Account, ApiKey, GatewaySession, GatewayUser, ImpersonationRecord
+from security.selectors import user_emails
 
 RECENT_AUDIT_ENTRIES = 20
 ACTIVITY_LIMIT = 200
@@ -60,7 +61,7 @@ def access_user(actor: Actor | None, user_id: str) -> GatewayUser:
     return access(GatewayUser.objects, actor, Capability.MODERATE_USERS, user_id)
 
 
-def user_sessions(user: GatewayUser) -> list[dict[str, Any]]:
+def user_sessions(actor: Actor | None, user: GatewayUser) -> list[dict[str, Any]]:
     """The user's sessions, newest first, without their tokens; ``user`` was already scoped."""
     # Uses index: idx_sessions_user_active
     rows = list(
@@ -68,7 +69,11 @@ def user_sessions(user: GatewayUser) -> list[dict[str, Any]]:
         .order_by("-created_at")
         .values(*SESSION_FIELDS)
     )
-    impersonators = _emails({row["impersonated_by"] for row in rows if row["impersonated_by"]})
+    impersonators = user_emails(
+        actor,
+        Capability.REVIEW_IMPERSONATIONS,
+        {row["impersonated_by"] for row in rows if row["impersonated_by"]},
+    )
     now = timezone.now()
     for row in rows:
         row["impersonator_email"] = impersonators.get(row["impersonated_by"] or "", "")
@@ -253,13 +258,6 @@ def impersonation_audit_events(
     # backwards and stop at the limit; rare ones read idx_audit_logs_action_resource, one range
     # per code (the planner picks by the codes' frequencies).
     return list(events.only(*AUDIT_FIELDS).order_by("-id")[:IMPERSONATION_EVENTS_LIMIT])
-
-
-def _emails(user_ids: set[str]) -> dict[str, str]:
-    # Impersonators are platform staff; their email names who acted on a row already in scope.
-    if not user_ids:
-        return {}
-    return dict(GatewayUser.unscoped.filter(pk__in=user_ids).values_list("id", "email"))
 
 
 def find_user(actor: Actor, who: str) -> GatewayUser | None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from approvals import gate
 from approvals.policy import why_four_eyes
+from backoffice import presentation
 from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
@@ -26,7 +27,7 @@ from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
 from security.models import GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import rules, selectors, services
-from security.moderation.blast_radius import plural, still_alive
+from security.moderation.blast_radius import still_alive
 from security.moderation.confirm_pages import (
     BAN_SUBJECTS_TEMPLATE,
     ban_consequences,
@@ -215,7 +216,7 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
     user = selectors.access_user(actor, user_id)
     if "\x00" in session_id:
         raise Http404("No session has this id.")
-    session = next((s for s in selectors.user_sessions(user) if s["id"] == session_id), None)
+    session = next((s for s in selectors.user_sessions(actor, user) if s["id"] == session_id), None)
     if session is None:
         # A second click on "Revoke", or a page opened before the session ended.
         messages.info(request, SESSION_GONE.format(email=user.email))
@@ -489,4 +490,4 @@ def _gone_verb(record: ImpersonationRecord) -> str:
 
 
 def _sessions(count: int) -> str:
-    return plural(count, "session")
+    return presentation.count(count, "session")

@@ -55,7 +55,8 @@ def test_an_api_key_actor_links_to_its_key(admin, tenant_a):
     key = ApiKeyFactory.create(tenant=tenant_a)
     entry = AuditLogFactory.create(actor_type="api_key", actor_id=str(key.id), action="tool.call")
     page = admin.client().get(f"/audit/logs/{entry.id}/").content.decode()
-    assert f'<a href="/admin/security/apikey/{key.id}/change/">api_key {key.id}</a>' in page
+    label = f"api_key {key.name} ({key.key_prefix}) ({key.id})"
+    assert f'<a href="/admin/security/apikey/{key.id}/change/">{label}</a>' in page
 
 
 @pytest.mark.django_db
@@ -76,11 +77,11 @@ def test_row_links_carry_the_viewers_time_zone_to_the_detail_page(auditor):
     link = f"/audit/logs/{entry.id}/?tz=Asia%2FTokyo"
     assert f'href="{link}"' in listing
     page = client.get(link).content.decode()
-    assert "2025-01-15 17:30:00 (Asia/Tokyo)" in page
+    assert "2025-01-15 17:30:00 JST (Asia/Tokyo)" in page
     # No zone, or one that does not exist: the default, never an error.
-    assert "2025-01-15 08:30:00 (UTC)" in client.get(f"/audit/logs/{entry.id}/").content.decode()
+    assert "2025-01-15 08:30:00 UTC" in client.get(f"/audit/logs/{entry.id}/").content.decode()
     bad = client.get(f"/audit/logs/{entry.id}/", {"tz": "Mars/Base"})
-    assert b"2025-01-15 08:30:00 (UTC)" in bad.content
+    assert b"2025-01-15 08:30:00 UTC" in bad.content
 
 
 @pytest.mark.django_db

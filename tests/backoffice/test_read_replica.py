@@ -190,7 +190,7 @@ def test_an_export_is_copied_from_the_replica_and_audited_on_the_primary(
     assert response.status_code == 200
     chunks = iter(response.streaming_content)  # type: ignore[attr-defined]
     first = next(chunks)  # the COPY's transaction is still open on the server that runs it
-    copying = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%%'"
+    copying = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (WITH log AS (%%'"
     try:
         with pair.connect_standby() as standby, pair.connect_primary(DATABASE) as primary:
             copies_on_standby = standby.execute(copying).fetchone()

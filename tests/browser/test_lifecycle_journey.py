@@ -48,6 +48,7 @@ def test_support_bans_a_tenant_admin_and_revokes_their_keys_too(page, tenant_a):
 def test_an_admin_creates_a_user_then_sets_their_password_and_they_sign_in(page):
     make_persona("admin", email="root@example.com")
     sign_in(page, "root@example.com", PERSONA_PASSWORD)
+    page.goto("/admin/")  # an admin lands on the dashboard; the index lists the models
 
     page.get_by_role("link", name="Gateway users").first.click()
     page.get_by_role("link", name="Add gateway user").click()

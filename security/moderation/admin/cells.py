@@ -1,6 +1,5 @@
-"""What the moderation tables' cells show: people by email (linked), days and minutes.
-
-Shared by the user and impersonation pages, so a person or a time reads the same on both.
+"""People by email (linked) in the moderation pages' audit tables; times and emails are written by
+``backoffice.presentation``, like on every other page.
 """
 
 from __future__ import annotations
@@ -9,9 +8,8 @@ from typing import Any
 
 from django.contrib.admin.utils import quote
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
 
+from backoffice import presentation
 from backoffice.roles import Capability
 from security.selectors import user_emails
 
@@ -29,7 +27,11 @@ def name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
         if not user_id or user_id not in emails:
             return None
         url = reverse("admin:security_gatewayuser_change", args=[quote(user_id)])
-        return {"email": emails[user_id], "label": breakable(emails[user_id]), "url": url}
+        return {
+            "email": emails[user_id],
+            "label": presentation.breakable(emails[user_id]),
+            "url": url,
+        }
 
     ids = {field(entry, "actor_id") for entry in entries} | {
         field(entry, "resource_id") for entry in entries if field(entry, "resource_type") == "user"
@@ -44,17 +46,3 @@ def name_people(actor: Any, capability: Capability, entries: list[Any]) -> None:
             entry["by"], entry["on"] = by, on
         else:
             entry.by, entry.on = by, on
-
-
-def day(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else "—"
-
-
-def minute(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def breakable(email: str) -> str:
-    """An address that may break before its "@" rather than widen a narrow column."""
-    local, at, domain = email.partition("@")
-    return format_html("{}<wbr>{}{}", local, at, domain) if at else email

@@ -9,10 +9,10 @@ from django.contrib.admin.utils import quote, unquote
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.models import AuditLog, RequestLog
+from backoffice import presentation
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.roles import Capability
 from registry.models import McpServer
@@ -93,12 +93,7 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
 
     @admin.display(description="started", ordering="started_at")
     def started(self, record: ImpersonationRecord) -> str:
-        moment = timezone.localtime(record.started_at)
-        return format_html(
-            '{}<span class="moderation-secondary">{}</span>',
-            moment.strftime("%Y-%m-%d"),
-            moment.strftime("%H:%M %Z"),
-        )
+        return presentation.when_html(record.started_at)
 
     @admin.display(description="who, as whom", ordering="impersonator_email")
     def who(self, record: ImpersonationRecord) -> str:
@@ -113,11 +108,11 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
     def status_summary(self, record: ImpersonationRecord) -> str:
         # The label says what happened; beneath it, when (or until when, while active).
         if record.ended_at is not None:
-            when = cells.minute(record.ended_at)
+            when = presentation.when(record.ended_at)
         elif record.status == ImpersonationStatus.EXPIRED:
-            when = cells.minute(record.expires_at)
+            when = presentation.when(record.expires_at)
         else:
-            when = f"until {cells.minute(record.expires_at)}"
+            when = f"until {presentation.when(record.expires_at)}"
         return format_html(
             '{}<span class="moderation-secondary moderation-date">{}</span>',
             self.status_label(record),
@@ -140,7 +135,7 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
 
     @admin.display(description="impersonator", ordering="impersonator_email")
     def impersonator(self, record: ImpersonationRecord) -> str:
-        label = cells.breakable(record.impersonator_email or record.impersonator_id)
+        label = presentation.breakable(record.impersonator_email or record.impersonator_id)
         if not record.impersonator_id:
             return label
         url = reverse("admin:security_gatewayuser_change", args=[quote(record.impersonator_id)])
@@ -152,7 +147,9 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
             "admin:security_gatewayuser_change", args=[quote(record.impersonated_user_id)]
         )
         return format_html(
-            '<a href="{}">{}</a>', url, cells.breakable(record.impersonated_email or "(no email)")
+            '<a href="{}">{}</a>',
+            url,
+            presentation.breakable(record.impersonated_email or "(no email)"),
         )
 
     @admin.display(description="tenant", ordering="tenant_name")

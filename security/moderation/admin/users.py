@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from audit.history import AuditHistoryMixin
 from audit.models import AuditLog
+from backoffice import presentation
 from backoffice.access import staff_action
 from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
@@ -93,7 +94,7 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
         return format_html(
             '<span class="moderation-primary">{}</span>'
             '<span class="moderation-secondary">{}</span>',
-            cells.breakable(user.email),
+            presentation.breakable(user.email),
             aka,
         )
 
@@ -107,9 +108,13 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
             if user.ban_expires is None:
                 badges.append(("danger", "Banned", tooltip))
             elif user.ban_in_force():
-                badges.append(("danger", f"Banned until {cells.day(user.ban_expires)}", tooltip))
+                badges.append(
+                    ("danger", f"Banned until {presentation.when(user.ban_expires)}", tooltip)
+                )
             else:
-                badges.append(("muted", f"Ban expired {cells.day(user.ban_expires)}", tooltip))
+                badges.append(
+                    ("muted", f"Ban expired {presentation.when(user.ban_expires)}", tooltip)
+                )
         if not user.is_active:
             badges.append(("warning", "Inactive", "The account is switched off."))
         if not user.email_verified:
@@ -128,11 +133,11 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, user: GatewayUser) -> str:
-        last = cells.day(user.last_login_at) if user.last_login_at else "never"
+        last = presentation.ago(user.last_login_at) if user.last_login_at else "never"
         return format_html(
             '<span class="moderation-date">{}</span>'
             '<span class="moderation-secondary" title="Last sign-in">seen {}</span>',
-            cells.day(user.created_at),
+            presentation.when_html(user.created_at),
             last,
         )
 
@@ -185,7 +190,7 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
         if actor is None or not actor.can(self.capability):
             raise self.deny(request, "view")
         user = selectors.access_user(actor, unquote(object_id))
-        sessions = selectors.user_sessions(user)
+        sessions = selectors.user_sessions(actor, user)
         for session in sessions:
             session["revoke_url"] = reverse(
                 "security:session_revoke", args=[user.pk, session["id"]]

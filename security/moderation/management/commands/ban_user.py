@@ -28,7 +28,13 @@ class Command(ModerationCommand):
         )
         length = parser.add_mutually_exclusive_group()
         length.add_argument("--days", type=int, help="Ban for this many days.")
-        length.add_argument("--until", help="Ban until this ISO time, e.g. 2030-01-31T18:00Z.")
+        length.add_argument(
+            "--until",
+            help=(
+                "Ban until this ISO time, e.g. 2030-01-31T18:00Z or 2030-01-31T18:00+09:00; "
+                "a time without an offset is read as UTC."
+            ),
+        )
         parser.add_argument(
             "--revoke-keys",
             action="store_true",
@@ -73,7 +79,8 @@ def _ban_end(days: int | None, until: str | None) -> dt.datetime | None:
     if moment is None:
         raise CommandError(f"--until {until!r} is not a time: use e.g. 2030-01-31T18:00Z.")
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        # UTC, as the help says: never the server's TIME_ZONE, which nobody typing sees.
+        moment = moment.replace(tzinfo=dt.UTC)
     # The same bounds as the ban form and the service, said about the option.
     problem = rules.ban_end_problem(moment)
     if problem is not None:

@@ -1,0 +1,197 @@
+"""One way to write what pages, exports and commands show: a time with its zone, a count, a
+person, a CSV cell.
+
+Selectors return data (datetimes, ints, ids); the wording lives here and in the template tags
+that call it (``backoffice/templatetags/present.py``), so a time reads the same on every page.
+
+Times are written in the active time zone: the staff member's own choice, activated for each
+request by ``backoffice.middleware.StaffTimeZoneMiddleware`` (the settings' ``TIME_ZONE`` before
+anyone chose), and always with the zone's abbreviation, so nobody has to guess it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+MISSING = "—"
+# A cell starting with one of these runs as a formula in a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The same rule for a text column a COPY writes, where Python never sees the cell: prefix a quote.
+# The expression is evaluated once (a name's subquery runs once per row). {column} is an
+# expression the exporter builds from its own constants, never user input.
+FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
+
+
+# --- times ---------------------------------------------------------------------------------
+
+
+def zone_names() -> set[str]:
+    """Every IANA zone name this machine knows, plus UTC."""
+    if not hasattr(zone_names, "cache"):
+        zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]
+    return zone_names.cache  # type: ignore[attr-defined]
+
+
+def zone_or_default(name: str | None) -> zoneinfo.ZoneInfo:
+    """The zone ``name`` names, or the settings' default for an empty or unknown name."""
+    return zoneinfo.ZoneInfo(name if name in zone_names() else settings.TIME_ZONE)
+
+
+def active_zone_name() -> str:
+    """The zone times are shown and typed in for this request (what labels say)."""
+    return timezone.get_current_timezone_name()
+
+
+def when(
+    value: dt.datetime | None,
+    *,
+    seconds: bool = False,
+    date_only: bool = False,
+    zone: dt.tzinfo | None = None,
+) -> str:
+    """``2026-12-03 14:05 JST``: a time in the active zone (or ``zone``), with its abbreviation."""
+    if value is None:
+        return MISSING
+    local = timezone.localtime(value, zone) if timezone.is_aware(value) else value
+    if date_only:
+        return local.strftime("%Y-%m-%d")
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(shape)} {local.tzname() or active_zone_name()}"
+
+
+def when_utc(value: dt.datetime | None) -> str:
+    """The same instant in UTC, ISO 8601: for ``<time datetime>`` and tooltips."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def when_html(value: dt.datetime | None, *, relative: bool = True, seconds: bool = False) -> str:
+    """``when`` in a ``<time>`` element (its tooltip the UTC instant), how long ago beside it."""
+    if value is None:
+        return MISSING
+    shown = format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        when_utc(value),
+        when_utc(value),
+        when(value, seconds=seconds),
+    )
+    if not relative:
+        return shown
+    return format_html('{} <span class="ago">({})</span>', shown, ago(value))
+
+
+# (from how many seconds, the unit's seconds, its name)
+UNITS = (
+    (86400 * 365, 86400 * 365, "year"),
+    (86400, 86400, "day"),
+    (3600, 3600, "hour"),
+    (60, 60, "min"),
+)
+# Up to two days in hours: "47 h" reads better than "1 d" in a health column.
+COMPACT_UNITS = ((2 * 86400, 86400, "d"), (3600, 3600, "h"), (60, 60, "min"))
+
+
+def ago(value: dt.datetime | None, now: dt.datetime | None = None, *, compact: bool = False) -> str:
+    """How long ago (or how soon) ``value`` is, in the largest whole unit: ``3 min ago``
+    (``compact``: ``3 h ago``, for narrow columns)."""
+    if value is None:
+        return ""
+    now = now or timezone.now()
+    seconds = (now - value).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        return "just now" if not future else "in under a minute"
+    units = COMPACT_UNITS if compact else UNITS
+    for threshold, size, unit in units:
+        if seconds >= threshold:
+            amount = int(seconds // size)
+            plural_s = amount != 1 and not compact and unit != "min"
+            words = f"{amount} {unit}" + ("s" if plural_s else "")
+            return f"in {words}" if future else f"{words} ago"
+    raise AssertionError("unreachable: 60 seconds or more matched a unit")
+
+
+# --- counts --------------------------------------------------------------------------------
+
+# Nouns whose plural is not the noun plus "s"; the rest take an "s".
+IRREGULAR_PLURALS = {
+    "entry": "entries",
+    "person": "people",
+    "query": "queries",
+    "match": "matches",
+    "address": "addresses",
+}
+
+
+def plural(noun: str, amount: int) -> str:
+    """``noun`` for one, its plural for any other amount (``entry``, ``entries``)."""
+    if amount == 1:
+        return noun
+    return IRREGULAR_PLURALS.get(noun, noun + "s")
+
+
+def count(amount: Any, noun: str) -> str:
+    """``1 entry``, ``10,121 entries``; a capped count (``1,000+``) as it writes itself."""
+    if amount is None:
+        return MISSING
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return f"{amount:,} {plural(noun, amount)}"
+    return f"{amount} {plural(noun, 2)}"
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def breakable(email: str) -> str:
+    """An address that may break before its "@" rather than widen a narrow column (HTML)."""
+    local, at, domain = email.partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else email
+
+
+def person_or_id(people: dict[str, str], user_id: str | None) -> str:
+    """The email of a user id when the lookup found one, else the id as it is."""
+    if not user_id:
+        return ""
+    return people.get(user_id, user_id)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def formula_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def formula_safe_sql(column: str) -> str:
+    """``formula_safe`` for a text column of a ``COPY``'s SELECT (the database writes the cell)."""
+    return FORMULA_SAFE_SQL.format(column=column)
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    """A CSV download every cell of which is formula-safe, never cached."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow([formula_safe(name) for name in header])
+    for row in rows:
+        writer.writerow([formula_safe(value) for value in row])
+    return response
