@@ -36,3 +36,22 @@ def test_bench_http_prints_figures_with_no_errors():
     # 250 rows here, the benchmark's sign-in and second-factor rows and the export's own row.
     assert re.search(r"export \(CSV, status 200\): first byte [\d,]+ ms, 253 rows", text), text
     assert re.search(r"explorer page in-process .* in \d+ queries", text), text
+
+
+def test_the_server_gets_the_url_of_this_database_over_tcp_or_a_unix_socket():
+    """The embedded server listens on a Unix socket: the URL must say so in environ's form."""
+    import environ
+
+    from audit.management.commands.bench_http import database_url
+
+    tcp = database_url({"USER": "postgres", "HOST": "127.0.0.1", "PORT": 5432, "NAME": "t"})
+    assert environ.Env.db_url_config(tcp)["HOST"] == "127.0.0.1"
+    socket = database_url(
+        {"USER": "postgres", "HOST": "/srv/backoffice/.data/postgres", "NAME": "t"}
+    )
+    parsed = environ.Env.db_url_config(socket)
+    assert (parsed["HOST"], parsed["NAME"], parsed["USER"]) == (
+        "/srv/backoffice/.data/postgres",
+        "t",
+        "postgres",
+    )

@@ -159,8 +159,15 @@ def plan_problems(query: dict[str, str], indexes: set[str], roots: list[dict]) -
         used = {node["Index Name"] for node in nodes if "Index Name" in node}
         if not used & indexes:
             problems.append(f"expected one of {sorted(indexes)}, used {sorted(used)}")
-        if any(node["Node Type"] == "Seq Scan" for node in all_nodes(root)):
-            problems.append("a Seq Scan")
+        # The logs must never be scanned whole. The page's per-row name lookups (the actor's
+        # email, the key's name: a subquery by primary key) may seq-scan a table of a few test
+        # rows where the planner prefers that to the pkey; the row budget below still counts
+        # what they read.
+        scanned = {
+            node.get("Relation Name") for node in all_nodes(root) if node["Node Type"] == "Seq Scan"
+        }
+        if scanned & {"audit_logs", "request_logs"}:
+            problems.append(f"a Seq Scan of {sorted(scanned & {'audit_logs', 'request_logs'})}")
         if TIME_RANGE & set(query):
             for node in nodes:
                 if node.get("Index Name", "").endswith("_pkey"):

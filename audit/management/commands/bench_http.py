@@ -458,4 +458,9 @@ def database_url(settings_dict: dict[str, Any]) -> str:
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{urllib.parse.quote(settings_dict['NAME'], safe='')}"
+    name = urllib.parse.quote(settings_dict["NAME"], safe="")
+    if host.startswith("/"):
+        # A Unix socket (the embedded server): django-environ's form, the socket directory
+        # percent-encoded as the first path segment (see backoffice.embedded_postgres).
+        return f"postgres://{auth}:{port}/{urllib.parse.quote(host, safe='')}/{name}"
+    return f"postgres://{auth}{host}:{port}/{name}"
