@@ -163,11 +163,13 @@ def plan_problems(query: dict[str, str], indexes: set[str], roots: list[dict]) -
         # email, the key's name: a subquery by primary key) may seq-scan a table of a few test
         # rows where the planner prefers that to the pkey; the row budget below still counts
         # what they read.
-        scanned = {
-            node.get("Relation Name") for node in all_nodes(root) if node["Node Type"] == "Seq Scan"
+        scanned: set[str] = {
+            str(node.get("Relation Name"))
+            for node in all_nodes(root)
+            if node["Node Type"] == "Seq Scan"
         }
-        if scanned & {"audit_logs", "request_logs"}:
-            problems.append(f"a Seq Scan of {sorted(scanned & {'audit_logs', 'request_logs'})}")
+        if logs_scanned := scanned & {"audit_logs", "request_logs"}:
+            problems.append(f"a Seq Scan of {sorted(logs_scanned)}")
         if TIME_RANGE & set(query):
             for node in nodes:
                 if node.get("Index Name", "").endswith("_pkey"):
