@@ -7,7 +7,6 @@ is answered with the form's message and status 400, never a query built from it.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 import zoneinfo
 from collections.abc import Callable
@@ -34,7 +33,14 @@ from audit.filters import (
     zone_named,
 )
 from audit.models import ActorType, AuditLog, RequestLog
-from audit.selectors import InvalidCursor, LogOrder, PageCursor
+from audit.paging import (
+    PagePosition,
+    filter_query_string,
+    page_position,
+    paging_query,
+    total_text,
+)
+from audit.selectors import InvalidCursor, LogOrder
 from audit.tables import AuditLogTable, LeanTable, RequestLogTable
 from backoffice import presentation
 from backoffice.access import staff_view
@@ -47,8 +53,6 @@ from security.models import ApiKey, GatewaySession, GatewayUser
 from security.second_factor.step_up import step_up
 from security.selectors import email_of, user_emails
 from tenants.models import Tenant
-
-MAX_PAGE_NUMBER = 10**9
 
 
 @dataclass(frozen=True)
@@ -285,56 +289,6 @@ def people_named(
             if email and user_id in wanted:
                 people[user_id] = email
     return people
-
-
-@dataclass(frozen=True)
-class PagePosition:
-    """Where a page starts: after ``cursor`` (older rows) or before ``newer_than`` (newer rows).
-
-    ``number`` only labels the page; the cursors alone decide its rows.
-    """
-
-    cursor: PageCursor | None = None
-    newer_than: PageCursor | None = None
-    number: int = 1
-
-
-def page_position(request: HttpRequest) -> PagePosition:
-    """The page the URL asks for: ``cursor`` (Older) or ``newer`` (Newer), and its number."""
-    older, newer = request.GET.get("cursor", ""), request.GET.get("newer", "")
-    number = request.GET.get("page", "1") or "1"
-    if not re.fullmatch(r"[0-9]{1,10}", number) or not 1 <= int(number) <= MAX_PAGE_NUMBER:
-        raise InvalidCursor("This page number is not valid.")
-    if older and newer:
-        raise InvalidCursor("This page link is malformed.")
-    if older:
-        return PagePosition(cursor=PageCursor.parse(older), number=max(int(number), 2))
-    if newer:
-        return PagePosition(newer_than=PageCursor.parse(newer), number=max(int(number), 2))
-    return PagePosition()
-
-
-def total_text(estimate: int, rows: list[dict], more_than_one_page: bool) -> str:
-    if not more_than_one_page:
-        return presentation.count(len(rows), "entry")
-    return f"about {max(estimate, len(rows)):,} entries (estimate)"
-
-
-def filter_query_string(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    for name in PAGE_PARAMETERS:
-        query.pop(name, None)
-    return query.urlencode()
-
-
-def paging_query(request: HttpRequest, direction: str, cursor: PageCursor, number: int) -> str:
-    """The same filters, on the page ``direction`` ("cursor" or "newer") of ``cursor``."""
-    query = request.GET.copy()
-    for name in PAGE_PARAMETERS:
-        query.pop(name, None)
-    query[direction] = cursor.token
-    query["page"] = str(number)
-    return query.urlencode()
 
 
 # --- detail --------------------------------------------------------------------------------
