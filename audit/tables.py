@@ -21,6 +21,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from backoffice import presentation
+from backoffice.tables import BaseTable
 
 Record = Mapping[str, Any]
 
@@ -32,7 +33,7 @@ class LeanRow:
     rest: list[str]
 
 
-class LeanTable(tables.Table):
+class LeanTable(BaseTable):
     """A table whose rows are plain strings: ``cell_<column>`` methods format one value each."""
 
     def __init__(

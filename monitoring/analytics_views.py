@@ -27,7 +27,6 @@ from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Actor, Capability
 from monitoring import charts, selectors, trends
 from monitoring.forms import (
-    SORT_LABELS,
     WINDOW_LABELS,
     RequestPerformanceForm,
     TenantPickForm,
@@ -41,6 +40,7 @@ from monitoring.rendering import (
     stamp,
 )
 from monitoring.services import record_analytics_export
+from monitoring.tables import RequestPerformanceTable
 from security.second_factor.step_up import step_up
 from tenants.models import Tenant
 
@@ -177,38 +177,6 @@ def server_health_csv(request: HttpRequest) -> HttpResponse:
 
 # --- Request performance --------------------------------------------------------------------
 
-PERFORMANCE_COLUMNS = (
-    "server_name",
-    "tenant_name",
-    "total_requests",
-    "error_count",
-    "error_rate",
-    "avg_duration_ms",
-    "p50_duration_ms",
-    "p95_duration_ms",
-)
-
-
-def _sort_links(hours: int, sort: str) -> list[dict[str, Any]]:
-    current = sort.removeprefix("-")
-    descending = sort.startswith("-")
-    links = []
-    for key in PERFORMANCE_COLUMNS:
-        # Numbers sort largest first on the first click, names A to Z.
-        first = key if key in ("server_name", "tenant_name") else f"-{key}"
-        target = (f"{key}" if descending else f"-{key}") if key == current else first
-        links.append(
-            {
-                "key": key,
-                "label": SORT_LABELS[key],
-                "url": f"?hours={hours}&sort={target}",
-                "sorted": "descending"
-                if key == current and descending
-                else ("ascending" if key == current else ""),
-            }
-        )
-    return links
-
 
 @staff_view(Capability.VIEW_ANALYTICS)
 @require_safe
@@ -264,7 +232,7 @@ def request_performance(request: HttpRequest) -> HttpResponse:
         window_label=WINDOW_LABELS[hours],
         windows=[(h, WINDOW_LABELS[h]) for h in selectors.WINDOW_HOURS],
         sort=sort,
-        columns=_sort_links(hours, sort),
+        headers=RequestPerformanceTable.sort_headers(sort, {"hours": str(hours)}),
         links_to_registry=actor_of(request).can(Capability.VIEW_REGISTRY),
         p95_chart=p95_chart,
         error_chart=error_chart,

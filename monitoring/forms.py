@@ -51,18 +51,6 @@ class WindowForm(forms.Form):
             super().__init__(_with_defaults(data, hours=str(DEFAULT_WINDOW_HOURS)), **kwargs)
 
 
-SORT_LABELS = {
-    "server_name": "Server",
-    "tenant_name": "Tenant",
-    "total_requests": "Requests",
-    "error_count": "Errors",
-    "error_rate": "Error rate",
-    "avg_duration_ms": "Average",
-    "p50_duration_ms": "Median",
-    "p95_duration_ms": "p95",
-}
-
-
 class RequestPerformanceForm(WindowForm):
     """Window and sort order of the request performance page (whitelisted sort keys only)."""
 

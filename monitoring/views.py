@@ -20,6 +20,7 @@ from monitoring.dashboard import dashboard_for
 from monitoring.forms import WINDOW_LABELS
 from monitoring.pages import pages_for
 from monitoring.rendering import admin_link, freshness, page_context
+from monitoring.tables import IndexUsageTable
 
 CHART_BARS = 15
 HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unknown": "muted"}
@@ -110,23 +111,6 @@ def database_size(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "monitoring/database_size.html", context)
 
 
-INDEX_COLUMNS = (("name", "Index"), ("table", "Table"), ("scans", "Scans"), ("size", "Size"))
-
-
-def _index_sort_links(sort: str, never_used_only: bool) -> dict[str, dict[str, str]]:
-    """Per sortable column: the link that sorts by it (again: reversed) and its current state."""
-    current, descending = sort.removeprefix("-"), sort.startswith("-")
-    links = {}
-    for key, label in INDEX_COLUMNS:
-        # Scans and size sort largest first on the first click, names A to Z.
-        first = f"-{key}" if key in ("scans", "size") else key
-        target = (key if descending else f"-{key}") if key == current else first
-        query = f"sort={target}" + ("&never_used=1" if never_used_only else "")
-        state = ("descending" if descending else "ascending") if key == current else ""
-        links[key] = {"label": label, "url": f"?{query}", "sorted": state}
-    return links
-
-
 @staff_view(Capability.VIEW_MONITORING)
 @require_safe
 def index_usage(request: HttpRequest) -> HttpResponse:
@@ -143,7 +127,9 @@ def index_usage(request: HttpRequest) -> HttpResponse:
         indexes=never_used if never_used_only else all_indexes,
         never_used_only=never_used_only,
         sort=sort,
-        columns=_index_sort_links(sort, never_used_only),
+        headers=IndexUsageTable.sort_headers(
+            sort, {"sort": sort, "never_used": "1"} if never_used_only else None
+        ),
         index_count=len(all_indexes),
         constraint_count=sum(1 for i in all_indexes if i.enforces),
         never_used_count=len(never_used),

@@ -132,7 +132,7 @@ def test_the_index_table_sorts_by_scans_size_and_name(admin, never_scanned_table
     by_size = client.get(PAGES[1], {"sort": "-size"}).content.decode()
     sizes = _column(by_size, 1)
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
-    assert 'aria-sort="descending"' in by_size.split('data-sort="size"')[1].split(">")[0]
+    assert 'aria-sort="descending"' in by_size.split('data-column="size"')[1].split(">")[0]
     scans = _column(client.get(PAGES[1], {"sort": "scans"}).content.decode(), 0)
     assert scans == sorted(scans)
     by_name = client.get(PAGES[1], {"sort": "-name"}).content.decode()
@@ -145,7 +145,7 @@ def test_the_index_table_sorts_by_scans_size_and_name(admin, never_scanned_table
     assert_page_says(bogus, 200, "<h1>Index usage</h1>")
     by_table = client.get(PAGES[1], {"sort": "table"}).content.decode()
     assert _index_names(bogus.content.decode()) == _index_names(by_table) != []
-    assert 'aria-sort="ascending"' in bogus.content.decode().split('data-sort="table"')[1][:200]
+    assert 'aria-sort="ascending"' in bogus.content.decode().split('data-column="table"')[1][:200]
 
 
 def test_metrics_are_shown_as_cards_with_the_views_values(auditor):
