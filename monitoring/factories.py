@@ -10,6 +10,7 @@ import factory
 
 from monitoring.models import (
     AnalyticsResult,
+    HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
     RequestRollup,
@@ -77,6 +78,22 @@ class HealthCheckRollupFactory(ContractModelFactory[HealthCheckRollup]):
     unknown = 0
 
 
+class HealthCheckDailyRollupFactory(ContractModelFactory[HealthCheckDailyRollup]):
+    """A server's day before today: 286 healthy checks, one degraded and one unhealthy."""
+
+    class Meta:
+        model = HealthCheckDailyRollup
+
+    server_id = factory.LazyFunction(uuid.uuid4)
+    day = factory.LazyFunction(
+        lambda: utc_now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    )
+    healthy = 286
+    degraded = 1
+    unhealthy = 1
+    unknown = 0
+
+
 class HealthCheckRollupFrontierFactory(ContractModelFactory[HealthCheckRollupFrontier]):
     """Nothing rolled up yet."""
 
@@ -86,3 +103,4 @@ class HealthCheckRollupFrontierFactory(ContractModelFactory[HealthCheckRollupFro
 
     name = "server_health_checks"
     rolled_until = None
+    days_rolled_until = None

@@ -154,11 +154,38 @@ class HealthCheckRollup(models.Model):
         return f"{self.server_id} {self.hour:%Y-%m-%d %H:00}"
 
 
+class HealthCheckDailyRollup(models.Model):
+    """One server's health checks in one UTC day, by status: the sum of that day's
+    ``HealthCheckRollup`` rows (``monitoring.health_trends``), so a 30-day page reads 30 rows
+    per server instead of 720."""
+
+    server_id = models.UUIDField()
+    day = models.DateTimeField()  # midnight UTC
+    healthy = models.IntegerField(default=0)
+    degraded = models.IntegerField(default=0)
+    unhealthy = models.IntegerField(default=0)
+    unknown = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "health_check_daily_rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server_id", "day"], name="health_check_daily_rollups_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} {self.day:%Y-%m-%d}"
+
+
 class HealthCheckRollupFrontier(models.Model):
-    """Up to when ``HealthCheckRollup`` holds every hour (one row)."""
+    """Up to when ``HealthCheckRollup`` holds every hour, and ``HealthCheckDailyRollup`` every
+    day (one row)."""
 
     name = models.TextField(primary_key=True, default="server_health_checks")
     rolled_until = models.DateTimeField(null=True)
+    # Midnight UTC: every whole day before it is in the daily rollups; None: none built yet.
+    days_rolled_until = models.DateTimeField(null=True)
 
     class Meta:
         db_table = "health_check_rollup_frontier"

@@ -19,6 +19,7 @@ from audit.factories import (
 from audit.models import AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
 from monitoring.factories import (
     AnalyticsResultFactory,
+    HealthCheckDailyRollupFactory,
     HealthCheckRollupFactory,
     HealthCheckRollupFrontierFactory,
     RequestRollupFactory,
@@ -26,6 +27,7 @@ from monitoring.factories import (
 )
 from monitoring.models import (
     AnalyticsResult,
+    HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
     RequestRollup,
@@ -111,6 +113,7 @@ FACTORIES = [
     (RequestRollupFactory, RequestRollup),
     (RequestRollupFrontierFactory, RequestRollupFrontier),
     (HealthCheckRollupFactory, HealthCheckRollup),
+    (HealthCheckDailyRollupFactory, HealthCheckDailyRollup),
     (HealthCheckRollupFrontierFactory, HealthCheckRollupFrontier),
 ]
 
