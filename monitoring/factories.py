@@ -1,5 +1,5 @@
 """Factories for the monitoring app's own tables: stored analytics results, request and health
-check rollups."""
+check rollups (hourly and daily)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from monitoring.models import (
     HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
+    RequestDailyRollup,
     RequestRollup,
     RequestRollupFrontier,
 )
@@ -50,6 +51,22 @@ class RequestRollupFactory(ContractModelFactory[RequestRollup]):
     errors = 1
     duration_sum = 50
     histogram = factory.LazyFunction(lambda: [10 if i == 5 else 0 for i in range(BUCKETS)])
+
+
+class RequestDailyRollupFactory(ContractModelFactory[RequestDailyRollup]):
+    """The platform's day before today: 240 requests of 5 ms, 24 of them errors."""
+
+    class Meta:
+        model = RequestDailyRollup
+
+    day = factory.LazyFunction(
+        lambda: utc_now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    )
+    grain = RequestRollup.Grain.PLATFORM
+    requests = 240
+    errors = 24
+    duration_sum = 1200
+    histogram = factory.LazyFunction(lambda: [240 if i == 5 else 0 for i in range(BUCKETS)])
 
 
 class RequestRollupFrontierFactory(ContractModelFactory[RequestRollupFrontier]):

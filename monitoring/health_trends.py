@@ -207,15 +207,6 @@ def update_health_rollups(now: dt.datetime | None = None) -> int:
     return written
 
 
-def floor_day(moment: dt.datetime) -> dt.datetime:
-    return rollups.floor_hour(moment).replace(hour=0)
-
-
-def _ceil_day(moment: dt.datetime) -> dt.datetime:
-    day = floor_day(moment)
-    return day if day == moment else day + dt.timedelta(days=1)
-
-
 def _roll_up_days(
     cursor: Any,
     frontier: HealthCheckRollupFrontier,
@@ -225,13 +216,13 @@ def _roll_up_days(
     """Sum into the daily rollups every whole day before the hourly frontier (``hours_until``)
     not yet summed, and again every day the hours just recounted touch; returns the rows
     written."""
-    until = floor_day(hours_until)
+    until = rollups.floor_day(hours_until)
     if frontier.days_rolled_until is None:
         cursor.execute(FIRST_HOUR_SQL)
         first = cursor.fetchone()[0]
-        since = floor_day(first) if first is not None else until
+        since = rollups.floor_day(first) if first is not None else until
     else:
-        since = min(frontier.days_rolled_until, floor_day(recounted_since))
+        since = min(frontier.days_rolled_until, rollups.floor_day(recounted_since))
     written = 0
     if since < until:
         cursor.execute(ROLL_UP_DAYS_SQL, {"since": since, "until": until})
@@ -265,8 +256,8 @@ def _points(
     reads = [(CHECKS_SQL, window.since, window.until)]
     if whole_since < whole_until:
         reads = [(ROLLUPS_SQL, whole_since, whole_until)]
-        day_since = _ceil_day(whole_since)
-        day_until = min(floor_day(whole_until), days_rolled_until or day_since)
+        day_since = rollups.ceil_day(whole_since)
+        day_until = min(rollups.floor_day(whole_until), days_rolled_until or day_since)
         if day_since < day_until and _days_fit(cell, origin, window.until):
             reads = [
                 (ROLLUPS_SQL, whole_since, day_since),

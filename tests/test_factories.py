@@ -22,6 +22,7 @@ from monitoring.factories import (
     HealthCheckDailyRollupFactory,
     HealthCheckRollupFactory,
     HealthCheckRollupFrontierFactory,
+    RequestDailyRollupFactory,
     RequestRollupFactory,
     RequestRollupFrontierFactory,
 )
@@ -30,6 +31,7 @@ from monitoring.models import (
     HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
+    RequestDailyRollup,
     RequestRollup,
     RequestRollupFrontier,
 )
@@ -111,6 +113,7 @@ FACTORIES = [
     (LogIdFrontierFactory, LogIdFrontier),
     (AnalyticsResultFactory, AnalyticsResult),
     (RequestRollupFactory, RequestRollup),
+    (RequestDailyRollupFactory, RequestDailyRollup),
     (RequestRollupFrontierFactory, RequestRollupFrontier),
     (HealthCheckRollupFactory, HealthCheckRollup),
     (HealthCheckDailyRollupFactory, HealthCheckDailyRollup),

@@ -42,7 +42,7 @@ def _raw(since: dt.datetime, until: dt.datetime, cell: str) -> Counter[tuple[str
         checked_at__gte=since, checked_at__lt=until
     ).select_related("server"):
         at = check.checked_at.astimezone(dt.UTC)
-        start = health_trends.floor_day(at) if cell == "day" else rollups.floor_hour(at)
+        start = rollups.floor_day(at) if cell == "day" else rollups.floor_hour(at)
         found[(check.server.name, start.isoformat(), str(check.status))] += 1
     return found
 
@@ -67,7 +67,7 @@ def rolled(tenant_a):
     now = dt.datetime.now(dt.UTC)
     with connection.cursor() as cursor:
         cursor.execute(CHECKS_SQL, {"servers": [alpha.pk, beta.pk], "now": now})
-    yesterday = health_trends.floor_day(now) - DAY
+    yesterday = rollups.floor_day(now) - DAY
     run_at = yesterday + dt.timedelta(hours=1, minutes=10)
     assert health_trends.update_health_rollups(now=run_at) > 0
     frontier = HealthCheckRollupFrontier.objects.get()
@@ -91,7 +91,7 @@ def test_daily_rollups_are_the_sums_of_each_whole_days_checks(rolled):
     _, _, now = rolled
     frontier = HealthCheckRollupFrontier.objects.get()
     assert frontier.days_rolled_until is not None
-    first = health_trends.floor_day(now - dt.timedelta(days=64))
+    first = rollups.floor_day(now - dt.timedelta(days=64))
     expected = _raw(first, frontier.days_rolled_until, "day")
     found: Counter[tuple[str, str, str]] = Counter()
     names = {s.pk: s.name for s in McpServer.unscoped.all()}
@@ -110,7 +110,7 @@ def test_pages_read_daily_rollups_and_show_what_the_checks_hold(admin, rolled, p
     _, _, now = rolled
     params = {"period": period}
     if period == "custom":
-        start = health_trends.floor_day(now) - 9 * DAY + dt.timedelta(hours=13, minutes=25)
+        start = rollups.floor_day(now) - 9 * DAY + dt.timedelta(hours=13, minutes=25)
         params.update({"start": start.isoformat(), "end": now.isoformat()})
     client = admin.client()
     with CaptureQueriesContext(connection) as queries:

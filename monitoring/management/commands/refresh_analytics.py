@@ -24,7 +24,8 @@ class Command(BaseCommand):
         update = rollups.update_rollups()
         self.stdout.write(
             f"rollups: {update.rows_read:,} new request log row(s) added "
-            f"({update.rollups_written:,} hourly rollup row(s) written) in {update.seconds:.2f} s"
+            f"({update.rollups_written:,} hourly and daily rollup row(s) written) "
+            f"in {update.seconds:.2f} s"
         )
         started = time.perf_counter()
         health = health_trends.update_health_rollups()
