@@ -5,7 +5,10 @@ them from ``request_logs`` (no ``created_at`` index in the contract) scans the t
 ``update_rollups`` (run by ``refresh_analytics``, every minute) adds the rows written since its
 last run to ``RequestRollup``: one row per hour at four grains (the platform, a tenant, a tenant's
 server, a server's tool) with requests, errors (status >= 400, as the contract's functions count
-them), the sum of durations and a histogram of durations over fixed buckets.
+them), the sum of durations and a histogram of durations over fixed buckets. The same run adds
+the same groups per UTC day to ``RequestDailyRollup`` (in the same transaction, under the same
+watermark, so a day's row is the sum of its hours), which daily points read
+(``monitoring.request_days``).
 
 Which rows are new is an id watermark (``RequestRollupFrontier.rolled_below_id``), moved only over
 settled ids: the rule of ``audit.time_blocks`` (the max id seen by one run is settled once every
