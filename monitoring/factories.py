@@ -1,5 +1,5 @@
 """Factories for the monitoring app's own tables: stored analytics results, request and health
-check rollups."""
+check rollups (hourly and daily)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import factory
 
 from monitoring.models import (
     AnalyticsResult,
+    HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
+    RequestDailyRollup,
     RequestRollup,
     RequestRollupFrontier,
 )
@@ -51,6 +53,22 @@ class RequestRollupFactory(ContractModelFactory[RequestRollup]):
     histogram = factory.LazyFunction(lambda: [10 if i == 5 else 0 for i in range(BUCKETS)])
 
 
+class RequestDailyRollupFactory(ContractModelFactory[RequestDailyRollup]):
+    """The platform's day before today: 240 requests of 5 ms, 24 of them errors."""
+
+    class Meta:
+        model = RequestDailyRollup
+
+    day = factory.LazyFunction(
+        lambda: utc_now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    )
+    grain = RequestRollup.Grain.PLATFORM
+    requests = 240
+    errors = 24
+    duration_sum = 1200
+    histogram = factory.LazyFunction(lambda: [240 if i == 5 else 0 for i in range(BUCKETS)])
+
+
 class RequestRollupFrontierFactory(ContractModelFactory[RequestRollupFrontier]):
     """Nothing rolled up, nothing seen yet."""
 
@@ -77,6 +95,22 @@ class HealthCheckRollupFactory(ContractModelFactory[HealthCheckRollup]):
     unknown = 0
 
 
+class HealthCheckDailyRollupFactory(ContractModelFactory[HealthCheckDailyRollup]):
+    """A server's day before today: 286 healthy checks, one degraded and one unhealthy."""
+
+    class Meta:
+        model = HealthCheckDailyRollup
+
+    server_id = factory.LazyFunction(uuid.uuid4)
+    day = factory.LazyFunction(
+        lambda: utc_now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    )
+    healthy = 286
+    degraded = 1
+    unhealthy = 1
+    unknown = 0
+
+
 class HealthCheckRollupFrontierFactory(ContractModelFactory[HealthCheckRollupFrontier]):
     """Nothing rolled up yet."""
 
@@ -86,3 +120,4 @@ class HealthCheckRollupFrontierFactory(ContractModelFactory[HealthCheckRollupFro
 
     name = "server_health_checks"
     rolled_until = None
+    days_rolled_until = None

@@ -15,6 +15,14 @@ Pages read the rollups for whole hours before the frontier and the table itself 
 index range each) for the rest: the hours since, and a custom range's partial first and last
 hour. A check written more than ``RECOUNT`` after its ``checked_at`` is outside this promise;
 the gateway writes each check as it is taken.
+
+The same run sums the hourly rollups of every whole UTC day before the hourly frontier into
+``HealthCheckDailyRollup`` (recounting the days its recounted hours touch, so a late check reaches
+its day too). A window's whole days read those instead of 24 hourly rows each wherever a day falls
+inside one cell of what is summed (a server's total over the window, daily points); its partial
+first and last days read the hourly rollups, and the hours after the frontier the checks: the
+numbers are the hourly path's, and 30 days read about 30 daily rows per server (and today's
+hourly ones) instead of 720 hourly ones.
 """
 
 from __future__ import annotations
@@ -60,6 +68,33 @@ GROUP BY 1, 2
 ON CONFLICT ON CONSTRAINT health_check_rollups_key DO UPDATE SET
     healthy = excluded.healthy, degraded = excluded.degraded,
     unhealthy = excluded.unhealthy, unknown = excluded.unknown
+"""
+# Every server's hourly rollups of [since, until) (whole days) per day, replacing what the daily
+# rollups held for them. Uses index: health_check_rollups_key (server_id, hour), a range per server
+ROLL_UP_DAYS_SQL = """
+INSERT INTO health_check_daily_rollups (server_id, day, healthy, degraded, unhealthy, unknown)
+SELECT s.id, date_trunc('day', r.hour, 'UTC'),
+       sum(r.healthy), sum(r.degraded), sum(r.unhealthy), sum(r.unknown)
+FROM mcp_servers s
+JOIN LATERAL (
+    SELECT hour, healthy, degraded, unhealthy, unknown FROM health_check_rollups
+    WHERE server_id = s.id AND hour >= %(since)s AND hour < %(until)s
+) AS r ON true
+GROUP BY 1, 2
+ON CONFLICT ON CONSTRAINT health_check_daily_rollups_key DO UPDATE SET
+    healthy = excluded.healthy, degraded = excluded.degraded,
+    unhealthy = excluded.unhealthy, unknown = excluded.unknown
+"""
+# Once, when the daily rollups are first built (the hourly ones may be older than they are).
+FIRST_HOUR_SQL = "SELECT min(hour) FROM health_check_rollups"
+# The rollups of whole days, summed per cell (a day, or the whole period): only for cells that
+# hold each day whole. Uses index: health_check_daily_rollups_key (server_id, day)
+DAILY_ROLLUPS_SQL = """
+SELECT server_id, date_bin(%(cell)s::interval, day, %(origin)s),
+       sum(healthy), sum(degraded), sum(unhealthy), sum(unknown)
+FROM health_check_daily_rollups
+WHERE server_id = ANY(%(servers)s::uuid[]) AND day >= %(since)s AND day < %(until)s
+GROUP BY 1, 2
 """
 # The rollups of whole hours, summed per cell (an hour, a few hours, a day, the whole period).
 # Uses index: health_check_rollups_key (server_id, hour)
@@ -167,7 +202,32 @@ def update_health_rollups(now: dt.datetime | None = None) -> int:
             cursor.execute(ROLL_UP_SQL, {"since": since, "until": until})
             written = cursor.rowcount
         frontier.rolled_until = max(until, frontier.rolled_until or until)
+        written += _roll_up_days(cursor, frontier, since, frontier.rolled_until)
         frontier.save()
+    return written
+
+
+def _roll_up_days(
+    cursor: Any,
+    frontier: HealthCheckRollupFrontier,
+    recounted_since: dt.datetime,
+    hours_until: dt.datetime,
+) -> int:
+    """Sum into the daily rollups every whole day before the hourly frontier (``hours_until``)
+    not yet summed, and again every day the hours just recounted touch; returns the rows
+    written."""
+    until = rollups.floor_day(hours_until)
+    if frontier.days_rolled_until is None:
+        cursor.execute(FIRST_HOUR_SQL)
+        first = cursor.fetchone()[0]
+        since = rollups.floor_day(first) if first is not None else until
+    else:
+        since = min(frontier.days_rolled_until, rollups.floor_day(recounted_since))
+    written = 0
+    if since < until:
+        cursor.execute(ROLL_UP_DAYS_SQL, {"since": since, "until": until})
+        written = cursor.rowcount
+    frontier.days_rolled_until = max(until, frontier.days_rolled_until or until)
     return written
 
 
@@ -186,20 +246,27 @@ def _points(
         return {}
     frontier = HealthCheckRollupFrontier.objects.filter(name=FRONTIER).first()
     rolled_until = frontier.rolled_until if frontier and frontier.rolled_until else window.since
+    days_rolled_until = frontier.days_rolled_until if frontier else None
     whole_since = rollups.floor_hour(window.since)
     if whole_since < window.since:
         whole_since += dt.timedelta(hours=1)
     whole_until = min(rollups.floor_hour(window.until), rolled_until)
-    params: dict[str, Any] = {
-        "servers": [s.pk for s in servers],
-        "cell": cell,
-        "origin": _origin(window),
-    }
+    origin = _origin(window)
+    params: dict[str, Any] = {"servers": [s.pk for s in servers], "cell": cell, "origin": origin}
     reads = [(CHECKS_SQL, window.since, window.until)]
     if whole_since < whole_until:
+        reads = [(ROLLUPS_SQL, whole_since, whole_until)]
+        day_since = rollups.ceil_day(whole_since)
+        day_until = min(rollups.floor_day(whole_until), days_rolled_until or day_since)
+        if day_since < day_until and _days_fit(cell, origin, window.until):
+            reads = [
+                (ROLLUPS_SQL, whole_since, day_since),
+                (DAILY_ROLLUPS_SQL, day_since, day_until),
+                (ROLLUPS_SQL, day_until, whole_until),
+            ]
         reads = [
             (CHECKS_SQL, window.since, whole_since),
-            (ROLLUPS_SQL, whole_since, whole_until),
+            *reads,
             (CHECKS_SQL, whole_until, window.until),
         ]
     with connection.cursor() as cursor:
@@ -212,6 +279,13 @@ def _points(
                 for status, count in zip(STATUSES, counts, strict=True):
                     point[status] += count
     return {server_id: list(points.values()) for server_id, points in found.items()}
+
+
+def _days_fit(cell: dt.timedelta, origin: dt.datetime, until: dt.datetime) -> bool:
+    """Whether every UTC day falls inside one cell: the cells are whole days from a midnight,
+    or there is one cell only (a server's total over the window)."""
+    one_cell = origin + cell >= until
+    return one_cell or (origin.hour == 0 and cell % dt.timedelta(days=1) == dt.timedelta(0))
 
 
 def _totals(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, HealthPoint]:

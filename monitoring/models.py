@@ -113,12 +113,43 @@ class RequestRollup(models.Model):
         return f"{self.hour:%Y-%m-%d %H:00} grain {self.grain}"
 
 
+class RequestDailyRollup(models.Model):
+    """One UTC day of ``request_logs`` at one grain: the sum of that day's ``RequestRollup``
+    rows, kept with them by ``monitoring.rollups`` (same id watermark), so a 30-day trend reads
+    30 rows instead of 720."""
+
+    day = models.DateTimeField()  # midnight UTC
+    grain = models.SmallIntegerField(choices=RequestRollup.Grain.choices)
+    tenant_id = models.UUIDField(null=True)
+    server_id = models.UUIDField(null=True)
+    tool_name = models.TextField(null=True)
+    requests = models.BigIntegerField()
+    errors = models.BigIntegerField()
+    duration_sum = models.BigIntegerField()
+    histogram = ArrayField(models.IntegerField())
+
+    class Meta:
+        db_table = "request_daily_rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "tenant_id", "server_id", "tool_name", "day"],
+                name="request_daily_rollups_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} grain {self.grain}"
+
+
 class RequestRollupFrontier(models.Model):
     """How far ``RequestRollup`` reaches, and how far its next update may go (one row)."""
 
     name = models.TextField(primary_key=True, default="request_logs")
     # Every request log id below this is counted in the rollups; the rest is the tail.
     rolled_below_id = models.BigIntegerField(default=0)
+    # The same for ``RequestDailyRollup``: None until they are first built from the hourly ones.
+    days_rolled_below_id = models.BigIntegerField(null=True)
     # The highest id a run saw, and the transactions writing just after (audit.time_blocks).
     seen_max_id = models.BigIntegerField(null=True)
     seen_writers = models.JSONField(default=list)
@@ -154,11 +185,38 @@ class HealthCheckRollup(models.Model):
         return f"{self.server_id} {self.hour:%Y-%m-%d %H:00}"
 
 
+class HealthCheckDailyRollup(models.Model):
+    """One server's health checks in one UTC day, by status: the sum of that day's
+    ``HealthCheckRollup`` rows (``monitoring.health_trends``), so a 30-day page reads 30 rows
+    per server instead of 720."""
+
+    server_id = models.UUIDField()
+    day = models.DateTimeField()  # midnight UTC
+    healthy = models.IntegerField(default=0)
+    degraded = models.IntegerField(default=0)
+    unhealthy = models.IntegerField(default=0)
+    unknown = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "health_check_daily_rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server_id", "day"], name="health_check_daily_rollups_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} {self.day:%Y-%m-%d}"
+
+
 class HealthCheckRollupFrontier(models.Model):
-    """Up to when ``HealthCheckRollup`` holds every hour (one row)."""
+    """Up to when ``HealthCheckRollup`` holds every hour, and ``HealthCheckDailyRollup`` every
+    day (one row)."""
 
     name = models.TextField(primary_key=True, default="server_health_checks")
     rolled_until = models.DateTimeField(null=True)
+    # Midnight UTC: every whole day before it is in the daily rollups; None: none built yet.
+    days_rolled_until = models.DateTimeField(null=True)
 
     class Meta:
         db_table = "health_check_rollup_frontier"

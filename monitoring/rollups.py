@@ -5,7 +5,10 @@ them from ``request_logs`` (no ``created_at`` index in the contract) scans the t
 ``update_rollups`` (run by ``refresh_analytics``, every minute) adds the rows written since its
 last run to ``RequestRollup``: one row per hour at four grains (the platform, a tenant, a tenant's
 server, a server's tool) with requests, errors (status >= 400, as the contract's functions count
-them), the sum of durations and a histogram of durations over fixed buckets.
+them), the sum of durations and a histogram of durations over fixed buckets. The same run adds
+the same groups per UTC day to ``RequestDailyRollup`` (in the same transaction, under the same
+watermark, so a day's row is the sum of its hours), which daily points read
+(``monitoring.request_days``).
 
 Which rows are new is an id watermark (``RequestRollupFrontier.rolled_below_id``), moved only over
 settled ids: the rule of ``audit.time_blocks`` (the max id seen by one run is settled once every
@@ -35,7 +38,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from audit.time_blocks import id_ranges, still_writing, writers_now
-from monitoring.models import RequestRollup, RequestRollupFrontier
+from monitoring.models import RequestDailyRollup, RequestRollup, RequestRollupFrontier
 
 TABLE = "request_logs"
 Grain = RequestRollup.Grain
@@ -69,19 +72,36 @@ FROM request_logs
 WHERE id >= %(start)s AND (%(stop)s::bigint IS NULL OR id < %(stop)s::bigint)
 GROUP BY 1, 2, 3, 4, 5
 """
-UPSERT_SQL = """
-INSERT INTO request_rollups
-    (hour, grain, tenant_id, server_id, tool_name, requests, errors, duration_sum, histogram)
+UPSERT_TEMPLATE = """
+INSERT INTO {table}
+    ({time}, grain, tenant_id, server_id, tool_name, requests, errors, duration_sum, histogram)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT ON CONSTRAINT request_rollups_key DO UPDATE SET
-    requests = request_rollups.requests + excluded.requests,
-    errors = request_rollups.errors + excluded.errors,
-    duration_sum = request_rollups.duration_sum + excluded.duration_sum,
+ON CONFLICT ON CONSTRAINT {table}_key DO UPDATE SET
+    requests = {table}.requests + excluded.requests,
+    errors = {table}.errors + excluded.errors,
+    duration_sum = {table}.duration_sum + excluded.duration_sum,
     histogram = ARRAY(
         SELECT a + b
-        FROM unnest(request_rollups.histogram, excluded.histogram) WITH ORDINALITY AS h(a, b, i)
+        FROM unnest({table}.histogram, excluded.histogram) WITH ORDINALITY AS h(a, b, i)
         ORDER BY i
     )
+"""
+UPSERT_SQL = UPSERT_TEMPLATE.format(table=RequestRollup._meta.db_table, time="hour")
+DAILY_UPSERT_SQL = UPSERT_TEMPLATE.format(table=RequestDailyRollup._meta.db_table, time="day")
+# The daily rollups summed from the hourly ones, the first time (or after a reset): the
+# histograms of a day, stacked as a two-dimensional array, summed bucket by bucket.
+REBUILD_DAYS_SQL = """
+INSERT INTO request_daily_rollups
+    (day, grain, tenant_id, server_id, tool_name, requests, errors, duration_sum, histogram)
+SELECT day, grain, tenant_id, server_id, tool_name, requests, errors, duration_sum,
+       ARRAY(SELECT sum(v)::int FROM unnest(histograms) WITH ORDINALITY AS u(v, n)
+             GROUP BY (n - 1) %% %(buckets)s ORDER BY (n - 1) %% %(buckets)s)
+FROM (
+    SELECT date_trunc('day', hour, 'UTC') AS day, grain, tenant_id, server_id, tool_name,
+           sum(requests) AS requests, sum(errors) AS errors, sum(duration_sum) AS duration_sum,
+           array_agg(histogram) AS histograms
+    FROM request_rollups GROUP BY 1, 2, 3, 4, 5
+) AS days
 """
 
 
@@ -199,19 +219,33 @@ def _grouped(rows: Sequence[Sequence[Any]]) -> dict[tuple[dt.datetime, Key], Hou
     return hours
 
 
+def _by_day(hours: dict[tuple[dt.datetime, Key], Hour]) -> dict[tuple[dt.datetime, Key], Hour]:
+    days: dict[tuple[dt.datetime, Key], Hour] = {}
+    for (hour, key), h in hours.items():
+        day = floor_day(hour)
+        found = days.get((day, key))
+        if found is None:
+            found = days[(day, key)] = Hour(day)
+        found.add(h.requests, h.errors, h.duration_sum, h.histogram)
+    return days
+
+
 def _roll_up(cursor: Any, start: int, stop: int) -> tuple[int, int]:
-    """Add request logs with ids in [start, stop) to the rollups: (rows read, rollups written)."""
+    """Add request logs with ids in [start, stop) to the hourly and daily rollups: (rows read,
+    rollups written)."""
     cursor.execute(NEW_ROWS_SQL, {"bounds": list(BUCKET_BOUNDS), "start": start, "stop": stop})
     raw = cursor.fetchall()
     grouped = _grouped(raw)
-    cursor.executemany(
-        UPSERT_SQL,
-        [
-            (hour, *key, h.requests, h.errors, h.duration_sum, h.histogram)
-            for (hour, key), h in grouped.items()
-        ],
-    )
-    return sum(row[5] for row in raw), len(grouped)
+    days = _by_day(grouped)
+    for sql, rolled in ((UPSERT_SQL, grouped), (DAILY_UPSERT_SQL, days)):
+        cursor.executemany(
+            sql,
+            [
+                (moment, *key, h.requests, h.errors, h.duration_sum, h.histogram)
+                for (moment, key), h in rolled.items()
+            ],
+        )
+    return sum(row[5] for row in raw), len(grouped) + len(days)
 
 
 @dataclass(frozen=True)
@@ -235,6 +269,12 @@ def update_rollups() -> RollupUpdate:
             # The log was truncated or restored (ids restarted): start again from nothing.
             RequestRollup.objects.all().delete()
             frontier = RequestRollupFrontier(name=TABLE)
+        if frontier.days_rolled_below_id != frontier.rolled_below_id:
+            # The daily rollups are new (or were reset with the hourly ones): sum the hourly.
+            cursor.execute("DELETE FROM request_daily_rollups")
+            cursor.execute(REBUILD_DAYS_SQL, {"buckets": BUCKETS})
+            written += cursor.rowcount
+            frontier.days_rolled_below_id = frontier.rolled_below_id
         seen_max_id = frontier.seen_max_id
         settled = seen_max_id is not None and not still_writing(cursor, frontier.seen_writers)
         if seen_max_id is not None and settled and seen_max_id >= frontier.rolled_below_id:
@@ -244,7 +284,7 @@ def update_rollups() -> RollupUpdate:
                 read, wrote = _roll_up(cursor, start, min(start + CHUNK_IDS, stop))
                 rows_read += read
                 written += wrote
-            frontier.rolled_below_id = stop
+            frontier.rolled_below_id = frontier.days_rolled_below_id = stop
         if settled or seen_max_id is None:
             frontier.seen_max_id = max_id
             frontier.seen_writers = writers_now(cursor, TABLE)
@@ -323,6 +363,34 @@ def floor_hour(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def floor_day(moment: dt.datetime) -> dt.datetime:
+    return floor_hour(moment).replace(hour=0)
+
+
+def ceil_day(moment: dt.datetime) -> dt.datetime:
+    day = floor_day(moment)
+    return day if day == moment else day + dt.timedelta(days=1)
+
+
+def key_conditions(params: dict[str, Any]) -> dict[str, str]:
+    """The rollup key's columns as index conditions: "= %(name)s", or "IS NULL" for a grain
+    that leaves the column out (never user input)."""
+    return {
+        name: "IS NULL" if params[name] is None else f"= %({name})s"
+        for name in ("tenant", "server", "tool")
+    }
+
+
+def scope_params(scope: Scope) -> dict[str, Any]:
+    return {
+        "grain": scope.grain,
+        "tenant": scope.tenant_id,
+        "server": scope.server_id,
+        "tool": scope.tool_name,
+        "bounds": list(BUCKET_BOUNDS),
+    }
+
+
 def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[Hour]:
     """One ``Hour`` per hour that ``[since, until)`` meets, oldest first, empty hours included.
 
@@ -339,13 +407,7 @@ def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[
     if whole_since < since:
         whole_since += dt.timedelta(hours=1)
     whole_until = floor_hour(until)
-    params: dict[str, Any] = {
-        "grain": scope.grain,
-        "tenant": scope.tenant_id,
-        "server": scope.server_id,
-        "tool": scope.tool_name,
-        "bounds": list(BUCKET_BOUNDS),
-    }
+    params = scope_params(scope)
     if whole_since < whole_until:
         _add_whole_hours(hours, params, whole_since, whole_until)
         edges = [(since, whole_since), (whole_until, until)]
@@ -369,15 +431,7 @@ def _add_whole_hours(
         "start": frontier.rolled_below_id if frontier else 0,
     }
     with connection.cursor() as cursor:
-        cursor.execute(
-            ROLLUP_SERIES_SQL.format(
-                **{
-                    name: "IS NULL" if params[name] is None else f"= %({name})s"
-                    for name in ("tenant", "server", "tool")
-                }
-            ),
-            params,
-        )
+        cursor.execute(ROLLUP_SERIES_SQL.format(**key_conditions(params)), params)
         for hour, requests, errors, duration_sum, histogram in cursor.fetchall():
             hours[hour].add(requests, errors, duration_sum, histogram)
         cursor.execute(TAIL_SERIES_SQL, params)

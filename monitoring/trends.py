@@ -1,4 +1,4 @@
-"""Reads behind the trends page: series from the hourly rollups, scoped to the person asking.
+"""Reads behind the trends page: series from the rollups, scoped to the person asking.
 
 A scope is the platform, a tenant, one of its servers or one of a server's tools. Tenant admins
 are held to their own tenant whatever the query string says: another tenant's tenant or server is
@@ -20,7 +20,7 @@ from django.http import Http404
 
 from backoffice.roles import Actor, Capability
 from backoffice.tenancy import access
-from monitoring import rollups
+from monitoring import request_days, rollups
 from monitoring.rollups import Grain, Hour, Scope
 from registry.models import McpServer, McpTool
 from tenants.models import Tenant
@@ -277,8 +277,9 @@ class Trend:
 
 
 def _series(scope: Scope, window: Window) -> list[Hour]:
-    hours = rollups.hourly_series(scope, window.since, window.until)
-    return rollups.daily_series(hours) if window.step == "day" else hours
+    if window.step == "day":
+        return request_days.daily_series(scope, window.since, window.until)
+    return rollups.hourly_series(scope, window.since, window.until)
 
 
 def trend(resolved: ResolvedScope, window: Window) -> Trend:

@@ -19,15 +19,19 @@ from audit.factories import (
 from audit.models import AuditLog, AuditOutcome, LogIdBlock, LogIdFrontier, RequestLog
 from monitoring.factories import (
     AnalyticsResultFactory,
+    HealthCheckDailyRollupFactory,
     HealthCheckRollupFactory,
     HealthCheckRollupFrontierFactory,
+    RequestDailyRollupFactory,
     RequestRollupFactory,
     RequestRollupFrontierFactory,
 )
 from monitoring.models import (
     AnalyticsResult,
+    HealthCheckDailyRollup,
     HealthCheckRollup,
     HealthCheckRollupFrontier,
+    RequestDailyRollup,
     RequestRollup,
     RequestRollupFrontier,
 )
@@ -109,8 +113,10 @@ FACTORIES = [
     (LogIdFrontierFactory, LogIdFrontier),
     (AnalyticsResultFactory, AnalyticsResult),
     (RequestRollupFactory, RequestRollup),
+    (RequestDailyRollupFactory, RequestDailyRollup),
     (RequestRollupFrontierFactory, RequestRollupFrontier),
     (HealthCheckRollupFactory, HealthCheckRollup),
+    (HealthCheckDailyRollupFactory, HealthCheckDailyRollup),
     (HealthCheckRollupFrontierFactory, HealthCheckRollupFrontier),
 ]
 

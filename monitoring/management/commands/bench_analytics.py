@@ -5,7 +5,12 @@ Loads request log rows spread evenly over 30 days, ids rising with time (and, wi
 set-based SQL, only with ``--yes-load-rows``: never point it at a real gateway database. Then
 builds the rollups, and prints for each page the median and p95 through Django's whole stack
 beside the contract function's own time for the same window, and the cost of a rollup update
-per 100,000 new rows. Timings are printed, never asserted.
+per 100,000 new rows (``--update-rows``) and of the health rollups' every-minute update.
+Timings are printed, never asserted.
+
+Run again on a database it already loaded, it loads nothing more (each table is filled up to
+its row count only; health checks only for servers that have none), brings the rollups up to
+date and times the pages; ``--update-rows 0`` adds no rows at all.
 """
 
 from __future__ import annotations
@@ -122,6 +127,12 @@ class Command(BaseCommand):
             help="Minutes between two health checks of a bench server (0: none).",
         )
         parser.add_argument(
+            "--update-rows",
+            type=int,
+            default=100_000,
+            help="Request log rows added at the end to time a rollup update (0: none).",
+        )
+        parser.add_argument(
             "--yes-load-rows",
             action="store_true",
             help="Confirm that the current database is a scratch one rows may be added to.",
@@ -160,7 +171,7 @@ class Command(BaseCommand):
         self.build_rollups()
         client = self.signed_in_admin()
         self.bench_pages(client, options["iterations"], options["only"])
-        self.bench_rollup_update()
+        self.bench_rollup_update(options["update_rows"])
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -223,10 +234,12 @@ class Command(BaseCommand):
         summarise_settled_blocks(AuditLog._meta.db_table)
 
     def build_rollups(self) -> None:
+        """Bring every rollup up to date: the first time a build, after that an update."""
         started = time.perf_counter()
         written = health_trends.update_health_rollups()
         self.stdout.write(
-            f"health rollups: {written:,} rows in {time.perf_counter() - started:,.1f} s"
+            f"health rollups (hourly and daily): {written:,} rows "
+            f"in {time.perf_counter() - started:,.1f} s"
         )
         # A custom range's partial first and last hours read the log by id ranges: the map
         # that the every-minute summarise_log_blocks keeps.
@@ -361,9 +374,17 @@ class Command(BaseCommand):
         if response.status_code != 200:
             raise CommandError(f"{url} answered {response.status_code}")
 
-    def bench_rollup_update(self) -> None:
-        """100,000 new rows over the last minutes, then the update that adds them."""
-        rows = 100_000
+    def bench_rollup_update(self, rows: int) -> None:
+        """``rows`` new rows over the last minutes, then the update that adds them; and the
+        every-minute update of the health rollups (the last hours and days recounted)."""
+        started = time.perf_counter()
+        written = health_trends.update_health_rollups()
+        self.stdout.write(
+            f"\nhealth rollup update: {written:,} hourly and daily rows written "
+            f"in {time.perf_counter() - started:,.2f} s"
+        )
+        if not rows:
+            return
         self.now = timezone.now()
         with connection.cursor() as cursor:
             cursor.execute("SELECT max(id) FROM request_logs")
@@ -384,7 +405,7 @@ class Command(BaseCommand):
             )
         update = rollups.update_settled_rollups()
         self.stdout.write(
-            f"\nrollup update: {update.rows_read:,} new rows added in {update.seconds:,.2f} s "
+            f"rollup update: {update.rows_read:,} new rows added in {update.seconds:,.2f} s "
             f"({update.seconds / max(update.rows_read, 1) * 100_000:,.2f} s per 100,000 rows, "
             f"{update.rollups_written:,} rollup rows written)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +13,7 @@ from monitoring import health_trends, result_cache, rollups, selectors
 
 class Command(BaseCommand):
     help = (
-        "Add new request logs and health checks to the hourly rollups behind the trends pages, "
+        "Add new request logs and health checks to the rollups behind the trends pages, "
         "then recompute "
         "every analytics result a page asked for in the last day (and the standing ones), so "
         "pages read numbers at most a minute old without waiting. Safe to run from several "
@@ -23,10 +24,15 @@ class Command(BaseCommand):
         update = rollups.update_rollups()
         self.stdout.write(
             f"rollups: {update.rows_read:,} new request log row(s) added "
-            f"({update.rollups_written:,} hourly rollup row(s) written) in {update.seconds:.2f} s"
+            f"({update.rollups_written:,} hourly and daily rollup row(s) written) "
+            f"in {update.seconds:.2f} s"
         )
+        started = time.perf_counter()
         health = health_trends.update_health_rollups()
-        self.stdout.write(f"health rollups: {health:,} hourly row(s) written")
+        self.stdout.write(
+            f"health rollups: {health:,} hourly and daily row(s) written "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
         # Issue 14: the analytics refresh reads the replica when one is configured and fresh.
         reads = heavy_reads()
         self.stdout.write(f"analytics read from the {'replica' if reads.on_replica else 'primary'}")
