@@ -16,8 +16,8 @@ from typing import Any
 from django.db import connection
 
 from monitoring import rollups
-from monitoring.models import RequestRollupFrontier
 from monitoring.rollups import Hour, Scope
+from monitoring.watermark import read_at_one_watermark
 
 # {tenant}, {server} and {tool} as in rollups.ROLLUP_SERIES_SQL (never user input).
 # Uses index: request_daily_rollups_key
@@ -34,35 +34,46 @@ def _hourly_days(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[H
     return rollups.daily_series(rollups.hourly_series(scope, since, until))
 
 
+def _whole_days(
+    scope: Scope, since: dt.datetime, until: dt.datetime
+) -> dict[dt.datetime, Hour] | None:
+    """The whole days ``[since, until)`` from the daily rollups and the log above the watermark,
+    read at one watermark; None while the daily rollups are not built yet."""
+    params: dict[str, Any] = {**rollups.scope_params(scope), "since": since, "until": until}
+
+    def read(watermarks: tuple[int, int | None] | None) -> tuple[list[Any], list[Any]] | None:
+        if watermarks is None or watermarks[1] != watermarks[0]:
+            return None
+        query = {**params, "start": watermarks[0]}
+        with connection.cursor() as cursor:
+            cursor.execute(DAILY_SERIES_SQL.format(**rollups.key_conditions(query)), query)
+            rolled = cursor.fetchall()
+            cursor.execute(rollups.TAIL_SERIES_SQL, query)
+            return rolled, cursor.fetchall()
+
+    found = read_at_one_watermark(read)
+    if found is None:
+        return None
+    days: dict[dt.datetime, Hour] = {}
+    day = since
+    while day < until:
+        days[day] = Hour(day)
+        day += dt.timedelta(days=1)
+    rolled, tail = found
+    for start, requests, errors, duration_sum, histogram in rolled:
+        days[start].add(requests, errors, duration_sum, histogram)
+    for hour, bucket, count, errors, duration_sum in tail:
+        days[rollups.floor_day(hour)].add_bucket(bucket, count, errors, duration_sum)
+    return days
+
+
 def daily_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[Hour]:
     """One ``Hour`` per UTC day that ``[since, until)`` meets, oldest first, empty days
     included, each starting at its midnight (UTC)."""
     day_since, day_until = rollups.ceil_day(since), rollups.floor_day(until)
-    frontier = RequestRollupFrontier.objects.filter(name=rollups.TABLE).first()
-    if (
-        frontier is None
-        or frontier.days_rolled_below_id != frontier.rolled_below_id  # not built yet
-        or day_since >= day_until
-    ):
+    days = _whole_days(scope, day_since, day_until) if day_since < day_until else None
+    if days is None:
         return _hourly_days(scope, since, until)
-    days: dict[dt.datetime, Hour] = {}
-    day = day_since
-    while day < day_until:
-        days[day] = Hour(day)
-        day += dt.timedelta(days=1)
-    params: dict[str, Any] = {
-        **rollups.scope_params(scope),
-        "since": day_since,
-        "until": day_until,
-        "start": frontier.rolled_below_id,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(DAILY_SERIES_SQL.format(**rollups.key_conditions(params)), params)
-        for start, requests, errors, duration_sum, histogram in cursor.fetchall():
-            days[start].add(requests, errors, duration_sum, histogram)
-        cursor.execute(rollups.TAIL_SERIES_SQL, params)
-        for hour, bucket, count, errors, duration_sum in cursor.fetchall():
-            days[rollups.floor_day(hour)].add_bucket(bucket, count, errors, duration_sum)
     return [
         *_hourly_days(scope, since, day_since),
         *days.values(),

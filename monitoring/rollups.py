@@ -39,8 +39,8 @@ from django.db import connection, transaction
 
 from audit.time_blocks import id_ranges, still_writing, writers_now
 from monitoring.models import RequestDailyRollup, RequestRollup, RequestRollupFrontier
+from monitoring.watermark import LOCK_SQL, TABLE, read_at_one_watermark
 
-TABLE = "request_logs"
 Grain = RequestRollup.Grain
 
 
@@ -58,7 +58,6 @@ def _bucket_bounds() -> tuple[int, ...]:
 BUCKET_BOUNDS = _bucket_bounds()
 BUCKETS = len(BUCKET_BOUNDS) + 1
 
-LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('monitoring.rollups'))"
 # Ids read per query: about 200k rows (a few hours of 10M rows a month) at a time.
 CHUNK_IDS = 200_000
 # Uses index: request_logs_pkey
@@ -422,21 +421,27 @@ def hourly_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[
 def _add_whole_hours(
     hours: dict[dt.datetime, Hour], params: dict[str, Any], since: dt.datetime, until: dt.datetime
 ) -> None:
-    """The rollups of the whole hours in ``[since, until)``, plus the log above the watermark."""
-    frontier = RequestRollupFrontier.objects.filter(name=TABLE).first()
-    params = {
-        **params,
-        "since": since,
-        "until": until,
-        "start": frontier.rolled_below_id if frontier else 0,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(ROLLUP_SERIES_SQL.format(**key_conditions(params)), params)
-        for hour, requests, errors, duration_sum, histogram in cursor.fetchall():
-            hours[hour].add(requests, errors, duration_sum, histogram)
-        cursor.execute(TAIL_SERIES_SQL, params)
-        for hour, bucket, count, errors, duration_sum in cursor.fetchall():
-            hours[hour].add_bucket(bucket, count, errors, duration_sum)
+    """The rollups of the whole hours in ``[since, until)``, plus the log above the watermark,
+    read at one watermark (``watermark.read_at_one_watermark``)."""
+
+    def read(watermarks: tuple[int, int | None] | None) -> tuple[list[Any], list[Any]]:
+        query = {
+            **params,
+            "since": since,
+            "until": until,
+            "start": watermarks[0] if watermarks else 0,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(ROLLUP_SERIES_SQL.format(**key_conditions(query)), query)
+            rolled = cursor.fetchall()
+            cursor.execute(TAIL_SERIES_SQL, query)
+            return rolled, cursor.fetchall()
+
+    rolled, tail = read_at_one_watermark(read)
+    for hour, requests, errors, duration_sum, histogram in rolled:
+        hours[hour].add(requests, errors, duration_sum, histogram)
+    for hour, bucket, count, errors, duration_sum in tail:
+        hours[hour].add_bucket(bucket, count, errors, duration_sum)
 
 
 def _add_edge(
