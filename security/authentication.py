@@ -24,6 +24,7 @@ from backoffice.roles import BACKOFFICE_ROLES, parse_roles
 from security.client_address import client_ip
 from security.models import Account, GatewayUser, StaffAccount
 from security.passwords import verify_password
+from security.session_reads import checks_read, session_check_columns
 
 CREDENTIAL_PROVIDER = "credential"
 # Longest identifier we look up; anything longer cannot be an email or username of the gateway.
@@ -137,20 +138,29 @@ class BetterAuthBackend(BaseBackend):
         return django_user
 
     def get_user(self, user_id: int) -> User | None:
-        """The signed-in Django user, with its staff link and gateway user, in one query.
+        """The signed-in Django user, with its staff link, gateway user, second-factor device and
+        session licence, in one query.
 
-        Every request reads all three (``security.staff.actor_for`` re-checks bans and roles),
+        Every request reads all of them (``security.staff.actor_for`` re-checks bans and roles),
         so they come in the session's user query instead of three round trips of their own.
         """
+        # The session's second-factor device and licence too, when a session is being read
+        # (security/session_reads.py): the two checks every request makes, without round trips.
+        session_columns, session_keys = session_check_columns()
         user = (
             User.objects.filter(pk=user_id, is_active=True)
             .select_related("staff_account")
             # The staff member's time zone (backoffice.preferences) in the same query.
-            .annotate(**_GATEWAY_USER_COLUMNS, staff_time_zone=F("staff_preference__time_zone"))
+            .annotate(
+                **_GATEWAY_USER_COLUMNS,
+                staff_time_zone=F("staff_preference__time_zone"),
+                **session_columns,
+            )
             .first()
         )
         if user is not None:
             user.gateway_user_read = _gateway_user_read(user)  # type: ignore[attr-defined]
+            user.session_checks = checks_read(user, session_keys)  # type: ignore[attr-defined]
         return user
 
 
