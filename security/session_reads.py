@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import Model, Subquery
+from django.db.models import Model
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
@@ -68,39 +68,37 @@ class SessionChecks:
     licence: StaffSession | None = None
 
 
-def session_check_columns() -> tuple[dict[str, Any], SessionChecks]:
-    """The annotations that read the current session's device and licence, and what they key on."""
+@dataclass(frozen=True)
+class SessionKeys:
+    """What the session being read names: its device (model and id) and its licence's digest."""
+
+    device_model: type[Device] | None = None
+    device_pk: int | None = None
+    licence_digest: str | None = None
+
+    @property
+    def checks(self) -> SessionChecks:
+        device_id = (
+            f"{self.device_model.model_label()}/{self.device_pk}" if self.device_model else None
+        )
+        return SessionChecks(device_id=device_id, licence_digest=self.licence_digest)
+
+
+def session_keys() -> SessionKeys:
+    """The device and licence keys of the session ``reading_session`` names (none outside it)."""
     session = _READING_SESSION.get()
     if session is None:
-        return {}, SessionChecks()
-    columns: dict[str, Any] = {}
-    device_id = None
+        return SessionKeys()
     persistent_id = session.get(DEVICE_ID_SESSION_KEY)
     parsed = _parse_device_id(persistent_id) if isinstance(persistent_id, str) else None
-    if parsed is not None:
-        model, pk = parsed
-        device_id = model.model_label() + f"/{pk}"
-        # Uses index: the device table's primary key.
-        rows = model.objects.filter(pk=pk)
-        columns.update(
-            {f"session_device_{name}": Subquery(rows.values(name)[:1]) for name in DEVICE_FIELDS}
-        )
-    digest = None
-    if session.session_key:
-        digest = key_digest(session.session_key)
-        # Uses index: security_staffsession_key_digest_key (unique)
-        licences = StaffSession.objects.filter(key_digest=digest)
-        columns.update(
-            {
-                f"session_licence_{name}": Subquery(licences.values(name)[:1])
-                for name in LICENCE_FIELDS
-            }
-        )
-    return columns, SessionChecks(device_id=device_id, licence_digest=digest)
+    model, pk = parsed if parsed is not None else (None, None)
+    digest = key_digest(session.session_key) if session.session_key else None
+    return SessionKeys(model, pk, digest)
 
 
 def checks_read(user: Model, keys: SessionChecks) -> SessionChecks:
-    """The device and licence rows the user's query read for ``keys``."""
+    """The device and licence rows the user's query read for ``keys``, from its columns named
+    ``session_device_<field>`` and ``session_licence_<field>``."""
     device = None
     if keys.device_id is not None:
         model, _ = _parse_device_id(keys.device_id) or (None, None)
