@@ -4,8 +4,8 @@ Every request of a signed-in staff member checks two rows besides the user: the 
 device this session was verified with (django-otp; a reset must take effect at the next click)
 and the session's licence (``StaffSession``; a session ended from elsewhere ends at its next
 request). Each used to cost a round trip of its own. ``BetterAuthBackend.get_user`` now reads
-both as subqueries of the user's query, keyed by what the session holds (the device's persistent
-id, the digest of the session key), and ``SessionDeviceMiddleware`` and
+both in the user's query (a LEFT JOIN each), keyed by what the session holds (the device's
+persistent id, the digest of the session key), and ``SessionDeviceMiddleware`` and
 ``staff_sessions.check_session`` use what it read. Whatever was not read that way (another
 backend, an async request, a key cycled since) is read as before, so each check still bites.
 
@@ -131,7 +131,7 @@ def _instance(
 def _parse_device_id(persistent_id: str) -> tuple[type[Device], int] | None:
     label, _, pk = OTPMiddleware._normalize_persistent_id(persistent_id).rpartition("/")
     model = DEVICE_MODELS.get(label)
-    if model is None or not pk.isdigit():
+    if model is None or not pk.isdigit() or int(pk) >= 2**63:  # beyond bigint: no such device
         return None
     return model, int(pk)
 
