@@ -72,9 +72,12 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Which second-factor device verified this session, if any (request.user.is_verified()).
-    "django_otp.middleware.OTPMiddleware",
+    # Django's AuthenticationMiddleware, reading the session's second-factor device and licence
+    # in the user's own query (security/session_reads.py).
+    "security.middleware.StaffAuthenticationMiddleware",
+    # Which second-factor device verified this session, if any (request.user.is_verified()):
+    # django-otp's OTPMiddleware, using the device read with the user.
+    "security.second_factor.middleware.SessionDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Rebuilds request.actor from the gateway on every request (after auth and messages).
     "security.middleware.StaffMiddleware",

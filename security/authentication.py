@@ -15,15 +15,24 @@ from typing import NamedTuple
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Model, Q
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import ActorType, AuditLog, AuditOutcome
 from backoffice.audit_actions import AuditAction
+from backoffice.models import StaffPreference
 from backoffice.roles import BACKOFFICE_ROLES, parse_roles
 from security.client_address import client_ip
-from security.models import Account, GatewayUser, StaffAccount
+from security.models import Account, GatewayUser, StaffAccount, StaffSession
 from security.passwords import verify_password
+from security.session_reads import (
+    DEVICE_FIELDS,
+    DEVICE_MODELS,
+    LICENCE_FIELDS,
+    checks_read,
+    session_keys,
+)
 
 CREDENTIAL_PROVIDER = "credential"
 # Longest identifier we look up; anything longer cannot be an email or username of the gateway.
@@ -137,31 +146,63 @@ class BetterAuthBackend(BaseBackend):
         return django_user
 
     def get_user(self, user_id: int) -> User | None:
-        """The signed-in Django user, with its staff link and gateway user, in one query.
+        """The signed-in Django user, with its staff link, gateway user, second-factor device and
+        session licence, in one query.
 
-        Every request reads all three (``security.staff.actor_for`` re-checks bans and roles),
-        so they come in the session's user query instead of three round trips of their own.
+        Every request reads all of them (``security.staff.actor_for`` re-checks bans and roles,
+        django-otp the device, ``check_session`` the licence), so they come in the session's user
+        query instead of round trips of their own.
         """
-        user = (
-            User.objects.filter(pk=user_id, is_active=True)
-            .select_related("staff_account")
-            # The staff member's time zone (backoffice.preferences) in the same query.
-            .annotate(**_GATEWAY_USER_COLUMNS, staff_time_zone=F("staff_preference__time_zone"))
-            .first()
-        )
+        # The session's second-factor device and licence too, when a session is being read
+        # (security/session_reads.py): the two checks every request makes, without round trips.
+        keys = session_keys()
+        sql = STAFF_USER_SQL[keys.device_model or TOTPDevice]
+        params = {"user": user_id, "device": keys.device_pk, "digest": keys.licence_digest}
+        user = next(iter(User.objects.raw(sql, params)), None)
         if user is not None:
             user.gateway_user_read = _gateway_user_read(user)  # type: ignore[attr-defined]
+            user.session_checks = checks_read(user, keys.checks)  # type: ignore[attr-defined]
         return user
 
 
 # Only what an Actor needs, read by primary key (index user_pkey) inside the user's query.
 ACTOR_FIELDS = ("id", "name", "email", "role", "tenant_id", "banned", "ban_expires", "is_active")
-_GATEWAY_USER_COLUMNS = {
-    f"gateway_{name}": Subquery(
-        GatewayUser.unscoped.filter(pk=OuterRef("staff_account__gateway_user_id")).values(name)[:1]
-    )
-    for name in ACTOR_FIELDS
-}
+
+
+def _columns(model: type[Model], alias: str, names: tuple[str, ...], prefix: str) -> str:
+    column = {field.attname: field.column for field in model._meta.concrete_fields}
+    return ", ".join(f'{alias}."{column[name]}" AS "{prefix}{name}"' for name in names)
+
+
+def _staff_user_sql(device_model: type[Model]) -> str:
+    """The signed-in user's query (see ``get_user``), reading ``device_model``'s table.
+
+    Written as SQL rather than built by the ORM: compiling the ORM's version (sixteen
+    subqueries) took more Python time than the database took to answer it, on every request.
+    Table and column names come from the models, never from input.
+    """
+    user_columns = ", ".join(f'u."{f.column}"' for f in User._meta.concrete_fields)
+    return f"""SELECT {user_columns},
+       link."gateway_user_id" AS "staff_link",
+       preference."time_zone" AS "staff_time_zone",
+       {_columns(GatewayUser, "gateway", ACTOR_FIELDS, "gateway_")},
+       {_columns(device_model, "device", DEVICE_FIELDS, "session_device_")},
+       {_columns(StaffSession, "licence", LICENCE_FIELDS, "session_licence_")}
+FROM "{User._meta.db_table}" AS u
+LEFT JOIN "{StaffAccount._meta.db_table}" AS link ON link."django_user_id" = u."id"
+LEFT JOIN "{GatewayUser._meta.db_table}" AS gateway ON gateway."id" = link."gateway_user_id"
+LEFT JOIN "{StaffPreference._meta.db_table}" AS preference
+       ON preference."django_user_id" = u."id"
+LEFT JOIN "{device_model._meta.db_table}" AS device ON device."id" = %(device)s
+LEFT JOIN "{StaffSession._meta.db_table}" AS licence ON licence."key_digest" = %(digest)s
+WHERE u."id" = %(user)s AND u."is_active"
+"""
+
+
+# One query per kind of device a session can hold. Uses index: auth_user_pkey,
+# security_staffaccount_django_user_id_key, user_pkey, staff_preferences_pkey, the device
+# table's pkey, security_staffsession_key_digest_key.
+STAFF_USER_SQL = {model: _staff_user_sql(model) for model in DEVICE_MODELS.values()}
 
 
 class GatewayUserRead(NamedTuple):
@@ -173,9 +214,8 @@ class GatewayUserRead(NamedTuple):
 
 
 def _gateway_user_read(user: User) -> GatewayUserRead:
-    try:
-        link = user.staff_account.gateway_user_id  # type: ignore[attr-defined]
-    except StaffAccount.DoesNotExist:
+    link = getattr(user, "staff_link", None)
+    if link is None:
         return GatewayUserRead(None, None)
     time_zone = getattr(user, "staff_time_zone", None)
     values = {name: getattr(user, f"gateway_{name}") for name in ACTOR_FIELDS}

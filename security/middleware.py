@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
 
 from security.authentication import audit_forced_sign_out
+from security.session_reads import reading_session
 from security.staff import actor_for
 from security.staff_sessions import (
     RECORDED_AS,
@@ -20,6 +24,27 @@ from security.staff_sessions import (
     follow_cycled_key,
     record_session,
 )
+
+
+class StaffAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's ``AuthenticationMiddleware``, reading the session's checks with the user.
+
+    The user is still read by ``django.contrib.auth.get_user`` (backend, session hash and all);
+    the sign-in backend's ``get_user`` also reads this session's second-factor device and
+    licence in the same query (security/session_reads.py).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user_with_session_checks(request))  # type: ignore[assignment]
+
+
+def _user_with_session_checks(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+    # The same per-request cache as Django's own middleware (login and logout replace it).
+    if not hasattr(request, "_cached_user"):
+        with reading_session(request.session):
+            request._cached_user = auth.get_user(request)  # type: ignore[attr-defined]
+    return request._cached_user  # type: ignore[attr-defined,no-any-return]
 
 
 class StaffMiddleware:

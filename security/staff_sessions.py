@@ -11,7 +11,6 @@ existed) is recorded instead of ended.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from security.client_address import client_ip
 from security.models import StaffSession
+from security.session_reads import key_digest, licence_read_for
 
 logger = logging.getLogger("security.sessions")
 
@@ -32,10 +32,6 @@ RECORDED_AS = "_backoffice_session"
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
 ENDED_ELSEWHERE = "You were signed out: this session was ended from another one."
-
-
-def key_digest(session_key: str) -> str:
-    return hashlib.sha256(session_key.encode()).hexdigest()
 
 
 def current_digest(request: HttpRequest) -> str | None:
@@ -61,7 +57,10 @@ def check_session(request: HttpRequest) -> str | None:
     if recorded != digest and not follow_cycled_key(request, recorded, digest):
         # Recorded under its old key, and that row was deleted: ended from elsewhere.
         return ENDED_ELSEWHERE
-    row = StaffSession.objects.filter(key_digest=digest).first()
+    # Read with the user (security/session_reads.py), unless its row was just moved to this key.
+    was_read, row = licence_read_for(user, digest) if recorded == digest else (False, None)
+    if not was_read:
+        row = StaffSession.objects.filter(key_digest=digest).first()
     if row is None:
         return ENDED_ELSEWHERE
     idle = dt.timedelta(minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES)
