@@ -78,12 +78,9 @@ def search_everything(actor: Actor, text: str) -> Results:
         return results
     as_uuid = _uuid(term)
     if actor.can(Capability.MODERATE_USERS) and not pasted:
-        users = user_selectors.users_visible_to(actor).filter(
-            Q(email__istartswith=term) | Q(name__istartswith=term) | Q(pk=term)
-        )
         results.users = [
             Hit(u.email, u.name or "", _admin("security_gatewayuser", u.pk))
-            for u in users.order_by("email")[:PER_KIND]
+            for u in _users(actor, term)
         ]
     if actor.can(Capability.MANAGE_API_KEYS):
         keys = key_selectors.api_keys_visible_to(actor).filter(key_prefix__startswith=term)
@@ -150,6 +147,18 @@ def search_everything(actor: Actor, text: str) -> Results:
         if hits is not None
     ]
     return results
+
+
+def _users(actor: Actor, term: str) -> list[Any]:
+    """Users by email prefix (a range of the email index), by id, and by name unless the term
+    is an address (names have no index in the contract: that search reads the user table)."""
+    visible = user_selectors.users_visible_to(actor)
+    found = {u.pk: u for u in visible.filter(pk=term)}
+    by_email = user_selectors.users_by_email_prefix(visible, term).order_by("email")
+    found.update((u.pk, u) for u in by_email[:PER_KIND])
+    if "@" not in term:
+        found.update((u.pk, u) for u in visible.filter(name__istartswith=term)[:PER_KIND])
+    return sorted(found.values(), key=lambda u: u.email)[:PER_KIND]
 
 
 def _uuid(text: str) -> uuid.UUID | None:
