@@ -48,9 +48,9 @@ def test_support_marks_an_email_verified_then_unlinks_a_sign_in_method(page, ten
     expect(page.locator("#content")).to_contain_text("They keep: credential.")
     page.get_by_role("button", name="Unlink").click()
     expect(page.locator(".messagelist")).to_contain_text("Unlinked github from omar@acme.example.")
-    assert list(
-        Account.unscoped.filter(user_id=omar.pk).values_list("provider_id", flat=True)
-    ) == ["credential"]
+    assert list(Account.unscoped.filter(user_id=omar.pk).values_list("provider_id", flat=True)) == [
+        "credential"
+    ]
     assert not Account.unscoped.filter(pk=github.pk).exists()
     assert AuditLog.unscoped.filter(action="account.unlink", resource_id=omar.pk).count() == 1
     # Their last sign-in method is never offered for unlinking.
