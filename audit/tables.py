@@ -17,7 +17,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.utils import timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from backoffice import presentation
@@ -136,12 +136,16 @@ class AuditLogTable(LeanTable):
 
     def cell_actor(self, record: Record) -> str:
         actor_id = record["actor_id"] or ""
-        return f"{record['actor_type']} {self.people.get(actor_id, actor_id)}".rstrip()
+        if actor_id in self.people:
+            return format_html(
+                "{} {}", record["actor_type"], presentation.breakable(self.people[actor_id])
+            )
+        return f"{record['actor_type']} {actor_id}".rstrip()
 
     def cell_resource(self, record: Record) -> str:
         resource_id = record["resource_id"] or ""
-        if record["resource_type"] == "user":
-            resource_id = self.people.get(resource_id, resource_id)
+        if record["resource_type"] == "user" and resource_id in self.people:
+            return format_html("user {}", presentation.breakable(self.people[resource_id]))
         return f"{record['resource_type'] or ''} {resource_id}".strip()
 
 
@@ -174,4 +178,4 @@ class RequestLogTable(LeanTable):
             key_id = str(record["api_key_id"])
             return f"key {self.api_keys.get(key_id, key_id)}"
         user_id = record["user_id"] or ""
-        return self.people.get(user_id, user_id)
+        return presentation.breakable(self.people[user_id]) if user_id in self.people else user_id

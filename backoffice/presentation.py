@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 MISSING = "—"
 # A cell starting with one of these runs as a formula in a spreadsheet (OWASP "CSV injection").
@@ -28,6 +30,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The same rule for a text column a COPY writes, where Python never sees the cell: prefix a quote.
 # The expression is evaluated once (a name's subquery runs once per row). {column} is an
 # expression the exporter builds from its own constants, never user input.
+# Where an email may break: before its "@" and before each dot.
+EMAIL_BREAKS = re.compile(r"(?=[@.])")
 FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
 
 
@@ -154,9 +158,24 @@ def count(amount: Any, noun: str) -> str:
 
 
 def breakable(email: str) -> str:
-    """An address that may break before its "@" rather than widen a narrow column (HTML)."""
-    local, at, domain = email.partition("@")
-    return format_html("{}<wbr>{}{}", local, at, domain) if at else email
+    """An address that breaks only before its "@" and its dots, never inside a word (HTML).
+
+    Each piece stays on one line (``.email-part`` is ``nowrap`` in ``backoffice/header.css``,
+    so neither a narrow column's ``overflow-wrap`` nor a hyphen splits it); ``<wbr>`` marks the
+    only places a line may end. The whole address is the element's tooltip.
+    """
+    if not email:
+        return email
+    pieces = EMAIL_BREAKS.split(email)
+    return format_html(
+        '<span class="email" title="{}">{}</span>',
+        email,
+        mark_safe(  # noqa: S308 - every piece is escaped by format_html
+            "<wbr>".join(
+                format_html('<span class="email-part">{}</span>', piece) for piece in pieces
+            )
+        ),
+    )
 
 
 def person_or_id(people: dict[str, str], user_id: str | None) -> str:

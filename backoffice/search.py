@@ -32,9 +32,13 @@ from tenants.models import Tenant
 
 MAX_QUERY_LENGTH = 500
 PER_KIND = 20
-# Audit rows have no request_id index: a request id is looked for in the last day (the BRIN
-# index on created_at bounds it), the window the explorer itself allows for this filter.
+# Audit rows have no request_id index, and nothing else maps a request id to a time (the
+# contract's request_logs has no request id; the explorers' id-block map maps times to ids).
+# So a request id is looked for in one day of audit rows (the BRIN index on created_at bounds
+# it), the window the explorer allows an unindexed filter; the page says which day and offers
+# the day before, back to REQUEST_ID_DAYS_BACK days: each search reads one day, never more.
 REQUEST_ID_WINDOW = dt.timedelta(hours=24)
+REQUEST_ID_DAYS_BACK = 30
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,19 @@ class Results:
     servers: list[Hit] | None = None
     tenants: list[Hit] | None = None
     requests: list[Hit] | None = None
+    # The day of audit rows a request id was looked for in, and how many days back it ends.
+    requests_since: dt.datetime | None = None
+    requests_until: dt.datetime | None = None
+    requests_days_back: int = 0
+    request_id: str = ""
     key_was_pasted: bool = False
     groups: list[tuple[str, list[Hit]]] = field(default_factory=list)
+
+    @property
+    def earlier_day(self) -> int | None:
+        """How many days back the next, earlier search of the request id would end, if allowed."""
+        after = self.requests_days_back + 1
+        return after if self.request_id and after < REQUEST_ID_DAYS_BACK else None
 
     @property
     def total(self) -> int:
@@ -70,20 +85,18 @@ def clean_query(text: str) -> tuple[str, bool]:
     return text, False
 
 
-def search_everything(actor: Actor, text: str) -> Results:
-    """Every kind the actor may see that ``text`` names, at most ``PER_KIND`` of each."""
+def search_everything(actor: Actor, text: str, *, days_back: int = 0) -> Results:
+    """Every kind the actor may see that ``text`` names, at most ``PER_KIND`` of each; a request
+    id in the day of audit rows that ends ``days_back`` days ago."""
     term, pasted = clean_query(text)
     results = Results(key_was_pasted=pasted)
     if not term:
         return results
     as_uuid = _uuid(term)
     if actor.can(Capability.MODERATE_USERS) and not pasted:
-        users = user_selectors.users_visible_to(actor).filter(
-            Q(email__istartswith=term) | Q(name__istartswith=term) | Q(pk=term)
-        )
         results.users = [
             Hit(u.email, u.name or "", _admin("security_gatewayuser", u.pk))
-            for u in users.order_by("email")[:PER_KIND]
+            for u in _users(actor, term)
         ]
     if actor.can(Capability.MANAGE_API_KEYS):
         keys = key_selectors.api_keys_visible_to(actor).filter(key_prefix__startswith=term)
@@ -116,28 +129,7 @@ def search_everything(actor: Actor, text: str) -> Results:
             for t in tenants.order_by("name")[:PER_KIND]
         ]
     if actor.can(Capability.VIEW_AUDIT_LOGS) and as_uuid is not None:
-        # Uses index: idx_audit_logs_created_brin (the last day), then the rows' request_id.
-        since = timezone.now() - REQUEST_ID_WINDOW
-        rows = audit_selectors.audit_logs_visible_to(actor).filter(
-            request_id=as_uuid, created_at__gte=since
-        )
-        results.requests = [
-            Hit(
-                f"#{row.pk} {row.action}",
-                row.outcome,
-                reverse("audit:audit_log_detail", args=[row.pk]),
-            )
-            for row in rows.order_by("-id")[:PER_KIND]
-        ]
-        if results.requests:
-            query = urlencode({"request_id": str(as_uuid), "period": "24h"})
-            results.requests.append(
-                Hit(
-                    "Every audit row of this request",
-                    "last 24 hours",
-                    reverse("audit:audit_log_list") + "?" + query,
-                )
-            )
+        _find_request(actor, as_uuid, days_back, results)
     results.groups = [
         (title, hits)
         for title, hits in (
@@ -150,6 +142,51 @@ def search_everything(actor: Actor, text: str) -> Results:
         if hits is not None
     ]
     return results
+
+
+def _find_request(actor: Actor, request_id: uuid.UUID, days_back: int, results: Results) -> None:
+    """The audit rows of ``request_id`` in one day (see ``REQUEST_ID_WINDOW``)."""
+    days_back = min(max(days_back, 0), REQUEST_ID_DAYS_BACK - 1)
+    until = timezone.now() - days_back * REQUEST_ID_WINDOW
+    since = until - REQUEST_ID_WINDOW
+    results.request_id = str(request_id)
+    results.requests_since, results.requests_until = since, until
+    results.requests_days_back = days_back
+    # Uses index: idx_audit_logs_created_brin (one day), then the rows' request_id.
+    rows = audit_selectors.audit_logs_visible_to(actor).filter(
+        request_id=request_id, created_at__gte=since, created_at__lt=until
+    )
+    results.requests = [
+        Hit(
+            f"#{row.pk} {row.action}", row.outcome, reverse("audit:audit_log_detail", args=[row.pk])
+        )
+        for row in rows.order_by("-id")[:PER_KIND]
+    ]
+    if results.requests:
+        query = {"request_id": str(request_id), "tz": "UTC"}
+        if days_back:
+            query |= {"since": f"{since:%Y-%m-%dT%H:%M}", "until": f"{until:%Y-%m-%dT%H:%M}"}
+        else:
+            query["period"] = "24h"
+        results.requests.append(
+            Hit(
+                "Every audit row of this request",
+                "in the same day",
+                reverse("audit:audit_log_list") + "?" + urlencode(query),
+            )
+        )
+
+
+def _users(actor: Actor, term: str) -> list[Any]:
+    """Users by email prefix (a range of the email index), by id, and by name unless the term
+    is an address (names have no index in the contract: that search reads the user table)."""
+    visible = user_selectors.users_visible_to(actor)
+    found = {u.pk: u for u in visible.filter(pk=term)}
+    by_email = user_selectors.users_by_email_prefix(visible, term).order_by("email")
+    found.update((u.pk, u) for u in by_email[:PER_KIND])
+    if "@" not in term:
+        found.update((u.pk, u) for u in visible.filter(name__istartswith=term)[:PER_KIND])
+    return sorted(found.values(), key=lambda u: u.email)[:PER_KIND]
 
 
 def _uuid(text: str) -> uuid.UUID | None:
@@ -173,7 +210,9 @@ def _search_page(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     results = None
     if request.method == "POST":
-        results = search_everything(actor, request.POST.get("q", ""))
+        earlier = request.POST.get("days_back", "")
+        days_back = int(earlier) if earlier.isdigit() and len(earlier) < 4 else 0
+        results = search_everything(actor, request.POST.get("q", ""), days_back=days_back)
     elif request.GET:
         # Someone put a query in a URL: never read it (it may be a key), ask them to post it.
         return HttpResponseRedirect(reverse("search"))

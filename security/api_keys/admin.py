@@ -206,12 +206,12 @@ class ApiKeyAdmin(ScopedModelAdmin):
         return format_html(
             '{}<span class="api-key-aside">by {}</span>',
             _short_time(key.created_at, "—"),
-            key.creator_label,  # type: ignore[attr-defined]
+            presentation.breakable(key.creator_label),  # type: ignore[attr-defined]
         )
 
     @admin.display(description="created by", ordering="creator_label")
     def creator(self, key: ApiKey) -> str:
-        return key.creator_label  # type: ignore[attr-defined]
+        return presentation.breakable(key.creator_label)  # type: ignore[attr-defined]
 
     @admin.display(description="revoked by")
     def revoker(self, key: ApiKey) -> str:

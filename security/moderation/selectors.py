@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -270,3 +271,65 @@ def find_user(actor: Actor, who: str) -> GatewayUser | None:
         .order_by("pk")
         .first()
     )
+
+
+# The longest email a prefix search looks at (RFC 5321's path limit): one index range per letter.
+EMAIL_PREFIX_LIMIT = 254
+# Sorts after every character: the end of the range of strings that start with a prefix.
+LAST_CHARACTER = "\U0010ffff"
+CODEPOINT_ORDER_SQL = """
+SELECT coalesce(nullif(c.collname, 'default'), d.datcollate),
+       coalesce(nullif(c.collprovider, 'd'), d.datlocprovider)
+FROM pg_attribute a
+JOIN pg_collation c ON c.oid = a.attcollation
+JOIN pg_database d ON d.datname = current_database()
+WHERE a.attrelid = '"user"'::regclass AND a.attname = 'email'
+"""
+CODEPOINT_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic", "pg_c_utf8"}
+
+
+def email_prefix_ranges(term: str) -> list[tuple[str, str]]:
+    """The ranges (in code point order) holding every email that starts with ``term``, any case.
+
+    Better-Auth stores emails lower-cased, so nearly every match lies in the range of the
+    lower-cased term. An email stored with capitals first differs from it at some position ``i``
+    where it holds that letter's other case: one range per such letter, each empty (and free to
+    read) in a database of lower-cased emails, so mixed-case emails are still found.
+    """
+    lowered = term[:EMAIL_PREFIX_LIMIT].lower()
+    ranges = [(lowered, lowered + LAST_CHARACTER)]
+    for position, character in enumerate(lowered):
+        for variant in {character.upper(), character.title()} - {character}:
+            if len(variant) == 1:
+                start = lowered[:position] + variant
+                ranges.append((start, start + LAST_CHARACTER))
+    return ranges
+
+
+def emails_in_code_point_order() -> bool:
+    """Whether ``user.email``'s collation sorts by code point, so that a prefix is a range of
+    its unique index (C, POSIX, C.UTF-8; a language's collation is not: it ignores punctuation)."""
+    if not hasattr(emails_in_code_point_order, "answer"):
+        with connection.cursor() as cursor:
+            cursor.execute(CODEPOINT_ORDER_SQL)
+            collation, provider = cursor.fetchone()
+        # "b": PostgreSQL 17's builtin provider (C, C.UTF-8: code point order); "i": ICU, never.
+        answer = provider == "b" or (provider == "c" and collation in CODEPOINT_COLLATIONS)
+        emails_in_code_point_order.answer = answer  # type: ignore[attr-defined]
+    return bool(emails_in_code_point_order.answer)  # type: ignore[attr-defined]
+
+
+def users_by_email_prefix(users: QuerySet[GatewayUser], term: str) -> QuerySet[GatewayUser]:
+    """``users`` whose email starts with ``term``, in any case.
+
+    Uses index: user_email_unique (the contract's only index on ``email``), one range per
+    ``email_prefix_ranges``, then the case-insensitive test on the few rows they hold. Under a
+    collation that does not sort by code point a prefix is no range, and the table is read.
+    """
+    matching = users.filter(email__istartswith=term[:EMAIL_PREFIX_LIMIT])
+    if not emails_in_code_point_order():
+        return matching
+    within = Q()
+    for start, end in email_prefix_ranges(term):
+        within |= Q(email__gte=start, email__lt=end)
+    return matching.filter(within)

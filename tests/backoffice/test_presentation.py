@@ -53,10 +53,18 @@ def test_counts_say_their_noun_in_the_right_number():
     assert presentation.count("1,000+", "person") == "1,000+ people"
 
 
-def test_a_person_is_an_email_that_breaks_before_its_at_and_links_when_asked():
-    html = render('{% person "ann@example.com" "/u/1/" %}')
-    assert html == '<a href="/u/1/">ann<wbr>@example.com</a>'
-    assert render("{% person_id people 'u1' %}", people={"u1": "a@b.example"}) == "a<wbr>@b.example"
+def test_a_person_is_an_email_that_breaks_only_before_its_at_and_dots_and_links_when_asked():
+    html = render('{% person "ann-marie@example.com" "/u/1/" %}')
+    assert html == (
+        '<a href="/u/1/"><span class="email" title="ann-marie@example.com">'
+        '<span class="email-part">ann-marie</span><wbr><span class="email-part">@example</span>'
+        '<wbr><span class="email-part">.com</span></span></a>'
+    )
+    assert render("{% person_id people 'u1' %}", people={"u1": "a@b.example"}) == (
+        '<span class="email" title="a@b.example"><span class="email-part">a</span><wbr>'
+        '<span class="email-part">@b</span><wbr><span class="email-part">.example</span></span>'
+    )
+    assert "&lt;b&gt;" in render('{% person "<b>@x.example" %}')
     unknown = render("{% person_id people 'u2' %}", people={})
     assert "u2" in unknown and "No user you may see has this id" in unknown
 

@@ -3,10 +3,13 @@ pasted API key searched by its prefix without reaching a URL, the access log or 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from audit.factories import AuditLogFactory
 from registry.factories import McpServerFactory
@@ -73,6 +76,39 @@ def test_a_request_id_finds_its_audit_rows_for_an_auditor_only(auditor, support)
     assert f"/audit/logs/{entry.pk}/" in html
     html = assert_page_says(support.client().post("/search/", {"q": str(request_id)}), 200)
     assert f"/audit/logs/{entry.pk}/" not in html
+
+
+@pytest.mark.django_db
+def test_a_request_id_is_looked_for_one_day_at_a_time_and_the_page_says_which(auditor):
+    request_id = uuid.uuid4()
+    older = AuditLogFactory.create(
+        request_id=request_id,
+        action="user.ban",
+        created_at=timezone.now() - dt.timedelta(hours=36),
+    )
+    client = auditor.client()
+    html = assert_page_says(
+        client.post("/search/", {"q": str(request_id)}),
+        200,
+        'id="request-window"',
+        "only the audit rows from",
+        'name="days_back" value="1"',
+        "Search the day before",
+    )
+    assert f"/audit/logs/{older.pk}/" not in html
+    html = assert_page_says(client.post("/search/", {"q": str(request_id), "days_back": "1"}), 200)
+    assert f"/audit/logs/{older.pk}/" in html
+    assert 'name="days_back" value="2"' in html
+    # The explorer's link names that day, in UTC, so it shows the same rows.
+    link = re.search(r'href="(/audit/logs/\?[^"]*since=[^"]*)"', html)
+    assert link is not None
+    listed = client.get(link.group(1).replace("&amp;", "&"))
+    assert_page_says(listed, 200, f"/audit/logs/{older.pk}/")
+    # Never further back than 30 days, whatever is posted.
+    html = assert_page_says(
+        client.post("/search/", {"q": str(request_id), "days_back": "999"}), 200
+    )
+    assert 'name="days_back"' not in html
 
 
 @pytest.mark.django_db

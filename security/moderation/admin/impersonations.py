@@ -9,6 +9,7 @@ from django.contrib.admin.utils import quote, unquote
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.models import AuditLog, RequestLog
@@ -178,7 +179,15 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
         for event in events:
             event.url = admin_page_url(request, AuditLog, event.pk)  # type: ignore[attr-defined]
         cells.name_people(actor, self.capability, events)
-        context = {**(extra_context or {}), "impersonation_events": events}
+        context = {
+            **(extra_context or {}),
+            "impersonation_events": events,
+            # What the panel's window really is, so the page can say it beside the list's count.
+            "events_since": since or timezone.now() - selectors.DEFAULT_EVENTS_WINDOW,
+            "events_until": until,
+            "events_range_chosen": since is not None or until is not None,
+            "events_limit": selectors.IMPERSONATION_EVENTS_LIMIT,
+        }
         return super().changelist_view(request, context)
 
     def change_view(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditLog
+from backoffice import presentation
 from security.factories import (
     GatewaySessionFactory,
     GatewayUserFactory,
@@ -43,5 +44,5 @@ def audit_rows(action: str, **filters) -> list[AuditLog]:
 
 
 def breakable(email: str) -> str:
-    """An email as the moderation lists render it: free to break before its "@"."""
-    return email.replace("@", "<wbr>@", 1)
+    """An email as the moderation lists render it: free to break before its "@" and dots."""
+    return str(presentation.breakable(email))

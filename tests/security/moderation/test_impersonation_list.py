@@ -127,6 +127,27 @@ def test_impersonation_events_from_the_audit_log_are_shown(support, member):
     assert "user.ban" not in events
 
 
+def test_the_page_says_what_the_list_and_the_audit_panel_each_count(support, impersonation):
+    # One session, stopped: two audit entries (start and stop), and a refused attempt (one more).
+    who = impersonation.user_id
+    for action, outcome in (("start", "success"), ("stop", "success"), ("start", "denied")):
+        AuditLogFactory.create(action=f"impersonation.{action}", resource_id=who, outcome=outcome)
+    html = assert_page_says(
+        support.client().get(LIST),
+        200,
+        'id="impersonation-counts"',
+        "counts <strong>impersonation sessions</strong>: 1 session, one row each",
+        "started at any time, with every filter chosen",
+        "This panel counts <strong>audit entries</strong>, not sessions",
+        "(the last 30 days: no range is chosen): showing 3 entries, newest first, at most 50.",
+    )
+    assert listed_count(html) == 1
+
+
+def listed_count(html: str) -> int:
+    return html.count('class="field-started"')
+
+
 def test_a_stopped_impersonation_stays_listed_after_its_row_is_gone(support, impersonation):
     client = support.client()
     client.get(LIST)
