@@ -282,7 +282,7 @@ class LogFilterSet(django_filters.FilterSet):
     def __init__(
         self,
         data: Any = None,
-        queryset: QuerySet | None = None,
+        queryset: QuerySet[Any] | None = None,
         *,
         tenant_choices: Iterable[tuple[str, str]] = (),
         **kwargs: Any,
@@ -305,11 +305,11 @@ class LogFilterSet(django_filters.FilterSet):
         """The valid, non-empty filter values (call ``is_valid()`` first)."""
         return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "", [])}
 
-    def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_nothing(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         """For values applied elsewhere (the zone is applied by the form)."""
         return queryset
 
-    def filter_tenant(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_tenant(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_*_tenant_time (tenant_id, created_at DESC); NULLs are in btrees too.
         if value == PLATFORM:
             return queryset.filter(tenant_id__isnull=True)
@@ -320,14 +320,14 @@ class LogFilterSet(django_filters.FilterSet):
         """The (since, until) the filter asks for, in UTC (call ``is_valid()`` first)."""
         return self.form.time_range
 
-    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_period(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         since, _until = self.time_range  # one "now" for the predicate and the id range
         return queryset.filter(created_at__gte=since)
 
-    def filter_since(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+    def filter_since(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         return queryset.filter(created_at__gte=value)
 
-    def filter_until(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+    def filter_until(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         return queryset.filter(created_at__lt=value)
 
 
@@ -365,7 +365,7 @@ class AuditLogFilter(LogFilterSet):
         fields: list[str] = []
         form = AuditLogFilterForm
 
-    def filter_resource(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_resource(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         cleaned = self.form.cleaned_data
         if self.form.covered_by_index(name, cleaned):
             action = (cleaned.get("action") or "").strip()
@@ -383,7 +383,7 @@ class AuditLogFilter(LogFilterSet):
             **{f"{name}_text": Coalesce(F(name), Value(""), output_field=TextField())}
         ).filter(**{f"{name}_text": value})
 
-    def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_action(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()
         prefix = action_prefix(value)
         if not prefix:
@@ -426,7 +426,7 @@ class RequestLogFilter(LogFilterSet):
     def __init__(
         self,
         data: Any = None,
-        queryset: QuerySet | None = None,
+        queryset: QuerySet[Any] | None = None,
         *,
         server_choices: Iterable[tuple[str, str]] = (),
         **kwargs: Any,
@@ -434,12 +434,12 @@ class RequestLogFilter(LogFilterSet):
         super().__init__(data, queryset, **kwargs)
         self.filters["server"].extra["choices"] = list(server_choices)
 
-    def filter_server(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_server(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_request_logs_server_time (server_id, created_at DESC), or
         # idx_tenant_utilization_composite (tenant_id, server_id, created_at DESC) with a tenant.
         return queryset.filter(server_id=uuid.UUID(value))
 
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_request_logs_errors (created_at DESC) WHERE status_code >= 400
         low, high = STATUS_CLASSES[value]
         return queryset.filter(status_code__gte=low, status_code__lt=high)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -47,7 +48,7 @@ class CappedCount:
         return float(self.value)
 
 
-def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> CappedCount:
     """Count at most ``cap`` + 1 rows, through a LIMITed subquery, never the whole match."""
     cap = COUNT_CAP if cap is None else cap
     counted = queryset.order_by().values("pk")[: cap + 1].count()
