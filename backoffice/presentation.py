@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -34,16 +34,10 @@ FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
 # --- times ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def zone_names() -> set[str]:
-    """Every IANA zone name this machine knows, plus UTC."""
-    if not hasattr(zone_names, "cache"):
-        zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]
-    return zone_names.cache  # type: ignore[attr-defined]
-
-
-def zone_or_default(name: str | None) -> zoneinfo.ZoneInfo:
-    """The zone ``name`` names, or the settings' default for an empty or unknown name."""
-    return zoneinfo.ZoneInfo(name if name in zone_names() else settings.TIME_ZONE)
+    """Every IANA zone name this machine knows, plus UTC (read once, on first use)."""
+    return zoneinfo.available_timezones() | {"UTC"}
 
 
 def active_zone_name() -> str:
@@ -157,13 +151,6 @@ def breakable(email: str) -> str:
     """An address that may break before its "@" rather than widen a narrow column (HTML)."""
     local, at, domain = email.partition("@")
     return format_html("{}<wbr>{}{}", local, at, domain) if at else email
-
-
-def person_or_id(people: dict[str, str], user_id: str | None) -> str:
-    """The email of a user id when the lookup found one, else the id as it is."""
-    if not user_id:
-        return ""
-    return people.get(user_id, user_id)
 
 
 # --- CSV -----------------------------------------------------------------------------------

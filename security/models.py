@@ -275,10 +275,6 @@ class ImpersonationRecord(models.Model):
             return ImpersonationStatus.EXPIRED
         return ImpersonationStatus.ACTIVE
 
-    @property
-    def is_reviewed(self) -> bool:
-        return self.reviewed_at is not None
-
 
 class IssuingFormClaim(models.Model):
     """A key-issuing form (create or rotate) already sent, so sending it again issues nothing.
