@@ -243,16 +243,17 @@ def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
     )
 
 
-class WallClockFilter(django_filters.Filter):
+# django-filter ships no types: its classes are Any to mypy.
+class WallClockFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = NaiveDateTimeField
 
 
-class IPAddressFilter(django_filters.Filter):
+class IPAddressFilter(django_filters.Filter):  # type: ignore[misc]
     # Only a valid address reaches the inet column (any other text is a database error there).
     field_class = forms.GenericIPAddressField
 
 
-class WholeNumberFilter(django_filters.Filter):
+class WholeNumberFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = forms.IntegerField
 
 
@@ -261,7 +262,7 @@ def actor_filter(label: str, column: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(label=label, field_name=column, max_length=320)
 
 
-class LogFilterSet(django_filters.FilterSet):
+class LogFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     """Shared shape: choices for tenants come from the caller, already scoped to the viewer."""
 
     tenant = django_filters.ChoiceFilter(label="Tenant", method="filter_tenant", empty_label="All")
@@ -318,7 +319,8 @@ class LogFilterSet(django_filters.FilterSet):
     @property
     def time_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The (since, until) the filter asks for, in UTC (call ``is_valid()`` first)."""
-        return self.form.time_range
+        since_until: tuple[dt.datetime | None, dt.datetime | None] = self.form.time_range
+        return since_until
 
     def filter_period(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         since, _until = self.time_range  # one "now" for the predicate and the id range
@@ -379,9 +381,10 @@ class AuditLogFilter(LogFilterSet):
         # planner may still prefer on a small or freshly analysed table: compared through
         # COALESCE (the same rows, as the value is never empty) the column offers it no index,
         # and the query keeps to the bounded walk the form required (an actor, or a time range).
-        return queryset.alias(
+        matching: QuerySet[Any] = queryset.alias(
             **{f"{name}_text": Coalesce(F(name), Value(""), output_field=TextField())}
         ).filter(**{f"{name}_text": value})
+        return matching
 
     def filter_action(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()

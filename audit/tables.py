@@ -32,7 +32,7 @@ class LeanRow:
     rest: list[str]
 
 
-class LeanTable(tables.Table):
+class LeanTable(tables.Table):  # type: ignore[misc]  # django-tables2 ships no types
     """A table whose rows are plain strings: ``cell_<column>`` methods format one value each."""
 
     def __init__(

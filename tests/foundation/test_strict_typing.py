@@ -27,15 +27,9 @@ APP_PACKAGES = {"approvals", "audit", "backoffice", "monitoring", "registry", "s
 RECORDED_EXEMPTIONS = frozenset(
     {
         "audit.factories",
-        "audit.filters",
-        "audit.history",
-        "audit.tables",
-        "backoffice.contract.fields",
-        "backoffice.demo.seeding",
         "monitoring.factories",
         "registry.factories",
         "security.factories",
-        "security.models",
         "tenants.factories",
     }
 )
