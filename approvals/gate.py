@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +16,8 @@ from approvals.models import ApprovalRequest
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Actor
+
+Outcome = TypeVar("Outcome")
 
 
 def sent_for_approval(request: HttpRequest, approval: ApprovalRequest) -> HttpResponse:
@@ -57,6 +59,42 @@ def ask(
         )
     )
     return None if approval is None else sent_for_approval(request, approval)
+
+
+def ask_or_carry_out(
+    request: HttpRequest,
+    attempt: Attempt[Any],
+    *,
+    actor: Actor,
+    why: str | None,
+    operation: AuditAction,
+    params: dict[str, Any],
+    target_ids: Sequence[object],
+    title: str,
+    preview: Callable[[], Sequence[str]],
+    tenant_id: uuid.UUID | None,
+    carry_out: Callable[[], Outcome],
+    done: Callable[[Outcome], HttpResponse],
+) -> HttpResponse | None:
+    """A confirmed operation: sent for approval when ``why`` says it needs a second person,
+    otherwise carried out and reported by ``done``. The response, or None once the reason it
+    was refused is on the form (``Attempt``), for the page to show again. ``preview`` is only
+    worded for a request."""
+    if why:
+        return ask(
+            request,
+            attempt,
+            actor=actor,
+            operation=operation,
+            params=params,
+            target_ids=target_ids,
+            title=title,
+            preview=preview(),
+            why=why,
+            tenant_id=tenant_id,
+        )
+    outcome = attempt(carry_out)
+    return None if outcome is None else done(outcome)
 
 
 def one_tenant(tenant_ids: Sequence[uuid.UUID | None]) -> uuid.UUID | None:

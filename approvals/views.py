@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -23,6 +23,7 @@ from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from backoffice.staff_request import StaffRequest
 from security.second_factor.step_up import step_up
 
 
@@ -40,8 +41,8 @@ class DecisionForm(forms.Form):
 
 @staff_view(Capability.DECIDE_APPROVALS)
 @require_http_methods(["GET"])
-def pending(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def pending(request: StaffRequest) -> HttpResponse:
+    actor = request.actor
     context = {
         **admin.site.each_context(request),
         "title": "Requests waiting for approval",
@@ -54,8 +55,8 @@ def pending(request: HttpRequest) -> HttpResponse:
 @staff_view(Capability.DECIDE_APPROVALS)
 @step_up(AuditAction.APPROVAL_APPROVE)
 @require_http_methods(["GET", "POST"])
-def detail(request: HttpRequest, approval_id: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def detail(request: StaffRequest, approval_id: int) -> HttpResponse:
+    actor = request.actor
     approval = selectors.access_request(actor, approval_id)
     if approval is None:
         raise Http404("No such approval request.")
@@ -83,9 +84,9 @@ def detail(request: HttpRequest, approval_id: int) -> HttpResponse:
 
 
 def _detail_context(
-    request: HttpRequest, approval: ApprovalRequest, form: DecisionForm
+    request: StaffRequest, approval: ApprovalRequest, form: DecisionForm
 ) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     waiting = approval.status == ApprovalStatus.PENDING
     own = approval.requested_by_id == actor.actor_id
     return {

@@ -17,6 +17,7 @@ from audit import views
 from audit.models import AuditLog, RequestLog
 from backoffice.admin_base import ScopedModelAdmin
 from backoffice.roles import Capability
+from backoffice.staff_request import as_staff_request
 
 # Stock changelist lookups other pages link with (e.g. the dashboard's denied actions), as the
 # explorer's filters.
@@ -42,7 +43,7 @@ class LogAdmin(ScopedModelAdmin):
                     query.setlist(name, query.pop(stock))
             url = reverse(f"audit:{self.explorer.name}_list")
             return HttpResponseRedirect(f"{url}?{query.urlencode()}")
-        return views.explorer_page(request, self.explorer)
+        return views.explorer_page(as_staff_request(request), self.explorer)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -60,7 +61,7 @@ class AuditLogAdmin(LogAdmin):
     explorer = views.AUDIT_LOG_EXPLORER
 
     def detail_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return views.audit_log_page(request, object_id)
+        return views.audit_log_page(as_staff_request(request), object_id)
 
 
 @admin.register(RequestLog)
@@ -68,4 +69,4 @@ class RequestLogAdmin(LogAdmin):
     explorer = views.REQUEST_LOG_EXPLORER
 
     def detail_page(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return views.request_log_page(request, object_id)
+        return views.request_log_page(as_staff_request(request), object_id)

@@ -206,7 +206,7 @@ def export_logs(
     *,
     actor: Actor,
     kind: LogKind,
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     order: LogOrder,
     filters: dict[str, Any],
     file_format: ExportFormat,
@@ -232,7 +232,7 @@ def copy_sql(select_sql: str, file_format: ExportFormat) -> str:
 
 
 def export_select_sql(
-    kind: LogKind, queryset: QuerySet, file_format: ExportFormat, *, actor: Actor | None = None
+    kind: LogKind, queryset: QuerySet[Any], file_format: ExportFormat, *, actor: Actor | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """The query whose rows the COPY sends (what EXPLAIN can see of an export)."""
     query, params = queryset.values(*kind.fields).query.sql_with_params()

@@ -243,16 +243,17 @@ def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
     )
 
 
-class WallClockFilter(django_filters.Filter):
+# django-filter ships no types: its classes are Any to mypy.
+class WallClockFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = NaiveDateTimeField
 
 
-class IPAddressFilter(django_filters.Filter):
+class IPAddressFilter(django_filters.Filter):  # type: ignore[misc]
     # Only a valid address reaches the inet column (any other text is a database error there).
     field_class = forms.GenericIPAddressField
 
 
-class WholeNumberFilter(django_filters.Filter):
+class WholeNumberFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = forms.IntegerField
 
 
@@ -261,7 +262,7 @@ def actor_filter(label: str, column: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(label=label, field_name=column, max_length=320)
 
 
-class LogFilterSet(django_filters.FilterSet):
+class LogFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     """Shared shape: choices for tenants come from the caller, already scoped to the viewer."""
 
     tenant = django_filters.ChoiceFilter(label="Tenant", method="filter_tenant", empty_label="All")
@@ -282,7 +283,7 @@ class LogFilterSet(django_filters.FilterSet):
     def __init__(
         self,
         data: Any = None,
-        queryset: QuerySet | None = None,
+        queryset: QuerySet[Any] | None = None,
         *,
         tenant_choices: Iterable[tuple[str, str]] = (),
         **kwargs: Any,
@@ -305,11 +306,11 @@ class LogFilterSet(django_filters.FilterSet):
         """The valid, non-empty filter values (call ``is_valid()`` first)."""
         return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "", [])}
 
-    def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_nothing(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         """For values applied elsewhere (the zone is applied by the form)."""
         return queryset
 
-    def filter_tenant(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_tenant(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_*_tenant_time (tenant_id, created_at DESC); NULLs are in btrees too.
         if value == PLATFORM:
             return queryset.filter(tenant_id__isnull=True)
@@ -318,16 +319,17 @@ class LogFilterSet(django_filters.FilterSet):
     @property
     def time_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The (since, until) the filter asks for, in UTC (call ``is_valid()`` first)."""
-        return self.form.time_range
+        since_until: tuple[dt.datetime | None, dt.datetime | None] = self.form.time_range
+        return since_until
 
-    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_period(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         since, _until = self.time_range  # one "now" for the predicate and the id range
         return queryset.filter(created_at__gte=since)
 
-    def filter_since(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+    def filter_since(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         return queryset.filter(created_at__gte=value)
 
-    def filter_until(self, queryset: QuerySet, name: str, value: dt.datetime) -> QuerySet:
+    def filter_until(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         return queryset.filter(created_at__lt=value)
 
 
@@ -365,7 +367,7 @@ class AuditLogFilter(LogFilterSet):
         fields: list[str] = []
         form = AuditLogFilterForm
 
-    def filter_resource(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_resource(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         cleaned = self.form.cleaned_data
         if self.form.covered_by_index(name, cleaned):
             action = (cleaned.get("action") or "").strip()
@@ -379,11 +381,12 @@ class AuditLogFilter(LogFilterSet):
         # planner may still prefer on a small or freshly analysed table: compared through
         # COALESCE (the same rows, as the value is never empty) the column offers it no index,
         # and the query keeps to the bounded walk the form required (an actor, or a time range).
-        return queryset.alias(
+        matching: QuerySet[Any] = queryset.alias(
             **{f"{name}_text": Coalesce(F(name), Value(""), output_field=TextField())}
         ).filter(**{f"{name}_text": value})
+        return matching
 
-    def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_action(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()
         prefix = action_prefix(value)
         if not prefix:
@@ -426,7 +429,7 @@ class RequestLogFilter(LogFilterSet):
     def __init__(
         self,
         data: Any = None,
-        queryset: QuerySet | None = None,
+        queryset: QuerySet[Any] | None = None,
         *,
         server_choices: Iterable[tuple[str, str]] = (),
         **kwargs: Any,
@@ -434,12 +437,12 @@ class RequestLogFilter(LogFilterSet):
         super().__init__(data, queryset, **kwargs)
         self.filters["server"].extra["choices"] = list(server_choices)
 
-    def filter_server(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_server(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_request_logs_server_time (server_id, created_at DESC), or
         # idx_tenant_utilization_composite (tenant_id, server_id, created_at DESC) with a tenant.
         return queryset.filter(server_id=uuid.UUID(value))
 
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         # Uses index: idx_request_logs_errors (created_at DESC) WHERE status_code >= 400
         low, high = STATUS_CLASSES[value]
         return queryset.filter(status_code__gte=low, status_code__lt=high)

@@ -66,7 +66,10 @@ class AuditHistoryMixin:
         obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         if obj is None:
             opts = self.model._meta  # type: ignore[attr-defined]
-            return self._get_obj_does_not_exist_redirect(request, opts, object_id)  # type: ignore[attr-defined]
+            missing: HttpResponse = self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, opts, object_id
+            )
+            return missing
         actor = actor_of(request)
         capability = self.capability  # type: ignore[attr-defined]
         visible = AuditLog.objects.visible_to(actor, capability)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest, QueryDict
 
@@ -46,7 +47,7 @@ def page_position(request: HttpRequest) -> PagePosition:
     return PagePosition()
 
 
-def total_text(estimate: int, rows: list[dict], more_than_one_page: bool) -> str:
+def total_text(estimate: int, rows: list[dict[str, Any]], more_than_one_page: bool) -> str:
     if not more_than_one_page:
         return presentation.count(len(rows), "entry")
     return f"about {max(estimate, len(rows)):,} entries (estimate)"

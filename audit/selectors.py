@@ -232,7 +232,7 @@ def request_log_order(filters: dict[str, Any]) -> LogOrder:
 
 
 def id_ranges_for(
-    queryset: QuerySet, order: LogOrder, since: dt.datetime | None, until: dt.datetime | None
+    queryset: QuerySet[Any], order: LogOrder, since: dt.datetime | None, until: dt.datetime | None
 ) -> list[IdRange] | None:
     """The id ranges a pk walk over ``[since, until)`` reads, newest first; None: read it whole.
 
@@ -246,12 +246,12 @@ def id_ranges_for(
     return id_ranges(queryset.model._meta.db_table, since, until, using=queryset.db)[::-1]
 
 
-def ordered(queryset: QuerySet, order: LogOrder) -> QuerySet:
+def ordered(queryset: QuerySet[Any], order: LogOrder) -> QuerySet[Any]:
     return queryset.order_by(*order.value)
 
 
 def log_page(
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     *,
     fields: tuple[str, ...],
     order: LogOrder,
@@ -288,7 +288,7 @@ def log_page(
 
 
 def _newer_page(
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     fields: tuple[str, ...],
     order: LogOrder,
     newer_than: PageCursor,
@@ -317,7 +317,7 @@ def _newer_page(
 
 
 def _read(
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     order_by: tuple[str, ...],
     fields: tuple[str, ...],
     limit: int,
@@ -342,7 +342,7 @@ def _cursor_of(row: dict[str, Any]) -> PageCursor:
     return PageCursor(created_at=row["created_at"], id=row["id"])
 
 
-def estimated_rows(queryset: QuerySet, order: LogOrder) -> int:
+def estimated_rows(queryset: QuerySet[Any], order: LogOrder) -> int:
     """The planner's estimate of the matching rows: counting tens of millions costs seconds.
 
     It explains the first page's query (cheap to plan, and too cheap for PostgreSQL to JIT-compile,

@@ -91,11 +91,6 @@ class LeanTable(BaseTable):
         """The gateway user ids a page of rows names: they are shown as emails."""
         return set()
 
-    @staticmethod
-    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
-        """The API key ids a page of rows names: they are shown by name and prefix."""
-        return set()
-
     def cell_created_at(self, record: Record) -> str:
         moment = record["created_at"]
         shown = presentation.when(moment, seconds=True, zone=self.zone)
@@ -168,10 +163,6 @@ class RequestLogTable(LeanTable):
         if server_id is None:
             return ""
         return self.server_names.get(str(server_id)) or str(server_id)
-
-    @staticmethod
-    def api_keys_in(rows: list[dict[str, Any]]) -> set[Any]:
-        return {row["api_key_id"] for row in rows if row.get("api_key_id")}
 
     def cell_caller(self, record: Record) -> str:
         if record["api_key_id"] is not None:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db import models
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
@@ -48,6 +48,7 @@ from backoffice.audit_actions import AuditAction
 from backoffice.reads import HeavyReads, heavy_reads
 from backoffice.roles import Capability
 from backoffice.staff_audit import without_secrets
+from backoffice.staff_request import StaffRequest
 from registry.models import McpServer
 from security.models import ApiKey, GatewaySession, GatewayUser
 from security.second_factor.step_up import step_up
@@ -65,7 +66,7 @@ class Explorer:
     filter_class: type[LogFilterSet]
     table_class: type[LeanTable]
     list_fields: tuple[str, ...]
-    visible: Callable[..., models.QuerySet]
+    visible: Callable[..., models.QuerySet[Any]]
     order: Callable[[dict[str, Any]], LogOrder]
     lists_servers: bool = False
     # Columns holding gateway user ids that the table shows as emails.
@@ -102,32 +103,32 @@ REQUEST_LOG_EXPLORER = Explorer(
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @require_safe
-def audit_log_list(request: HttpRequest) -> HttpResponse:
+def audit_log_list(request: StaffRequest) -> HttpResponse:
     return explorer_page(request, AUDIT_LOG_EXPLORER)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @require_safe
-def request_log_list(request: HttpRequest) -> HttpResponse:
+def request_log_list(request: StaffRequest) -> HttpResponse:
     return explorer_page(request, REQUEST_LOG_EXPLORER)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @require_safe
-def audit_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def audit_log_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return audit_log_page(request, pk)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @require_safe
-def request_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_log_detail(request: StaffRequest, pk: int) -> HttpResponse:
     return request_log_page(request, pk)
 
 
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @step_up(AuditAction.AUDIT_LOG_EXPORT, methods=("GET",))
 @require_safe
-def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
+def audit_log_export(request: StaffRequest, file_format: str) -> HttpResponse:
     # A StreamingHttpResponse: staff_view is typed for HttpResponse, Django serves both.
     return export_response(request, AUDIT_LOG_EXPLORER, file_format)  # type: ignore[return-value]
 
@@ -135,7 +136,7 @@ def audit_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
 @staff_view(Capability.VIEW_AUDIT_LOGS)
 @step_up(AuditAction.REQUEST_LOG_EXPORT, methods=("GET",))
 @require_safe
-def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
+def request_log_export(request: StaffRequest, file_format: str) -> HttpResponse:
     return export_response(request, REQUEST_LOG_EXPLORER, file_format)  # type: ignore[return-value]
 
 
@@ -143,11 +144,11 @@ def request_log_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 
 def bound_filter(
-    request: HttpRequest, explorer: Explorer, reads: HeavyReads
+    request: StaffRequest, explorer: Explorer, reads: HeavyReads
 ) -> tuple[LogFilterSet, dict[str, str]]:
     """The explorer's filter set bound to the query string, with scoped choices; its rows are
     read from ``reads.alias`` (the replica, when one is configured and fresh)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     tenants = selectors.tenant_choices(actor)
     if not _chosen_among(request, "tenant", tenants):
         tenants = selectors.tenant_choices(actor, fresh=True)
@@ -164,19 +165,19 @@ def bound_filter(
     return filterset, names
 
 
-def _chosen_among(request: HttpRequest, name: str, choices: list[tuple[str, str]]) -> bool:
+def _chosen_among(request: StaffRequest, name: str, choices: list[tuple[str, str]]) -> bool:
     """Whether the query string's ``name`` is empty or one of the (possibly cached) choices."""
     chosen = request.GET.get(name, "")
     return chosen in ("", PLATFORM) or any(value == chosen for value, _label in choices)
 
 
-def explorer_page(request: HttpRequest, explorer: Explorer) -> HttpResponse:
+def explorer_page(request: StaffRequest, explorer: Explorer) -> HttpResponse:
     """The list page: filter form, one keyset page of rows, an estimate, paging and exports."""
     reads = heavy_reads(request)
     filterset, names = bound_filter(request, explorer, reads)
     errors: list[str] = []
     zone = zoneinfo.ZoneInfo(presentation.active_zone_name())
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     # The page's people by email, read in the page's own query (scoped as user_emails is).
     emails = {
         f"{column}_email": email_of(actor, Capability.VIEW_AUDIT_LOGS, column)
@@ -304,7 +305,7 @@ RESOURCE_MODELS: dict[str, type[models.Model]] = {
 }
 
 
-def admin_url(request: HttpRequest, model: type[models.Model], pk: object) -> str | None:
+def admin_url(request: StaffRequest, model: type[models.Model], pk: object) -> str | None:
     """The admin page of one object when the viewer may open it (and it is registered yet)."""
     model_admin = admin.site._registry.get(model)
     if pk in (None, "") or model_admin is None or not model_admin.has_view_permission(request):
@@ -321,7 +322,7 @@ def explorer_url(explorer: Explorer, **filters: object) -> str:
 
 
 def detail_page(
-    request: HttpRequest,
+    request: StaffRequest,
     explorer: Explorer,
     entry: models.Model,
     links: list[tuple[str, str, str | None]],
@@ -393,9 +394,9 @@ def named(kind: str | None, name: str | None, object_id: str | None) -> str:
     return f"{kind or ''} {object_id or ''}".strip()
 
 
-def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
+def audit_log_page(request: StaffRequest, pk: object) -> HttpResponse:
     """One audit log row in full, with links to its actor, resource and tenant."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     entry: AuditLog = selectors.access_audit_log(actor, pk)
     tenant_name = (
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
@@ -430,9 +431,9 @@ def audit_log_page(request: HttpRequest, pk: object) -> HttpResponse:
     return detail_page(request, AUDIT_LOG_EXPLORER, entry, links)
 
 
-def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
+def request_log_page(request: StaffRequest, pk: object) -> HttpResponse:
     """One request log row in full, with links to its tenant, server, user and API key."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     entry: RequestLog = selectors.access_request_log(actor, pk)
     tenant_name = (
         selectors.tenant_names({entry.tenant_id}).get(entry.tenant_id) if entry.tenant_id else None
@@ -467,7 +468,7 @@ def request_log_page(request: HttpRequest, pk: object) -> HttpResponse:
 
 
 def export_response(
-    request: HttpRequest, explorer: Explorer, file_format: str
+    request: StaffRequest, explorer: Explorer, file_format: str
 ) -> HttpResponse | StreamingHttpResponse:
     """Stream exactly the rows the list's filter matches; a bad filter shows the list's errors."""
     reads = heavy_reads(request)
@@ -482,7 +483,7 @@ def export_response(
     filters = filterset.cleaned
     order = explorer.order(filters)
     stream = export_logs(
-        actor=request.actor,  # type: ignore[attr-defined]
+        actor=request.actor,
         kind=explorer.kind,
         # No id range here: an export must be complete even for a row written long after its
         # created_at (a long request), which the pages' id range (ids grow with time) could miss.

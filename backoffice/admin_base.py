@@ -38,14 +38,17 @@ def actor_of(request: HttpRequest) -> Actor | None:
     return getattr(request, "actor", None)
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+# ModelAdmin takes no type argument at run time (django-stubs gives it one).
+class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     capability: Capability
     # Counting tens of millions of rows costs seconds; never count the whole table, nor facets.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        queryset = self.model.objects.visible_to(actor_of(request), self.capability)
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset: models.QuerySet[Any] = self.model.objects.visible_to(
+            actor_of(request), self.capability
+        )
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 
@@ -85,7 +88,7 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 offered[name] = entry
         return offered
 
-    def response_action(self, request: HttpRequest, queryset: models.QuerySet) -> Any:
+    def response_action(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> Any:
         """Refuse (and record) a posted action the actor's role does not offer."""
         self.refuse_unoffered_action(request)
         return super().response_action(request, queryset)
@@ -238,8 +241,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(
-        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
-    ) -> tuple[models.QuerySet, bool]:
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
         # PostgreSQL text cannot hold NUL; a NUL in the search box matches nothing.
         if "\x00" in search_term:
             return queryset.none(), False
@@ -332,7 +335,9 @@ class TenantListFilter(admin.SimpleListFilter):
         tenants = Tenant.objects.visible_to(actor_of(request), Capability.VIEW_TENANTS)
         return [(str(pk), name) for pk, name in tenants.values_list("id", "name")]
 
-    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+    def queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[Any]
+    ) -> models.QuerySet[Any]:
         value = self.value()
         if not value:
             return queryset

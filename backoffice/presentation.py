@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,16 +38,10 @@ FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
 # --- times ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def zone_names() -> set[str]:
-    """Every IANA zone name this machine knows, plus UTC."""
-    if not hasattr(zone_names, "cache"):
-        zone_names.cache = zoneinfo.available_timezones() | {"UTC"}  # type: ignore[attr-defined]
-    return zone_names.cache  # type: ignore[attr-defined]
-
-
-def zone_or_default(name: str | None) -> zoneinfo.ZoneInfo:
-    """The zone ``name`` names, or the settings' default for an empty or unknown name."""
-    return zoneinfo.ZoneInfo(name if name in zone_names() else settings.TIME_ZONE)
+    """Every IANA zone name this machine knows, plus UTC (read once, on first use)."""
+    return zoneinfo.available_timezones() | {"UTC"}
 
 
 def active_zone_name() -> str:
@@ -176,13 +170,6 @@ def breakable(email: str) -> str:
             )
         ),
     )
-
-
-def person_or_id(people: dict[str, str], user_id: str | None) -> str:
-    """The email of a user id when the lookup found one, else the id as it is."""
-    if not user_id:
-        return ""
-    return people.get(user_id, user_id)
 
 
 # --- CSV -----------------------------------------------------------------------------------

@@ -125,7 +125,8 @@ def replica_pin_seconds() -> float:
     Long enough that the replica, lagging at most ``REPLICA_MAX_LAG_SECONDS`` as last measured up
     to ``REPLICA_CHECK_SECONDS`` ago, has replayed the change by then.
     """
-    return settings.REPLICA_MAX_LAG_SECONDS + settings.REPLICA_CHECK_SECONDS + 1
+    seconds: float = settings.REPLICA_MAX_LAG_SECONDS + settings.REPLICA_CHECK_SECONDS + 1
+    return seconds
 
 
 def heavy_reads(request: HttpRequest | None = None) -> HeavyReads:

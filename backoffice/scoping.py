@@ -21,7 +21,8 @@ from backoffice.roles import Actor, Capability
 M = TypeVar("M", bound=models.Model)
 
 
-class TenantScopedManager(models.Manager, Generic[M]):
+# Manager takes no type argument at run time (django-stubs gives it one), hence Generic.
+class TenantScopedManager(models.Manager, Generic[M]):  # type: ignore[type-arg]
     """Default manager of a tenant-owned model: empty until scoped to an actor."""
 
     def __init__(self, tenant_field: str = "") -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit import selectors as audit_selectors
 from backoffice.roles import Actor, Capability
+from backoffice.staff_request import StaffRequest
 from registry.models import McpServer
 from security.api_keys import selectors as key_selectors
 from security.moderation import selectors as user_selectors
@@ -205,9 +206,9 @@ def _admin(info: str, pk: Any) -> str | None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def _search_page(request: HttpRequest) -> HttpResponse:
+def _search_page(request: StaffRequest) -> HttpResponse:
     """Results of the header's search box (POST only: a GET shows the empty page)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor: Actor = request.actor
     results = None
     if request.method == "POST":
         earlier = request.POST.get("days_back", "")

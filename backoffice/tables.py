@@ -21,7 +21,7 @@ import django_tables2 as tables
 from django.utils.http import urlencode
 
 
-class NumberColumn(tables.Column):
+class NumberColumn(tables.Column):  # type: ignore[misc]  # django-tables2 ships no types
     """A number: right-aligned, and sorted largest first on the first click."""
 
     descending_first = True
@@ -46,7 +46,7 @@ class SortHeader:
         return {"descending": " ▼", "ascending": " ▲"}.get(self.sorted, "")
 
 
-class BaseTable(tables.Table):
+class BaseTable(tables.Table):  # type: ignore[misc]  # django-tables2 ships no types
     """The base of every table class; ``sortable`` names the columns a page may sort by."""
 
     sortable: ClassVar[tuple[str, ...]] = ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -49,14 +50,16 @@ class CappedCount:
         return float(self.value)
 
 
-def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> CappedCount:
     """Count at most ``cap`` + 1 rows, through a LIMITed subquery, never the whole match."""
     cap = COUNT_CAP if cap is None else cap
     counted = queryset.order_by().values("pk")[: cap + 1].count()
     return CappedCount(min(counted, cap), more=counted > cap)
 
 
-def denied_actions_count(actor: Actor, denied: QuerySet) -> tuple[CappedCount, Result | None]:
+def denied_actions_count(
+    actor: Actor, denied: QuerySet[AuditLog]
+) -> tuple[CappedCount, Result | None]:
     """How many of ``denied`` (the actor's denied actions of the last 24 hours) there are.
 
     Counting them reads a day of ``audit_logs`` on a column no index covers, too much for every

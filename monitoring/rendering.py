@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from backoffice.roles import Actor
+from backoffice.staff_request import as_staff_request
 from monitoring.result_cache import REFRESH_EVERY, Result
 
 
@@ -20,7 +21,11 @@ def page_context(request: HttpRequest, title: str, **extra: Any) -> dict[str, An
 
 
 def actor_of(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    """The staff member behind an admin page's request.
+
+    For the admin's hooks, typed with a plain ``HttpRequest``; a page declares ``StaffRequest``.
+    """
+    return as_staff_request(request).actor
 
 
 def admin_link(url_name: str, query: str = "") -> str | None:

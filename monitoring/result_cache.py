@@ -231,7 +231,7 @@ class RedisStore:
     def requested_since(self, since: dt.datetime) -> list[tuple[str, list[Any]]]:
         keys = self.client.zrangebyscore(self.prefix + "requested", since.timestamp(), "+inf")
         wanted = []
-        for raw in sorted(keys):  # type: ignore[arg-type]
+        for raw in sorted(keys):
             text = raw.decode() if isinstance(raw, bytes) else str(raw)
             name, _, arguments = text.partition(":")
             if name in QUERIES:

@@ -24,6 +24,7 @@ from backoffice.admin_base import ScopedModelAdmin, actor_of, tenant_filter
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from backoffice.staff_request import as_staff_request
 from monitoring import charts
 from registry import selectors, services, views
 from registry.filters import ActiveFilter, HealthCheckFreshnessFilter
@@ -91,14 +92,14 @@ class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
     # --- columns ---------------------------------------------------------------------------
     @admin.display(description="transport", ordering="transport_type")
     def transport(self, server: McpServer) -> str:
-        return server.get_transport_type_display()  # type: ignore[attr-defined]
+        return server.get_transport_type_display()
 
     @admin.display(description="health", ordering="health_status")
     def health(self, server: McpServer) -> str:
         badge = format_html(
             '<span class="health health-{}">{}</span>',
             server.health_status,
-            server.get_health_status_display(),  # type: ignore[attr-defined]
+            server.get_health_status_display(),
         )
         if server.is_active:
             return badge
@@ -172,7 +173,7 @@ class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     # --- actions ---------------------------------------------------------------------------
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> Any:
+    def response_action(self, request: HttpRequest, queryset: QuerySet[McpServer]) -> Any:
         """Refuse a selection holding something other than server ids, with a message, not a 500."""
         self.refuse_unoffered_action(request)
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -185,15 +186,17 @@ class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
 
     @staff_action(capability=Capability.MANAGE_REGISTRY, description="Deactivate selected servers")
     @step_up_action(AuditAction.SERVER_DEACTIVATE)
-    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[McpServer]) -> Any:
         return self._confirm_then_apply(request, queryset, active=False)
 
     @staff_action(capability=Capability.MANAGE_REGISTRY, description="Reactivate selected servers")
     @step_up_action(AuditAction.SERVER_REACTIVATE)
-    def reactivate_selected(self, request: HttpRequest, queryset: QuerySet) -> Any:
+    def reactivate_selected(self, request: HttpRequest, queryset: QuerySet[McpServer]) -> Any:
         return self._confirm_then_apply(request, queryset, active=True)
 
-    def _confirm_then_apply(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> Any:
+    def _confirm_then_apply(
+        self, request: HttpRequest, queryset: QuerySet[McpServer], *, active: bool
+    ) -> Any:
         actor = actor_of(request)
         assert actor is not None  # get_actions offered the action, so there is an actor
         servers = list(queryset.select_related("tenant").order_by("name"))
@@ -248,7 +251,7 @@ class McpServerAdmin(AuditHistoryMixin, ScopedModelAdmin):
             )
             return None
         return views.activation_page(
-            request,
+            as_staff_request(request),
             servers,
             form=form,
             active=active,

@@ -25,7 +25,7 @@ class HealthCheckFreshnessFilter(admin.SimpleListFilter):
             ("fresh", "Checked in the last 5 minutes"),
         ]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # Uses index: idx_mcp_servers_health_check_time (active servers)
         value = self.value()
         stale = stale_check_condition()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
@@ -17,6 +17,7 @@ from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from backoffice.staff_request import StaffRequest
 from backoffice.tenancy import access
 from registry import services
 from registry.forms import ServerActivationForm
@@ -29,20 +30,20 @@ SERVERS_TEMPLATE = "registry/_activation_servers.html"
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_REGISTRY)
 @step_up(AuditAction.SERVER_DEACTIVATE)
-def server_deactivate(request: HttpRequest, server_id: str) -> HttpResponse:
+def server_deactivate(request: StaffRequest, server_id: str) -> HttpResponse:
     """Ask for confirmation (GET), then take the server out of routing (POST)."""
     return _set_active(request, server_id, active=False)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_REGISTRY)
-def server_reactivate(request: HttpRequest, server_id: str) -> HttpResponse:
+def server_reactivate(request: StaffRequest, server_id: str) -> HttpResponse:
     """Ask for confirmation (GET), then put the server back into routing (POST)."""
     return _set_active(request, server_id, active=True)
 
 
-def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def _set_active(request: StaffRequest, server_id: str, *, active: bool) -> HttpResponse:
+    actor = request.actor
     server = access(McpServer.objects, actor, Capability.MANAGE_REGISTRY, server_id)
     verb = "reactivate" if active else "deactivate"
     form = ServerActivationForm(request.POST if request.method == "POST" else None)
@@ -53,27 +54,10 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
         # A stale form: there is nothing to deactivate, so nothing to ask a second admin.
         messages.info(request, f"{server.name} was already inactive.")
         return redirect("admin:registry_mcpserver_change", server.pk)
-    if form.is_bound and form.is_valid() and why:
-        sent = gate.ask(
-            request,
-            attempt,
-            actor=actor,
-            operation=AuditAction.SERVER_DEACTIVATE,
-            params={"server_ids": [str(server.pk)], "reason": form.cleaned_data["reason"]},
-            target_ids=[server.pk],
-            title=title,
-            preview=activation_consequences(active=False),
-            why=why,
-            tenant_id=server.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid():
         change = services.reactivate_server if active else services.deactivate_server
-        changed = attempt(
-            lambda: change(actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"])
-        )
-        if changed is not None:
+
+        def done(changed: bool) -> HttpResponse:
             if changed:
                 messages.success(request, f"{server.name} was {verb}d.")
             else:
@@ -81,6 +65,25 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
                     request, f"{server.name} was already {'active' if active else 'inactive'}."
                 )
             return redirect("admin:registry_mcpserver_change", server.pk)
+
+        response = gate.ask_or_carry_out(
+            request,
+            attempt,
+            actor=actor,
+            why=why,
+            operation=AuditAction.SERVER_DEACTIVATE,
+            params={"server_ids": [str(server.pk)], "reason": form.cleaned_data["reason"]},
+            target_ids=[server.pk],
+            title=title,
+            preview=lambda: activation_consequences(active=False),
+            tenant_id=server.tenant_id,
+            carry_out=lambda: change(
+                actor=actor, server_id=server.pk, reason=form.cleaned_data["reason"]
+            ),
+            done=done,
+        )
+        if response is not None:
+            return response
     status = attempt.status if attempt.status != 200 else (400 if form.is_bound else 200)
     return activation_page(
         request,
@@ -95,7 +98,7 @@ def _set_active(request: HttpRequest, server_id: str, *, active: bool) -> HttpRe
 
 
 def activation_page(
-    request: HttpRequest,
+    request: StaffRequest,
     servers: list[McpServer],
     *,
     form: ServerActivationForm,

@@ -10,7 +10,7 @@ request, so a role change or a ban in the gateway applies on the next click.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import User
@@ -75,7 +75,9 @@ def find_gateway_user(identifier: str) -> GatewayUser | None:
     )
 
 
-def throttling_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
+def throttling_username(
+    request: HttpRequest | None, credentials: dict[str, Any] | None
+) -> str | None:
     """What django-axes counts failures against: the person, not what was typed.
 
     ``auditor``, ``Auditor@Gateway.Example `` and ``auditor@gateway.example`` all name one gateway

@@ -62,6 +62,8 @@ class StaffMiddleware:
         if "\x00" in request.META.get("HTTP_USER_AGENT", ""):
             request.META["HTTP_USER_AGENT"] = request.META["HTTP_USER_AGENT"].replace("\x00", "")
         actor, refusal = actor_for(request.user, request)
+        # The one place the attribute is set (None for a visitor): pages read it typed, through
+        # ``backoffice.staff_request.StaffRequest``.
         request.actor = actor  # type: ignore[attr-defined]
         if refusal is not None:
             audit_forced_sign_out(request, refusal)

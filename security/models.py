@@ -275,10 +275,6 @@ class ImpersonationRecord(models.Model):
             return ImpersonationStatus.EXPIRED
         return ImpersonationStatus.ACTIVE
 
-    @property
-    def is_reviewed(self) -> bool:
-        return self.reviewed_at is not None
-
 
 class IssuingFormClaim(models.Model):
     """A key-issuing form (create or rotate) already sent, so sending it again issues nothing.
@@ -326,14 +322,14 @@ class KeyRotation(models.Model):
 # --- The staff second factor (security/second_factor): back-office tables only ---------------
 
 
-class RecoveryCodeDevice(Device):
+class RecoveryCodeDevice(Device):  # type: ignore[misc]  # django-otp ships no types
     """A staff member's set of one-time recovery codes, a django-otp device like their TOTP app.
 
     Only a SHA-256 digest of each code is kept: the codes are 60 random bits each, so a fast
     digest is as safe as a slow password hash here and checks one code with one indexed read.
     """
 
-    class Meta(Device.Meta):
+    class Meta(Device.Meta):  # type: ignore[misc]  # django-otp ships no types
         verbose_name = "recovery code set"
 
     def verify_token(self, token: object) -> bool:

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import math
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -89,7 +90,7 @@ def refuse_if_too_many(request: HttpRequest) -> HttpResponse | None:
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
 ) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: the lockout page; the audit row on the attempt that locks."""
     if getattr(request, "axes_failures_since_start", None) == settings.AXES_FAILURE_LIMIT:
@@ -114,7 +115,7 @@ def lockout_response(
 def _audit(
     request: HttpRequest,
     action: AuditAction,
-    details: dict,
+    details: dict[str, Any],
     *,
     person_id: str | None = None,
     tenant_id: uuid.UUID | str | None = None,

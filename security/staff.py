@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -71,11 +72,11 @@ def _read_gateway_user(user: AbstractBaseUser) -> GatewayUserRead:
     return GatewayUserRead(link, gateway_user, time_zone)
 
 
-def _request_context(request: HttpRequest | None) -> dict:
+def _request_context(request: HttpRequest | None) -> dict[str, Any]:
     if request is None:
         return {}
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    context: dict = {
+    context: dict[str, Any] = {
         "ip_address": client_ip(request),
         "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:500] or None,
         "session_ref": (

@@ -7,12 +7,13 @@ from dataclasses import asdict
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from backoffice.errors import PAGES, error_page
+from backoffice.staff_request import StaffRequest
 from security import services
 from security.moderation.devices import device_summary
 from security.staff_sessions import current_digest, sessions_of
@@ -21,14 +22,14 @@ SCOPES = {"others": False, "all": True}
 
 
 @require_http_methods(["GET", "POST"])
-def _own_sessions(request: HttpRequest) -> HttpResponse:
+def _own_sessions(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         scope = request.POST.get("scope", "")
         if scope not in SCOPES:
             return error_page(request, 400, PAGES[400])
         ended = services.sign_out_own_sessions(
-            actor=request.actor,  # type: ignore[attr-defined]
-            django_user_id=request.user.pk,  # type: ignore[arg-type]
+            actor=request.actor,
+            django_user_id=request.user.pk,
             current_digest=current_digest(request),
             include_current=SCOPES[scope],
         )

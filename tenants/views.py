@@ -6,8 +6,10 @@ and does not do to them, then a confirmed POST calls ``tenants.services``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -17,6 +19,7 @@ from backoffice.access import staff_view
 from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from backoffice.staff_request import StaffRequest
 from tenants import selectors, services
 from tenants.forms import TenantEditForm, TenantStatusForm
 from tenants.models import Tenant
@@ -32,27 +35,27 @@ VERBS = {
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_TENANTS)
-def tenant_suspend(request: HttpRequest, tenant_id: str) -> HttpResponse:
+def tenant_suspend(request: StaffRequest, tenant_id: str) -> HttpResponse:
     """Ask for confirmation and a reason (GET), then suspend the tenant (POST)."""
     return _change_status(request, tenant_id, AuditAction.TENANT_SUSPEND)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_TENANTS)
-def tenant_reactivate(request: HttpRequest, tenant_id: str) -> HttpResponse:
+def tenant_reactivate(request: StaffRequest, tenant_id: str) -> HttpResponse:
     """Ask for confirmation (GET), then make the tenant active again (POST)."""
     return _change_status(request, tenant_id, AuditAction.TENANT_REACTIVATE)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_TENANTS)
-def tenant_archive(request: HttpRequest, tenant_id: str) -> HttpResponse:
+def tenant_archive(request: StaffRequest, tenant_id: str) -> HttpResponse:
     """Ask for confirmation and a reason (GET), then archive the tenant (POST)."""
     return _change_status(request, tenant_id, AuditAction.TENANT_ARCHIVE)
 
 
-def _change_status(request: HttpRequest, tenant_id: str, action: AuditAction) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def _change_status(request: StaffRequest, tenant_id: str, action: AuditAction) -> HttpResponse:
+    actor = request.actor
     tenant = selectors.access_tenant(actor, tenant_id, Capability.MANAGE_TENANTS)
     label, done, operation = VERBS[action]
     form = TenantStatusForm(
@@ -125,16 +128,16 @@ def consequences(tenant: Tenant, action: AuditAction, impact: TenantImpact) -> l
 
 @require_http_methods(["GET", "POST"])
 @staff_view(Capability.MANAGE_TENANTS)
-def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
+def tenant_edit(request: StaffRequest, tenant_id: str) -> HttpResponse:
     """The tenant's plan, limits and settings; saved with before and after in the audit log."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     tenant = selectors.access_tenant(actor, tenant_id, Capability.MANAGE_TENANTS)
     current = dict(tenant.settings or {})
     if request.method == "POST":
         form = TenantEditForm(request.POST, current_settings=current)
     else:
         form = TenantEditForm(initial=TenantEditForm.initial_for(tenant), current_settings=current)
-    attempt = Attempt[dict](form, invalid_status=400)
+    attempt = Attempt[dict[str, Any]](form, invalid_status=400)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         changes = attempt(

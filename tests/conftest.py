@@ -105,7 +105,8 @@ from backoffice.roles import Actor, parse_roles  # noqa: E402
 from security.models import Account, GatewayUser, StaffAccount, StaffSession  # noqa: E402
 from security.passwords import hash_password  # noqa: E402
 from security.second_factor.devices import verified_session_data  # noqa: E402
-from security.staff_sessions import RECORDED_AS, key_digest  # noqa: E402
+from security.session_reads import key_digest  # noqa: E402
+from security.staff_sessions import RECORDED_AS  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 
 PERSONA_PASSWORD = "correct horse battery staple"

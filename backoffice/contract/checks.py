@@ -16,7 +16,9 @@ from backoffice.contract.report import contract_report
 
 
 @checks.register(checks.Tags.database)
-def check_schema_drift(databases: Iterable[str] | None = None, **kwargs: object) -> list:
+def check_schema_drift(
+    databases: Iterable[str] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """Drift is an error (a json column where jsonb is expected, a warning)."""
     messages: list[checks.CheckMessage] = []
     for alias in databases or []:

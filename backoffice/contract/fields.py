@@ -10,7 +10,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 
-class UTCDateTimeField(models.DateTimeField):
+# Django's fields take no type arguments at run time (django-stubs gives them two).
+class UTCDateTimeField(models.DateTimeField):  # type: ignore[type-arg]
     """A Better-Auth ``timestamp without time zone`` column that holds UTC.
 
     Reads give aware UTC datetimes; writes (and lookups) convert aware values to naive UTC, so the
@@ -21,9 +22,10 @@ class UTCDateTimeField(models.DateTimeField):
         return "timestamp without time zone"
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> dt.datetime | None:
-        if value is not None and timezone.is_naive(value):
-            return value.replace(tzinfo=dt.UTC)
-        return value
+        moment: dt.datetime | None = value
+        if moment is not None and timezone.is_naive(moment):
+            return moment.replace(tzinfo=dt.UTC)
+        return moment
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         value = super().get_db_prep_value(value, connection, prepared)
@@ -32,7 +34,7 @@ class UTCDateTimeField(models.DateTimeField):
         return value
 
 
-class PgEnumField(models.TextField):
+class PgEnumField(models.TextField):  # type: ignore[type-arg]
     """A column of a PostgreSQL enum type owned by the contract (e.g. ``server_health``)."""
 
     def __init__(self, *args: Any, enum_name: str, **kwargs: Any) -> None:

@@ -50,7 +50,8 @@ class DatabaseOperations(operations.DatabaseOperations):
         """
         if tzname and settings.USE_TZ:
             sql = f"({sql})::timestamptz"
-        return super()._convert_sql_to_tz(sql, params, tzname)  # type: ignore[misc]
+        converted: tuple[str, Any] = super()._convert_sql_to_tz(sql, params, tzname)  # type: ignore[misc]
+        return converted
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

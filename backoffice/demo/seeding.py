@@ -50,7 +50,7 @@ def seed_demo(*, log_rows: int, seed: int | None, write: Callable[[str], None]) 
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     fake = Faker("en_US")
     if seed is not None:
-        factory.random.reseed_random(seed)
+        factory.random.reseed_random(seed)  # type: ignore[no-untyped-call]  # factory-boy's
         fake.seed_instance(seed)
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()

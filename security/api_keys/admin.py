@@ -72,7 +72,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
     # Shown only for a key someone revoked: a key the gateway deactivated has no such moment.
     REVOCATION_FIELDS = ("revoked_at", "revoker")
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[ApiKey]:
         queryset = selectors.api_keys_visible_to(actor_of(request))
         return queryset.order_by(*(self.get_ordering(request) or ()))
 
@@ -91,7 +91,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
             return tuple(name for name in self.fields if name not in self.REVOCATION_FIELDS)
         return self.fields
 
-    def render_change_form(  # type: ignore[override]
+    def render_change_form(
         self,
         request: HttpRequest,
         context: dict[str, Any],
@@ -113,7 +113,10 @@ class ApiKeyAdmin(ScopedModelAdmin):
             raise self.deny(request, "history")
         key = self.get_object(request, object_id)
         if key is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+            missing: HttpResponse = self._get_obj_does_not_exist_redirect(
+                request, self.model._meta, object_id
+            )
+            return missing
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -211,11 +214,13 @@ class ApiKeyAdmin(ScopedModelAdmin):
 
     @admin.display(description="created by", ordering="creator_label")
     def creator(self, key: ApiKey) -> str:
-        return presentation.breakable(key.creator_label)  # type: ignore[attr-defined]
+        label: str = key.creator_label  # type: ignore[attr-defined]
+        return presentation.breakable(label)
 
     @admin.display(description="revoked by")
     def revoker(self, key: ApiKey) -> str:
-        return key.revoker_label  # type: ignore[attr-defined]
+        label: str = key.revoker_label  # type: ignore[attr-defined]
+        return label
 
     def _platform_wide(self, request: HttpRequest) -> bool:
         actor = actor_of(request)

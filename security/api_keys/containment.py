@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from django.db import connection
 from django.utils import timezone
 
-from backoffice.audit_actions import AuditAction
 from backoffice.roles import Actor
-from backoffice.staff_audit import record_staff_action
-from security.api_keys.services import snapshot
+from security.api_keys.services import revoke_locked_key
 from security.models import ApiKey
 
 
@@ -41,23 +39,6 @@ def revoke_keys_within(*, actor: Actor, keys: Sequence[ApiKey], reason: str) -> 
         raise RuntimeError("Keys are revoked with a user's ban or removal only in its transaction.")
     now = timezone.now()
     for key in keys:
-        before = snapshot(key)
-        key.is_active = False
-        key.revoked_at = now
-        key.revoked_by = actor.actor_id
-        key.updated_at = now
-        key.save(update_fields=["is_active", "revoked_at", "revoked_by", "updated_at"])
-        record_staff_action(
-            actor=actor,
-            action=AuditAction.API_KEY_REVOKE,
-            resource_type="api_key",
-            resource_id=key.pk,
-            tenant_id=key.tenant_id,
-            before=before,
-            after=snapshot(key),
-            details={
-                "reason": reason,
-                "created_by": str(key.created_by_id),
-            },
-        )
+        details = {"reason": reason, "created_by": str(key.created_by_id)}
+        revoke_locked_key(actor=actor, key=key, details=details, now=now)
     return len(keys)

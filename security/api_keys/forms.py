@@ -97,7 +97,8 @@ class ScopesField(EchoSafeChoices, forms.MultipleChoiceField):
         )
 
 
-class TenantField(forms.ModelChoiceField):
+# ModelChoiceField takes no type argument at run time (django-stubs gives it one).
+class TenantField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """A tenant among the actor's; anything else (a malformed id too) is "not one of these"."""
 
     def to_python(self, value: Any) -> Any:

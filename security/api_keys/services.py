@@ -189,24 +189,35 @@ def revoke_api_key(*, actor: Actor, key_id: uuid.UUID, reason: str) -> bool:
         key = _locked_key(actor, key_id)
         if _is_revoked(key):
             return False
-        before = snapshot(key)
-        now = timezone.now()
-        key.is_active = False
-        key.revoked_at = now
-        key.revoked_by = actor.actor_id
-        key.updated_at = now
-        key.save(update_fields=["is_active", "revoked_at", "revoked_by", "updated_at"])
-        record_staff_action(
-            actor=actor,
-            action=AuditAction.API_KEY_REVOKE,
-            resource_type="api_key",
-            resource_id=key.pk,
-            tenant_id=key.tenant_id,
-            before=before,
-            after=snapshot(key),
-            details={"reason": reason},
-        )
+        revoke_locked_key(actor=actor, key=key, details={"reason": reason})
     return True
+
+
+def revoke_locked_key(
+    *, actor: Actor, key: ApiKey, details: dict[str, Any], now: dt.datetime | None = None
+) -> None:
+    """Revoke ``key``, locked by the caller inside its transaction, and write its audit row.
+
+    The one revocation update: ``revoke_api_key`` and the keys a ban or a removal contains
+    (``security.api_keys.containment``) both go through it.
+    """
+    before = snapshot(key)
+    now = now or timezone.now()
+    key.is_active = False
+    key.revoked_at = now
+    key.revoked_by = actor.actor_id
+    key.updated_at = now
+    key.save(update_fields=["is_active", "revoked_at", "revoked_by", "updated_at"])
+    record_staff_action(
+        actor=actor,
+        action=AuditAction.API_KEY_REVOKE,
+        resource_type="api_key",
+        resource_id=key.pk,
+        tenant_id=key.tenant_id,
+        before=before,
+        after=snapshot(key),
+        details=details,
+    )
 
 
 def rotate_api_key(

@@ -234,7 +234,7 @@ def key_page_url(key_id: uuid.UUID) -> str:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    actor = getattr(request, "actor", None)
+    actor: Actor | None = getattr(request, "actor", None)
     if actor is None:
         raise PermissionDenied
     return actor

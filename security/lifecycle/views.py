@@ -25,8 +25,12 @@ from security.lifecycle import rules, services
 from security.lifecycle.forms import CreateUserForm, RemoveUserForm, SetPasswordForm
 from security.models import Account, GatewayUser
 from security.moderation.blast_radius import plural, still_alive
+from security.moderation.confirm_pages import (
+    BAN_SUBJECTS_TEMPLATE,
+    confirmation_page,
+    user_page_url,
+)
 from security.moderation.forms import ConfirmForm
-from security.moderation.views import BAN_SUBJECTS_TEMPLATE, confirmation_page, user_page_url
 from tenants.models import Tenant
 
 

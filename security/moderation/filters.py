@@ -49,7 +49,7 @@ class RoleFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(role.value, role.value) for role in Role]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         role = self.chosen()
         if role is None:
             return queryset
@@ -64,7 +64,7 @@ class BanFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("active", "Banned"), ("expired", "Ban expired"), ("none", "Not banned")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
         # Uses index: idx_users_banned (partial, where banned)
         match self.chosen():
@@ -83,7 +83,7 @@ class YesNoFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.chosen()
         if chosen is None:
             return queryset
@@ -117,7 +117,7 @@ class AuthProviderFilter(ChoiceFilter):
         )
         return [(provider, provider) for provider in providers if provider]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         provider = self.chosen()
         return queryset if provider is None else queryset.filter(auth_provider=provider)
 
@@ -135,7 +135,7 @@ class CreatedFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(key, label) for key, (label, _) in self.PERIODS.items()]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.chosen()
         if chosen is None:
             return queryset
@@ -154,7 +154,7 @@ class ImpersonationStatusFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("active", "Active"), ("expired", "Expired"), ("ended", "Ended")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
         match self.chosen():
             case "active":
@@ -173,7 +173,7 @@ class ReviewedFilter(ChoiceFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Reviewed"), ("no", "Not reviewed")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.chosen()
         if chosen is None:
             return queryset
@@ -197,7 +197,7 @@ class PersonFilter(ChoiceFilter):
         )
         return [(person_id, email or person_id) for person_id, email in people]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         return queryset if value is None else queryset.filter(**{self.id_field: value})
 
@@ -252,7 +252,9 @@ class StartedRangeFilter(admin.SimpleListFilter):
     # Typed dates, checked in ``__init__`` with their own message.
     offered_values_only = False
 
-    def __init__(self, request: HttpRequest, params: dict, model: Any, model_admin: Any) -> None:
+    def __init__(
+        self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any
+    ) -> None:
         super().__init__(request, params, model, model_admin)
         if self.TO in params:
             value = params.pop(self.TO)
@@ -275,7 +277,7 @@ class StartedRangeFilter(admin.SimpleListFilter):
     def expected_parameters(self) -> list[str | None]:
         return list(self.parameter_names)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         since, until = started_range({k: str(v) for k, v in self.used_parameters.items()})
         if since is not None:
             queryset = queryset.filter(started_at__gte=since)

@@ -83,7 +83,8 @@ class BanForm(forms.Form):
         if length == "permanent":
             return None
         if length == "until":
-            return self.cleaned_data["until"]
+            until: dt.datetime | None = self.cleaned_data["until"]
+            return until
         return timezone.now() + BAN_LENGTHS[length]
 
 

@@ -482,7 +482,7 @@ def delete_sessions(sessions, actor: Actor, now: dt.datetime) -> int:  # type: i
             update_fields=["ended_at", "ended_by", "last_seen_at"],
         )
     deleted, _ = sessions.delete()
-    return deleted
+    return int(deleted)
 
 
 def _same_ban(user: GatewayUser, reason: str, expires_at: dt.datetime | None) -> bool:
@@ -490,7 +490,7 @@ def _same_ban(user: GatewayUser, reason: str, expires_at: dt.datetime | None) ->
         return False
     if user.ban_expires is None or expires_at is None:
         return user.ban_expires is None and expires_at is None
-    return abs(user.ban_expires - expires_at) < SAME_BAN_END_TOLERANCE
+    return bool(abs(user.ban_expires - expires_at) < SAME_BAN_END_TOLERANCE)
 
 
 def _ban_state(user: GatewayUser) -> dict[str, object]:

@@ -43,7 +43,7 @@ class Count:
         return f"{COUNT_CAP:,}+" if self.value > COUNT_CAP else f"{self.value:,}"
 
 
-def capped_count(queryset: QuerySet) -> Count:
+def capped_count(queryset: QuerySet[Any]) -> Count:
     """How many rows ``queryset`` has, reading at most ``COUNT_CAP + 1`` of them."""
     return Count(len(queryset.values_list("pk", flat=True)[: COUNT_CAP + 1]))
 

@@ -9,10 +9,11 @@ again under the row lock. A confirmed POST runs through ``backoffice.confirmatio
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
@@ -25,6 +26,7 @@ from backoffice.audit_actions import AuditAction
 from backoffice.confirmation import Attempt
 from backoffice.operations import NotFound
 from backoffice.roles import Actor, Capability, Role, grantable_roles, parse_roles, unknown_roles
+from backoffice.staff_request import StaffRequest
 from security.models import GatewayUser, ImpersonationRecord, ImpersonationStatus
 from security.moderation import rules, selectors, services
 from security.moderation.blast_radius import still_alive
@@ -52,8 +54,8 @@ SESSION_GONE = "Nothing changed: {email} has no such session any more (revoked, 
 @staff_view(Capability.MODERATE_USERS)
 @step_up(AuditAction.USER_BAN)
 @require_http_methods(["GET", "POST"])
-def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _actor(request)
+def ban_user(request: StaffRequest, user_id: str) -> HttpResponse:
+    actor = request.actor
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.USER_BAN)
     alive = still_alive(actor, [user])
@@ -66,12 +68,18 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     in_force = user.ban_in_force()
     title = f"Change the ban of {user.email}" if in_force else f"Ban {user.email}"
     why = why_four_eyes(AuditAction.USER_BAN, target_roles=[parse_roles(user.role)])
-    if request.method == "POST" and form.is_valid() and why:
+    if request.method == "POST" and form.is_valid():
         expires = form.ban_expires()
-        sent = gate.ask(
+
+        def banned(outcome: services.Outcome) -> HttpResponse:
+            report_ban(request, outcome)
+            return redirect(user_page_url(user.pk))
+
+        response = gate.ask_or_carry_out(
             request,
             attempt,
             actor=actor,
+            why=why,
             operation=AuditAction.USER_BAN,
             params={
                 "user_ids": [user.pk],
@@ -80,25 +88,19 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
             },
             target_ids=[user.pk],
             title=title,
-            preview=ban_consequences([user]),
-            why=why,
+            preview=lambda: ban_consequences([user]),
             tenant_id=user.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif request.method == "POST" and form.is_valid():
-        outcome = attempt(
-            lambda: services.ban_user(
+            carry_out=lambda: services.ban_user(
                 actor=actor,
                 user_id=user.pk,
                 reason=form.cleaned_data["reason"],
                 expires_at=form.ban_expires(),
                 revoke_keys=form.revokes_keys(),
-            )
+            ),
+            done=banned,
         )
-        if outcome is not None:
-            report_ban(request, outcome)
-            return redirect(user_page_url(user.pk))
+        if response is not None:
+            return response
     return confirmation_page(
         request,
         title=title,
@@ -114,95 +116,95 @@ def ban_user(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
+def _report_unban(request: HttpRequest, user: GatewayUser, outcome: services.Outcome) -> None:
+    if outcome.changed:
+        messages.success(request, f"Lifted the ban of {user.email}.")
+    else:
+        messages.info(request, f"Nothing changed: {user.email} was not banned.")
+
+
+def _report_sign_out(request: HttpRequest, user: GatewayUser, outcome: services.Outcome) -> None:
+    if outcome.changed:
+        deleted = _sessions(outcome.sessions_deleted)
+        messages.success(request, f"Signed {user.email} out: {deleted} deleted.")
+    else:
+        messages.info(request, f"Nothing changed: {user.email} had no sessions.")
+
+
+@dataclass(frozen=True)
+class OneUserOperation:
+    """An operation on one user whose page asks for nothing but a yes."""
+
+    operation: AuditAction
+    title: str  # formatted with the user's ``email``
+    consequences: Callable[[Sequence[GatewayUser]], list[str]]
+    submit_label: str
+    carry_out: Callable[..., services.Outcome]  # called with ``actor`` and ``user_id``
+    report: Callable[[HttpRequest, GatewayUser, services.Outcome], None]
+
+
+UNBAN = OneUserOperation(
+    AuditAction.USER_UNBAN, "Lift the ban of {email}", unban_consequences, "Lift the ban",
+    services.unban_user, _report_unban,
+)  # fmt: skip
+REVOKE_ALL_SESSIONS = OneUserOperation(
+    AuditAction.SESSION_REVOKE_ALL, "Revoke all sessions of {email}", revoke_consequences,
+    "Revoke all sessions", services.revoke_all_sessions, _report_sign_out,
+)  # fmt: skip
+
+
 @staff_view(Capability.MODERATE_USERS)
 @step_up(AuditAction.USER_UNBAN)
 @require_http_methods(["GET", "POST"])
-def unban_user(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _actor(request)
-    user = selectors.access_user(actor, user_id)
-    refusal = rules.moderation_refusal(actor, user, AuditAction.USER_UNBAN)
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    attempt = Attempt[Any](form)
-    why = why_four_eyes(AuditAction.USER_UNBAN, target_roles=[parse_roles(user.role)])
-    if request.method == "POST" and form.is_valid() and why:
-        sent = gate.ask(
-            request,
-            attempt,
-            actor=actor,
-            operation=AuditAction.USER_UNBAN,
-            params={"user_ids": [user.pk]},
-            target_ids=[user.pk],
-            title=f"Lift the ban of {user.email}",
-            preview=unban_consequences([user]),
-            why=why,
-            tenant_id=user.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif request.method == "POST" and form.is_valid():
-        outcome = attempt(lambda: services.unban_user(actor=actor, user_id=user.pk))
-        if outcome is not None:
-            if outcome.changed:
-                messages.success(request, f"Lifted the ban of {user.email}.")
-            else:
-                messages.info(request, f"Nothing changed: {user.email} was not banned.")
-            return redirect(user_page_url(user.pk))
-    return confirmation_page(
-        request,
-        title=f"Lift the ban of {user.email}",
-        users=[user],
-        consequences=unban_consequences([user]),
-        form=form,
-        submit_label="Lift the ban",
-        refusal=refusal,
-        status=attempt.status,
-        why=why,
-    )
+def unban_user(request: StaffRequest, user_id: str) -> HttpResponse:
+    return _one_user_operation(request, user_id, UNBAN)
 
 
 @staff_view(Capability.MODERATE_USERS)
 @step_up(AuditAction.SESSION_REVOKE_ALL)
 @require_http_methods(["GET", "POST"])
-def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _actor(request)
+def revoke_all_sessions(request: StaffRequest, user_id: str) -> HttpResponse:
+    return _one_user_operation(request, user_id, REVOKE_ALL_SESSIONS)
+
+
+def _one_user_operation(request: StaffRequest, user_id: str, one: OneUserOperation) -> HttpResponse:
+    """The confirmation page of ``one`` on the user, then the operation or its four-eyes ask."""
+    operation, title, consequences = one.operation, one.title, one.consequences
+    actor = request.actor
     user = selectors.access_user(actor, user_id)
-    refusal = rules.moderation_refusal(actor, user, AuditAction.SESSION_REVOKE_ALL)
+    refusal = rules.moderation_refusal(actor, user, operation)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     attempt = Attempt[Any](form)
-    why = why_four_eyes(AuditAction.SESSION_REVOKE_ALL, target_roles=[parse_roles(user.role)])
-    if request.method == "POST" and form.is_valid() and why:
-        sent = gate.ask(
+    why = why_four_eyes(operation, target_roles=[parse_roles(user.role)])
+    if request.method == "POST" and form.is_valid():
+
+        def done(outcome: services.Outcome) -> HttpResponse:
+            one.report(request, user, outcome)
+            return redirect(user_page_url(user.pk))
+
+        response = gate.ask_or_carry_out(
             request,
             attempt,
             actor=actor,
-            operation=AuditAction.SESSION_REVOKE_ALL,
+            why=why,
+            operation=operation,
             params={"user_ids": [user.pk]},
             target_ids=[user.pk],
-            title=f"Revoke all sessions of {user.email}",
-            preview=revoke_consequences([user]),
-            why=why,
+            title=title.format(email=user.email),
+            preview=lambda: consequences([user]),
             tenant_id=user.tenant_id,
+            carry_out=lambda: one.carry_out(actor=actor, user_id=user.pk),
+            done=done,
         )
-        if sent is not None:
-            return sent
-    elif request.method == "POST" and form.is_valid():
-        outcome = attempt(lambda: services.revoke_all_sessions(actor=actor, user_id=user.pk))
-        if outcome is not None:
-            if outcome.changed:
-                messages.success(
-                    request,
-                    f"Signed {user.email} out: {_sessions(outcome.sessions_deleted)} deleted.",
-                )
-            else:
-                messages.info(request, f"Nothing changed: {user.email} had no sessions.")
-            return redirect(user_page_url(user.pk))
+        if response is not None:
+            return response
     return confirmation_page(
         request,
-        title=f"Revoke all sessions of {user.email}",
+        title=title.format(email=user.email),
         users=[user],
-        consequences=revoke_consequences([user]),
+        consequences=consequences([user]),
         form=form,
-        submit_label="Revoke all sessions",
+        submit_label=one.submit_label,
         refusal=refusal,
         status=attempt.status,
         why=why,
@@ -211,8 +213,8 @@ def revoke_all_sessions(request: HttpRequest, user_id: str) -> HttpResponse:
 
 @staff_view(Capability.MODERATE_USERS)
 @require_http_methods(["GET", "POST"])
-def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpResponse:
-    actor = _actor(request)
+def revoke_session(request: StaffRequest, user_id: str, session_id: str) -> HttpResponse:
+    actor = request.actor
     user = selectors.access_user(actor, user_id)
     if "\x00" in session_id:
         raise Http404("No session has this id.")
@@ -234,36 +236,38 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
 
     expired = bool(session.get("expired"))
     why = why_four_eyes(AuditAction.SESSION_REVOKE, target_roles=[parse_roles(user.role)])
-    if request.method == "POST" and form.is_valid() and why:
-        sent = gate.ask(
-            request,
-            attempt,
-            actor=actor,
-            operation=AuditAction.SESSION_REVOKE,
-            params={"session_id": session_id, "user_id": user.pk},
-            target_ids=[user.pk],
-            title=f"Revoke a session of {user.email}",
-            preview=one_session_consequences(user, session),
-            why=why,
-            tenant_id=user.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif request.method == "POST" and form.is_valid():
-        revoked = attempt(revoke)
-        if revoked is not None:
-            if revoked and expired:
+    if request.method == "POST" and form.is_valid():
+
+        def revoked(done: bool) -> HttpResponse:
+            if done and expired:
                 messages.info(
                     request,
                     f"That session of {user.email} had already expired "
                     f"({when(session['expires_at'])}): its leftover record was deleted; "
                     "nobody was signed out.",
                 )
-            elif revoked:
+            elif done:
                 messages.success(request, f"Revoked one session of {user.email}.")
             else:
                 messages.info(request, SESSION_GONE.format(email=user.email))
             return redirect(user_page_url(user.pk))
+
+        response = gate.ask_or_carry_out(
+            request,
+            attempt,
+            actor=actor,
+            why=why,
+            operation=AuditAction.SESSION_REVOKE,
+            params={"session_id": session_id, "user_id": user.pk},
+            target_ids=[user.pk],
+            title=f"Revoke a session of {user.email}",
+            preview=lambda: one_session_consequences(user, session),
+            tenant_id=user.tenant_id,
+            carry_out=revoke,
+            done=revoked,
+        )
+        if response is not None:
+            return response
     return confirmation_page(
         request,
         title=f"Revoke a session of {user.email}",
@@ -281,8 +285,8 @@ def revoke_session(request: HttpRequest, user_id: str, session_id: str) -> HttpR
 @staff_view(Capability.MODERATE_USERS)
 @step_up(AuditAction.USER_ROLE_CHANGE)
 @require_http_methods(["GET", "POST"])
-def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
-    actor = _actor(request)
+def change_roles(request: StaffRequest, user_id: str) -> HttpResponse:
+    actor = request.actor
     user = selectors.access_user(actor, user_id)
     refusal = rules.moderation_refusal(actor, user, AuditAction.USER_ROLE_CHANGE)
     current = parse_roles(user.role)
@@ -304,30 +308,32 @@ def change_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     why_chosen = why_four_eyes(
         AuditAction.USER_ROLE_CHANGE, target_roles=[current], roles_after=chosen or None
     )
-    if chosen and why_chosen:
+    if chosen:
         shown = ", ".join(role.value for role in Role if role in chosen)
-        sent = gate.ask(
-            request,
-            attempt,
-            actor=actor,
-            operation=AuditAction.USER_ROLE_CHANGE,
-            params={"user_id": user.pk, "roles": sorted(role.value for role in chosen)},
-            target_ids=[user.pk],
-            title=title,
-            preview=[f"The roles become: {shown}.", *consequences],
-            why=why_chosen,
-            tenant_id=user.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif chosen:
-        outcome = attempt(lambda: services.change_roles(actor=actor, user_id=user.pk, roles=chosen))
-        if outcome is not None:
+
+        def changed(outcome: services.Outcome) -> HttpResponse:
             if outcome.changed:
                 messages.success(request, f"Changed the roles of {user.email}.")
             else:
                 messages.info(request, f"Nothing changed: {user.email} already had these roles.")
             return redirect(user_page_url(user.pk))
+
+        response = gate.ask_or_carry_out(
+            request,
+            attempt,
+            actor=actor,
+            why=why_chosen,
+            operation=AuditAction.USER_ROLE_CHANGE,
+            params={"user_id": user.pk, "roles": sorted(role.value for role in chosen)},
+            target_ids=[user.pk],
+            title=title,
+            preview=lambda: [f"The roles become: {shown}.", *consequences],
+            tenant_id=user.tenant_id,
+            carry_out=lambda: services.change_roles(actor=actor, user_id=user.pk, roles=chosen),
+            done=changed,
+        )
+        if response is not None:
+            return response
     if Role.ADMIN in actor.roles and not why:
         consequences.append(
             "Granting the admin, support or auditor role needs a second admin's approval: "
@@ -371,8 +377,8 @@ def _roles_consequences(actor: Actor, user: GatewayUser, kept: frozenset[Role]) 
 @staff_view(Capability.REVIEW_IMPERSONATIONS)
 @step_up(AuditAction.IMPERSONATION_END)
 @require_http_methods(["GET", "POST"])
-def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
-    actor = _actor(request)
+def end_impersonation(request: StaffRequest, record_id: int) -> HttpResponse:
+    actor = request.actor
     record = selectors.access_impersonation(actor, record_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     attempt = Attempt[Any](form)
@@ -384,24 +390,9 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
     why = why_four_eyes(
         AuditAction.IMPERSONATION_END, target_roles=[selectors.impersonator_roles(record)]
     )
-    if request.method == "POST" and form.is_valid() and why:
-        sent = gate.ask(
-            request,
-            attempt,
-            actor=actor,
-            operation=AuditAction.IMPERSONATION_END,
-            params={"record_id": record.pk},
-            target_ids=[record.pk],
-            title="End an impersonation",
-            preview=consequences,
-            why=why,
-            tenant_id=record.tenant_id,
-        )
-        if sent is not None:
-            return sent
-    elif request.method == "POST" and form.is_valid():
-        outcome = attempt(lambda: services.end_impersonation(actor=actor, record_id=record.pk))
-        if outcome is not None:
+    if request.method == "POST" and form.is_valid():
+
+        def ended(outcome: services.Outcome) -> HttpResponse:
             if outcome.changed:
                 messages.success(
                     request, f"Ended the impersonation of {record.impersonated_email}."
@@ -413,6 +404,23 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
                     f"Nothing changed: this impersonation had already {_gone_verb(record)}.",
                 )
             return redirect(impersonation_page_url(record.pk))
+
+        response = gate.ask_or_carry_out(
+            request,
+            attempt,
+            actor=actor,
+            why=why,
+            operation=AuditAction.IMPERSONATION_END,
+            params={"record_id": record.pk},
+            target_ids=[record.pk],
+            title="End an impersonation",
+            preview=lambda: consequences,
+            tenant_id=record.tenant_id,
+            carry_out=lambda: services.end_impersonation(actor=actor, record_id=record.pk),
+            done=ended,
+        )
+        if response is not None:
+            return response
     refusal = rules.impersonation_refusal(actor, record, AuditAction.IMPERSONATION_END)
     if refusal is None and record.status != ImpersonationStatus.ACTIVE:
         refusal = f"This impersonation is {record.status.label.lower()}: there is nothing to end."
@@ -433,8 +441,8 @@ def end_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
 
 @staff_view(Capability.REVIEW_IMPERSONATIONS)
 @require_http_methods(["GET", "POST"])
-def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
-    actor = _actor(request)
+def review_impersonation(request: StaffRequest, record_id: int) -> HttpResponse:
+    actor = request.actor
     record = selectors.access_impersonation(actor, record_id)
     form = ReviewForm(
         request.POST if request.method == "POST" else None,
@@ -476,13 +484,6 @@ def review_impersonation(request: HttpRequest, record_id: int) -> HttpResponse:
         opts=ImpersonationRecord._meta,
         original=record,
     )
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor | None = getattr(request, "actor", None)
-    if actor is None:  # staff_view already refused anyone without one
-        raise PermissionDenied("Your role does not allow this.")
-    return actor
 
 
 def _gone_verb(record: ImpersonationRecord) -> str:

@@ -56,7 +56,8 @@ class Check:
 
 
 def is_enrolled(user: AbstractBaseUser) -> bool:
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    enrolled: bool = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return enrolled
 
 
 def verified_recently(request: HttpRequest, max_age_seconds: int | None = None) -> bool:

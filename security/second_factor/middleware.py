@@ -43,19 +43,19 @@ class SecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated or not settings.SECOND_FACTOR_REQUIRED:
             return None
-        if user.is_verified():  # type: ignore[union-attr,attr-defined]
+        if user.is_verified():  # type: ignore[attr-defined]
             return None
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_BEFORE_SECOND_FACTOR:
             return None
-        name = "verify" if is_enrolled(user) else "enrol"  # type: ignore[arg-type]
+        name = "verify" if is_enrolled(user) else "enrol"
         url = reverse(f"security:second_factor_{name}")
         if request.method == "GET":
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)
 
 
-class SessionDeviceMiddleware(OTPMiddleware):
+class SessionDeviceMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp ships no types
     """django-otp's ``OTPMiddleware``, using the device the user's query already read.
 
     ``request.user.otp_device`` is the device that verified this session, checked on every

@@ -114,7 +114,7 @@ def _answered(request: HttpRequest, action: AuditAction) -> HttpResponse | None:
             sent = request.POST.copy()
             for name in (CODE_FIELD, METHOD_FIELD):
                 sent.pop(name, None)
-            request.POST = sent  # type: ignore[misc,assignment]
+            request.POST = sent  # type: ignore[assignment]
             return None
         form.add_error("code", check.verdict.value)
     return _ask(request, action, form, original)
@@ -150,7 +150,7 @@ def _ask(request: HttpRequest, action: AuditAction, form: CodeForm, method: str)
 
 def _back(request: HttpRequest) -> str:
     """Where "Cancel" goes: the page the person came from, if it is one of ours."""
-    referer = request.META.get("HTTP_REFERER", "")
+    referer: str = request.META.get("HTTP_REFERER", "")
     if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
         return referer
     return reverse("admin:index")

@@ -8,6 +8,7 @@ answer ``Cache-Control: no-store``: a secret or a recovery code must not stay in
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -23,8 +24,9 @@ from django.views.decorators.http import require_http_methods
 from backoffice.access import staff_view
 from backoffice.confirmation import Attempt
 from backoffice.roles import Capability
+from backoffice.staff_request import StaffRequest
+from security.moderation.confirm_pages import confirmation_page, user_page_url
 from security.moderation.forms import ConfirmForm
-from security.moderation.views import confirmation_page, user_page_url
 from security.second_factor import devices, services
 from security.second_factor.forms import CodeForm, EnrolmentForm
 from security.second_factor.step_up import step_up
@@ -59,7 +61,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: a new secret on every visit, confirmed by its first code."""
     if devices.is_enrolled(request.user):  # type: ignore[arg-type]
         return redirect(_next(request))
-    context: dict = {"title": "Set up your second factor", "next": _next(request)}
+    context: dict[str, Any] = {"title": "Set up your second factor", "next": _next(request)}
     if request.method == "POST":
         device = devices.pending_device(request)
         if device is None:
@@ -90,9 +92,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @staff_view(Capability.RESET_SECOND_FACTOR)
 @step_up(services.RESET_ACTION)
 @require_http_methods(["GET", "POST"])
-def reset(request: HttpRequest, user_id: str) -> HttpResponse:
+def reset(request: StaffRequest, user_id: str) -> HttpResponse:
     """An admin clears another staff member's second factor: they enrol again at next sign-in."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     user = services.access_staff_member(actor, user_id)
     refusal = services.reset_refusal(actor, user)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
@@ -121,7 +123,7 @@ def reset(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
-def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     response = TemplateResponse(request, template, {**admin.site.each_context(request), **context})
     add_never_cache_headers(response)
     return response
@@ -139,5 +141,5 @@ def _with_next(url: str, request: HttpRequest) -> str:
     return f"{url}?{urlencode({'next': _next(request)})}"
 
 
-verify = admin.site.admin_view(verify)  # type: ignore[assignment]
-enrol = admin.site.admin_view(enrol)  # type: ignore[assignment]
+verify = admin.site.admin_view(verify)
+enrol = admin.site.admin_view(enrol)

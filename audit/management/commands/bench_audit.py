@@ -35,6 +35,7 @@ from audit.models import AuditLog
 from audit.selectors import PAGE_SIZE, PageCursor
 from audit.time_blocks import summarise_settled_blocks
 from backoffice.roles import Actor, parse_roles
+from backoffice.staff_request import as_staff_request
 from security.models import Account, GatewayUser, StaffAccount
 from security.second_factor.devices import enrol_without_code, verified_session_data
 
@@ -99,7 +100,9 @@ class QueryLog:
 
     entries: list[tuple[str, Any, float]] = field(default_factory=list)
 
-    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -256,7 +259,12 @@ class Command(BaseCommand):
     # --- pages -----------------------------------------------------------------------------
 
     def bench_page(
-        self, client: Client, name: str, url: str, stock_query: dict[str, str], options: dict
+        self,
+        client: Client,
+        name: str,
+        url: str,
+        stock_query: dict[str, str],
+        options: dict[str, Any],
     ) -> dict[str, Any]:
         for _ in range(3):
             response = client.get(url)
@@ -310,7 +318,7 @@ class Command(BaseCommand):
     def stock_timing(self, query: dict[str, str], iterations: int) -> Timing:
         """The same page from a stock ModelAdmin: default paginator, full counts, OFFSET."""
 
-        class StockAuditLogAdmin(admin.ModelAdmin):
+        class StockAuditLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             list_display = [
                 "created_at",
                 "tenant_id",
@@ -393,8 +401,8 @@ class Command(BaseCommand):
 
         start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         gateway_user = GatewayUser.unscoped.get(email=BENCH_AUDITOR_EMAIL)
-        request = RequestFactory().get(f"/audit/logs/export.{fmt}")
-        request.actor = Actor(  # type: ignore[attr-defined]
+        request = as_staff_request(RequestFactory().get(f"/audit/logs/export.{fmt}"))
+        request.actor = Actor(
             display_name=gateway_user.email,
             roles=parse_roles(gateway_user.role),
             gateway_user_id=gateway_user.id,

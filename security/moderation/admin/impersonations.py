@@ -87,10 +87,11 @@ class ImpersonationRecordAdmin(ScopedModelAdmin):
     class Media:
         css = {"all": ("security/moderation.css",)}
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImpersonationRecord]:
         # The tenant of a record already in scope; ``tenants`` has its own scoping for lists.
         tenant_names = Tenant.unscoped.filter(pk=OuterRef("tenant_id")).values("name")[:1]
-        return super().get_queryset(request).annotate(tenant_name=Subquery(tenant_names))
+        records: QuerySet[ImpersonationRecord] = super().get_queryset(request)
+        return records.annotate(tenant_name=Subquery(tenant_names))
 
     @admin.display(description="started", ordering="started_at")
     def started(self, record: ImpersonationRecord) -> str:

@@ -234,16 +234,21 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
 
     # --- bulk actions: a confirmation page first, then one service call in one transaction ---
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[GatewayUser]
+    ) -> HttpResponse | None:
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
         if any("\x00" in pk or len(pk) > 200 for pk in selected):
             messages.error(request, "The selection held an id no user can have: nothing changed.")
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+        response: HttpResponse | None = super().response_action(request, queryset)
+        return response
 
     @staff_action(capability=Capability.MODERATE_USERS, description="Ban selected users")
     @step_up_action(AuditAction.USER_BAN)
-    def ban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def ban_selected(
+        self, request: HttpRequest, queryset: QuerySet[GatewayUser]
+    ) -> HttpResponse | None:
         users = self._selection(request, queryset)
         if users is None:
             return None
@@ -299,7 +304,9 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
         capability=Capability.MODERATE_USERS, description="Lift the ban of selected users"
     )
     @step_up_action(AuditAction.USER_UNBAN)
-    def unban_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def unban_selected(
+        self, request: HttpRequest, queryset: QuerySet[GatewayUser]
+    ) -> HttpResponse | None:
         return self._confirm_then(
             request,
             queryset,
@@ -317,7 +324,7 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
     )
     @step_up_action(AuditAction.SESSION_REVOKE_ALL)
     def revoke_sessions_selected(
-        self, request: HttpRequest, queryset: QuerySet
+        self, request: HttpRequest, queryset: QuerySet[GatewayUser]
     ) -> HttpResponse | None:
         return self._confirm_then(
             request,
@@ -334,7 +341,7 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
     def _confirm_then(
         self,
         request: HttpRequest,
-        queryset: QuerySet,
+        queryset: QuerySet[GatewayUser],
         *,
         action: str,
         title: str,
@@ -379,7 +386,9 @@ class GatewayUserAdmin(AuditHistoryMixin, ScopedModelAdmin):
             why=why,
         )
 
-    def _selection(self, request: HttpRequest, queryset: QuerySet) -> list[GatewayUser] | None:
+    def _selection(
+        self, request: HttpRequest, queryset: QuerySet[GatewayUser]
+    ) -> list[GatewayUser] | None:
         users = list(queryset.order_by("email")[: rules.MAX_BULK_USERS + 1])
         if len(users) > rules.MAX_BULK_USERS:
             messages.error(

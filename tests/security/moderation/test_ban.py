@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from audit.models import AuditLog
+from backoffice import staff_audit
 from backoffice.operations import Refused
 from security.factories import GatewayUserFactory
 from security.models import GatewaySession, GatewayUser, ImpersonationRecord
@@ -229,7 +230,7 @@ def test_a_user_whose_ban_expired_can_be_banned_again(support, tenant_a):
 
 def test_change_and_audit_row_commit_together(support, member, member_sessions):
     """A failure after the audit row was written leaves neither the ban nor the row."""
-    real_record = services.record_staff_action
+    real_record = staff_audit.record_staff_action
 
     def record_then_fail(**kwargs):
         real_record(**kwargs)

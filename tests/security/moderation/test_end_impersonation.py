@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit.models import AuditLog
+from backoffice import staff_audit
 from security.factories import ImpersonationSessionFactory
 from security.models import GatewaySession, ImpersonationRecord
 from security.moderation import impersonation_capture, services
@@ -56,7 +57,7 @@ def test_ending_twice_writes_one_audit_row(support, record):
 
 
 def test_a_failure_after_the_change_leaves_neither_change_nor_row(support, impersonation, record):
-    real_record = services.record_staff_action
+    real_record = staff_audit.record_staff_action
 
     def record_then_fail(**kwargs):
         real_record(**kwargs)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from security.factories import GatewaySessionFactory
 from security.models import GatewaySession
-from security.moderation import services, views
+from security.moderation import selectors, services
 from tests.pages import assert_not_found, assert_refused
 from tests.security.moderation.conftest import audit_rows
 
@@ -94,7 +94,7 @@ def test_a_session_revoked_while_its_page_was_open_says_so(support, member, memb
     client = support.client()
     services.revoke_session(actor=support.actor, session_id=member_sessions[0].pk)
     with mock.patch.object(
-        views.selectors, "user_sessions", return_value=[{"id": member_sessions[0].pk}]
+        selectors, "user_sessions", return_value=[{"id": member_sessions[0].pk}]
     ):
         response = client.post(url)
     assert response.status_code == 302
