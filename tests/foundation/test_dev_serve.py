@@ -78,6 +78,17 @@ def postmaster(project: Path) -> psutil.Process | None:
         return None
 
 
+def serve_log(scratch: Path) -> str:
+    """What ``dev.py serve`` printed, and the process tree left, for a failure's message."""
+    tree = [
+        f"{p.info['pid']} {p.info['status']} {' '.join(p.info['cmdline'] or [])[:120]}"
+        for p in psutil.process_iter(["pid", "status", "cmdline", "cwd"])
+        if str(scratch) in " ".join([*(p.info["cmdline"] or []), p.info["cwd"] or ""])
+    ]
+    log = (scratch / "serve.log").read_text(errors="replace")[-4000:]
+    return f"\nprocesses: {tree}\nlog:\n{log}"
+
+
 @pytest.fixture
 def scratch() -> Iterator[Path]:
     """Not pytest's ``tmp_path``, which another test run on the machine may delete under us."""
@@ -119,7 +130,11 @@ def test_sigterm_stops_runserver_and_the_embedded_postgres(scratch):
         children = psutil.Process(serve.pid).children(recursive=True)
 
         serve.send_signal(signal.SIGTERM)
-        assert serve.wait(timeout=60) == 0
+        try:
+            returncode = serve.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"dev.py serve still running 120 s after SIGTERM: {serve_log(scratch)}")
+        assert returncode == 0, serve_log(scratch)
         wait_until(lambda: not alive(server), "the embedded PostgreSQL to stop", 60)
         assert not serving(port)
         assert postmaster(project) is None
