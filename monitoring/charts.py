@@ -8,8 +8,9 @@ Colours come from classes styled in ``monitoring/charts.css`` (no ``style=`` att
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Protocol, TypeVar
 
 from django.utils.html import format_html, format_html_join
@@ -51,6 +52,19 @@ class TimelinePoint:
     at: dt.datetime
     value: float | None
     status: str
+
+
+def _escaped(value: object) -> str:
+    """What ``format_html`` makes of one argument: safe HTML as it is, anything else escaped."""
+    as_html = getattr(value, "__html__", None)
+    return str(as_html()) if as_html else escape(str(value))
+
+
+def _join(template: str, rows: Iterable[Sequence[object]]) -> SafeString:
+    """``format_html_join("", template, rows)`` without Django's lazy-text wrapper around each
+    argument, which was most of a trends page's time: its grid and charts draw thousands of
+    cells. The same escaping (``tests/monitoring/test_charts.py`` compares the two)."""
+    return mark_safe("".join(template.format(*map(_escaped, row)) for row in rows))  # noqa: S308
 
 
 def _svg(title: str, height: int, body: SafeString) -> SafeString:
@@ -187,8 +201,7 @@ def stacked_bar_chart(
             )
         )
     legend_y = TOP + len(bars) * (BAR_HEIGHT + ROW_GAP) + 6
-    legend = format_html_join(
-        "",
+    legend = _join(
         '<rect class="{}" x="{}" y="{}" width="12" height="12"></rect>'
         '<text class="chart-label" x="{}" y="{}">{}</text>',
         (
@@ -234,8 +247,7 @@ def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms"
     line = " ".join(
         f"{x_of(i):.1f},{y_of(p.value):.1f}" for i, p in enumerate(ordered) if p.value is not None
     )
-    dots = format_html_join(
-        "",
+    dots = _join(
         '<circle class="status-{}" cx="{}" cy="{}" r="3.5"><title>{} {}: {}</title></circle>',
         (
             (
@@ -251,8 +263,7 @@ def timeline_chart(title: str, points: Sequence[TimelinePoint], unit: str = "ms"
     )
     strip_y = baseline + 10
     cell = plot_width / len(ordered)
-    strip = format_html_join(
-        "",
+    strip = _join(
         '<rect class="status-{}" x="{}" y="{}" width="{}" height="{}"></rect>',
         (
             (p.status, _n(left + i * cell), strip_y, _n(max(cell - 1, 1)), strip_height)
@@ -359,8 +370,7 @@ def trend_chart(
             return ""
         return format_html('<polyline class="{}" points="{}"></polyline>', css, coordinates)
 
-    dots = format_html_join(
-        "",
+    dots = _join(
         '<circle class="chart-dot" cx="{}" cy="{}" r="2.5"><title>{}: {}</title></circle>',
         (
             (_n(x_of(i)), _n(y_of(p.value)), p.at.strftime(time_format), p.display)
@@ -439,8 +449,7 @@ def status_grid(
                 _n(y + BAR_HEIGHT - 5),
                 _shorten(label),
                 label,
-                format_html_join(
-                    "",
+                _join(
                     '<rect class="status-{}" x="{}" y="{}" width="{}" height="{}">'
                     "<title>{}: {}</title></rect>",
                     (

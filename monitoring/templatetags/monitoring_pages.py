@@ -7,6 +7,8 @@ from itertools import groupby
 from typing import Any
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from monitoring.pages import pages_for
 
@@ -19,6 +21,30 @@ def backoffice_pages(context: dict[str, Any]) -> list[tuple[str, list[Any]]]:
     request = context.get("request")
     pages = pages_for(getattr(request, "actor", None))
     return [(section, list(items)) for section, items in groupby(pages, key=lambda p: p.section)]
+
+
+def _path(item: Any, path: str) -> Any:
+    """``"0.pk"`` of ``(server, label)`` is the server's pk, as ``{{ s.pk }}`` would be."""
+    for part in path.split("."):
+        item = item[int(part)] if part.isdigit() else getattr(item, part)
+    return item
+
+
+@register.simple_tag
+def options(choices: Any, value: str, label: str, selected: Any) -> SafeString:
+    """An ``<option>`` per choice (its ``value`` and ``label`` paths, as in a template), the one
+    whose value is ``selected`` marked: the trends form lists up to 500 tools and 100 servers,
+    which a template loop took tens of milliseconds to render. Escaped as the template would."""
+    chosen = "" if selected is None or selected == "" else str(selected)
+    parts = []
+    for choice in choices:
+        shown = str(_path(choice, value))
+        mark = " selected" if shown == chosen else ""
+        parts.append(
+            f'<option value="{conditional_escape(shown)}"{mark}>'
+            f"{conditional_escape(_path(choice, label))}</option>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
 
 
 @register.filter

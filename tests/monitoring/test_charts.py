@@ -69,3 +69,21 @@ def test_bar_charts_keep_big_values_inside():
         charts.Bar("small", 3, "3 ms"),
     ]
     assert_labels_inside(str(charts.bar_chart("p95", bars)))
+
+
+def test_the_fast_join_escapes_exactly_as_format_html_join():
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    from monitoring.charts import _join
+
+    template = '<rect class="status-{}" x="{}"><title>{}: {}</title></rect>'
+    rows = [
+        ("healthy", 1.5, "2026-12-03 10:00", "<script>alert('x')</script> & \"quoted\""),
+        ("none", 0, mark_safe("<b>kept</b>"), 12_345),
+        ("unknown", "3", "", None),
+    ]
+    assert _join(template, rows) == format_html_join("", template, rows)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in _join(
+        template, rows
+    )
