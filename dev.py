@@ -68,20 +68,29 @@ def run(step: str, command: Sequence[str | Path], env: dict[str, str] | None = N
                 return process.wait()
             except KeyboardInterrupt:
                 continue
-    # The commands are this file's own; only pytest's arguments come from the caller's shell.
-    # A session of its own, so that the signals reach the child only through stop_child.
-    process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-
     requested: list[int] = []
+    started: list[subprocess.Popen[bytes]] = []
 
     def stop_child(signum: int, frame: object) -> None:
         requested.append(signum)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
+        for child in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGINT)
 
+    # Installed before the child starts, so that it starts with SIGINT at its default: a child
+    # inherits an *ignored* SIGINT (what a shell gives a background job, ``cmd &`` in a script),
+    # and Python then never turns Ctrl+C into KeyboardInterrupt, so runserver would ignore the
+    # SIGINT that stop_child sends it. A handler, unlike "ignore", is reset to default by exec.
     stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {signum: signal.signal(signum, stop_child) for signum in stopping}
     try:
+        # The commands are this file's own; only pytest's arguments come from the caller's
+        # shell. A session of its own, so that the signals reach the child only through
+        # stop_child.
+        process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+        started.append(process)
+        if requested:  # asked to stop while the child was starting
+            stop_child(requested[0], None)
         returncode = process.wait()
     finally:
         for signum, handler in previous.items():

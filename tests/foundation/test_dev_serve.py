@@ -1,5 +1,5 @@
 """``dev.py serve`` stopped with SIGTERM (systemd, ``docker stop``, ``kill``) stops the embedded
-PostgreSQL too, as Ctrl+C does.
+PostgreSQL too, as Ctrl+C does, even when it was started with SIGINT ignored (a background job).
 
 Run on a copy of the project's files in a temporary directory, sharing this checkout's ``.venv``
 (so nothing is installed), with ``DATABASE_URL`` unset: the copy's own embedded server in its own
@@ -50,6 +50,10 @@ def wait_until(condition, what: str, seconds: float = 120) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.1)
+
+
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def serving(port: int) -> bool:
@@ -121,6 +125,10 @@ def test_sigterm_stops_runserver_and_the_embedded_postgres(scratch):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Started as a shell script's background job is (``dev.py serve &``): with SIGINT
+        # ignored, which a child inherits. runserver then ignored the SIGINT that dev.py sends
+        # it on SIGTERM, and nothing stopped (found when this suite ran as such a job).
+        preexec_fn=ignore_sigint,  # the test process starts no thread here
     )
     children: list[psutil.Process] = []
     try:
