@@ -114,13 +114,18 @@ def test_refresh_skips_a_result_another_machine_is_refreshing(store, traffic):
     key = result_cache.result_key("request_performance", [24])
     result_cache.read("request_performance", [24], store)
     _age(store, key, dt.timedelta(minutes=5))
+    lock = "hashtext('monitoring.result_cache:' || %s)"
     other = psycopg.connect(**connection.get_connection_params(), autocommit=True)
     try:
-        other.execute("SELECT pg_advisory_lock(hashtext('monitoring.result_cache:' || %s))", [key])
+        other.execute(f"SELECT pg_advisory_lock({lock})", [key])
         with CaptureQueriesContext(connection) as queries:
             report = result_cache.refresh(store)
         assert key in report.skipped
         assert _function_calls(queries, "get_request_performance_summary(%s)") == 0
+        # Released by the other machine before the next refresh, for certain: closing the
+        # connection alone releases it only when its backend has exited, which the server does
+        # after close() returns (a refresh right after it once still found the lock held).
+        other.execute(f"SELECT pg_advisory_unlock({lock})", [key])
     finally:
         other.close()
     report = result_cache.refresh(store)
