@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from backoffice.presentation import escaped
 
 INPUT_TEMPLATES = frozenset(
     f"django/forms/widgets/{name}.html" for name in ("text", "datetime", "number", "input")
@@ -32,29 +33,29 @@ def html_attrs(attrs: dict[str, Any]) -> str:
         if value is True:
             parts.append(f" {name}")
         else:
-            parts.append(f' {name}="{conditional_escape(str(value))}"')
+            parts.append(f' {name}="{escaped(value)}"')
     return "".join(parts)
 
 
 def input_html(widget: dict[str, Any]) -> str:
     value = widget["value"]
-    shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+    shown = "" if value is None else f' value="{escaped(value)}"'
     return (
-        f'<input type="{conditional_escape(widget["type"])}" '
-        f'name="{conditional_escape(widget["name"])}"{shown}{html_attrs(widget["attrs"])}>'
+        f'<input type="{escaped(widget["type"])}" '
+        f'name="{escaped(widget["name"])}"{shown}{html_attrs(widget["attrs"])}>'
     )
 
 
 def select_html(widget: dict[str, Any]) -> str:
     # The whitespace is the templates': select_option.html ends with a newline.
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{escaped(widget["name"])}"{html_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{escaped(group_name)}">')
         for option in group_choices:
             parts.append(
-                f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                f'\n  <option value="{escaped(option["value"])}"'
+                f"{html_attrs(option['attrs'])}>{escaped(option['label'])}</option>\n"
             )
         if group_name:
             parts.append("\n  </optgroup>")

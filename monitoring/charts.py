@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Protocol, TypeVar
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from backoffice.presentation import escaped
 
 WIDTH = 720
 LABEL_WIDTH = 220
@@ -54,17 +55,11 @@ class TimelinePoint:
     status: str
 
 
-def _escaped(value: object) -> str:
-    """What ``format_html`` makes of one argument: safe HTML as it is, anything else escaped."""
-    as_html = getattr(value, "__html__", None)
-    return str(as_html()) if as_html else escape(str(value))
-
-
 def _join(template: str, rows: Iterable[Sequence[object]]) -> SafeString:
     """``format_html_join("", template, rows)`` without Django's lazy-text wrapper around each
     argument, which was most of a trends page's time: its grid and charts draw thousands of
     cells. The same escaping (``tests/monitoring/test_charts.py`` compares the two)."""
-    return mark_safe("".join(template.format(*map(_escaped, row)) for row in rows))  # noqa: S308
+    return mark_safe("".join(template.format(*map(escaped, row)) for row in rows))  # noqa: S308
 
 
 def _svg(title: str, height: int, body: SafeString) -> SafeString:

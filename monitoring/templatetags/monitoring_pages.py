@@ -7,9 +7,9 @@ from itertools import groupby
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from backoffice.presentation import escaped
 from monitoring.pages import pages_for
 
 register = template.Library()
@@ -41,8 +41,7 @@ def options(choices: Any, value: str, label: str, selected: Any) -> SafeString:
         shown = str(_path(choice, value))
         mark = " selected" if shown == chosen else ""
         parts.append(
-            f'<option value="{conditional_escape(shown)}"{mark}>'
-            f"{conditional_escape(_path(choice, label))}</option>"
+            f'<option value="{escaped(shown)}"{mark}>{escaped(_path(choice, label))}</option>'
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
 
