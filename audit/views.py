@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
-from audit import selectors
+from audit import form_rendering, selectors
 from audit.exports import AUDIT_LOGS, FORMATS, REQUEST_LOGS, LogKind, export_filename, export_logs
 from audit.filters import (
     PAGE_PARAMETERS,
@@ -253,6 +253,7 @@ def explorer_page(request: StaffRequest, explorer: Explorer) -> HttpResponse:
         "explorer": explorer,
         "filter": filterset,
         "form": filterset.form,
+        "fields_html": form_rendering.fields_html(filterset.form),
         "errors": errors,
         "table": table,
         "rows_html": table.rows_html(table.lean_rows()),

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import pytest
 from django.forms.renderers import DjangoTemplates
+from django.template import Context, Template
+from django.test.html import parse_html
 
 from audit.filters import AuditLogFilter, RequestLogFilter
+from audit.form_rendering import fields_html
 
 DATA = {
     "tenant": "platform",
@@ -46,3 +49,34 @@ def test_every_widget_renders_as_djangos_templates_do(filter_class, data):
     assert rendered >= 10
     if data:
         assert fast.errors  # the error attributes were part of the comparison
+
+
+# The loop templates/audit/log_list.html ran before audit.form_rendering.fields_html replaced it.
+FIELDS_TEMPLATE = """
+{% for field in form.visible_fields %}
+<div class="explorer-field{% if field.errors %} has-error{% endif %}">
+  <label for="{{ field.id_for_label }}">{{ field.label }}</label>
+  {{ field }}
+  {% if field.errors %}<ul class="errorlist" id="{{ field.auto_id }}_errors">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
+</div>
+{% endfor %}
+"""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filter_class", [AuditLogFilter, RequestLogFilter])
+@pytest.mark.parametrize("data", [{}, DATA], ids=["empty", "bound"])
+def test_the_field_boxes_are_the_html_the_template_loop_rendered(filter_class, data):
+    choices = [("11111111-1111-1111-1111-111111111111", "Tenant <A> & co")]
+    kwargs = {"tenant_choices": choices}
+    if filter_class is RequestLogFilter:
+        kwargs["server_choices"] = [("22222222-2222-2222-2222-222222222222", "Docs")]
+    form = filter_class(data, **kwargs).form
+    form.is_valid()
+    expected = Template(FIELDS_TEMPLATE).render(Context({"form": form}))
+    rendered = fields_html(form)
+    assert parse_html(rendered) == parse_html(expected)
+    assert rendered.count('class="explorer-field') == len(form.visible_fields()) >= 10
+    if data:
+        assert rendered.count("has-error") >= 2  # the errors were part of the comparison
+    assert "Tenant &lt;A&gt; &amp; co" in rendered and "<A>" not in rendered
