@@ -262,6 +262,17 @@ def actor_filter(label: str, column: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(label=label, field_name=column, max_length=320)
 
 
+# Form classes by filter set and choices (LogFilterSet.get_form_class): one per tenant's choices
+# at most, cleared whole if ever that many accumulate.
+_FORM_CLASSES: dict[tuple[object, ...], type[forms.Form]] = {}
+MAX_FORM_CLASSES = 256
+
+
+def _frozen(choices: object) -> object:
+    """Choices as a dict key: a list of pairs as a tuple; None or a callable as it is."""
+    return tuple(choices) if isinstance(choices, list | tuple) else choices
+
+
 class LogFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     """Shared shape: choices for tenants come from the caller, already scoped to the viewer."""
 
@@ -297,8 +308,21 @@ class LogFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         self.unknown_parameters = sorted(set(data or ()) - known)
 
     def get_form_class(self) -> type[forms.Form]:
-        form_class = super().get_form_class()
+        """django-filter's form class, built once per filter set and set of choices.
+
+        django-filter builds a new class, and a form field per filter, for every request; with
+        the choices (scoped to the viewer) in the key, one class serves every request that shows
+        the same choices. A URL's unknown parameters make a subclass of it, as before.
+        """
+        key = (type(self), *(_frozen(f.extra.get("choices")) for f in self.filters.values()))
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            if len(_FORM_CLASSES) >= MAX_FORM_CLASSES:
+                _FORM_CLASSES.clear()
+            form_class = _FORM_CLASSES[key] = super().get_form_class()
         unknown = self.unknown_parameters
+        if not unknown:
+            return form_class
         return type(form_class.__name__, (form_class,), {"unknown_parameters": unknown})
 
     @property

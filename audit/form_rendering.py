@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.forms.renderers import DjangoTemplates
 from django import forms
+from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import SafeString, mark_safe
 
 from backoffice.presentation import escaped

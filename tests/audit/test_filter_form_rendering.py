@@ -52,15 +52,16 @@ def test_every_widget_renders_as_djangos_templates_do(filter_class, data):
 
 
 # The loop templates/audit/log_list.html ran before audit.form_rendering.fields_html replaced it.
-FIELDS_TEMPLATE = """
-{% for field in form.visible_fields %}
-<div class="explorer-field{% if field.errors %} has-error{% endif %}">
-  <label for="{{ field.id_for_label }}">{{ field.label }}</label>
-  {{ field }}
-  {% if field.errors %}<ul class="errorlist" id="{{ field.auto_id }}_errors">{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
-</div>
-{% endfor %}
-"""
+FIELDS_TEMPLATE = (
+    "{% for field in form.visible_fields %}\n"
+    '<div class="explorer-field{% if field.errors %} has-error{% endif %}">\n'
+    '  <label for="{{ field.id_for_label }}">{{ field.label }}</label>\n'
+    "  {{ field }}\n"
+    '  {% if field.errors %}<ul class="errorlist" id="{{ field.auto_id }}_errors">'
+    "{% for error in field.errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}\n"
+    "</div>\n"
+    "{% endfor %}\n"
+)
 
 
 @pytest.mark.django_db
