@@ -244,7 +244,8 @@ def export_select_sql(
             columns.append(f"{DETAILS_WITHOUT_SECRETS} AS details")
         elif name in kind.free_text and file_format is CSV:
             # COPY writes the cell, so the formula escape is the SELECT's (presentation's rule).
-            columns.append(f"{formula_safe_sql('log.' + quote(name))} AS {quote(name)}")
+            safe = formula_safe_sql("log." + quote(name), plain_column=True)
+            columns.append(f"{safe} AS {quote(name)}")
         else:
             columns.append(f"log.{quote(name)}")
         for label in kind.names.get(name, ()):

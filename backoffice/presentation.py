@@ -34,6 +34,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Where an email may break: before its "@" and before each dot.
 EMAIL_BREAKS = re.compile(r"(?=[@.])")
 FORMULA_SAFE_SQL = r"regexp_replace({column}, '^([-=+@\t\r])', '''\1')"
+# The same rule for a plain column reference, which may be read three times: a CASE on its
+# first character costs a fraction of the regular expression over millions of rows.
+FORMULA_SAFE_COLUMN_SQL = (
+    r"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\t', E'\r') "
+    r"THEN '''' || {column} ELSE {column} END"
+)
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -195,9 +201,14 @@ def formula_safe(value: Any) -> Any:
     return value
 
 
-def formula_safe_sql(column: str) -> str:
-    """``formula_safe`` for a text column of a ``COPY``'s SELECT (the database writes the cell)."""
-    return FORMULA_SAFE_SQL.format(column=column)
+def formula_safe_sql(column: str, *, plain_column: bool = False) -> str:
+    """``formula_safe`` for a text column of a ``COPY``'s SELECT (the database writes the cell).
+
+    ``plain_column``: ``column`` is a column reference (``log."action"``), cheap to read more
+    than once; any other expression (a name's subquery) is evaluated once, by the regexp form.
+    """
+    template = FORMULA_SAFE_COLUMN_SQL if plain_column else FORMULA_SAFE_SQL
+    return template.format(column=column)
 
 
 def csv_response(

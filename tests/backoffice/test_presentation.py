@@ -88,16 +88,19 @@ def test_the_csv_writer_escapes_header_and_cells():
 
 
 @pytest.mark.django_db
-def test_the_database_side_escape_matches_the_python_one():
+@pytest.mark.parametrize("plain_column", [False, True], ids=["expression", "column"])
+def test_the_database_side_escape_matches_the_python_one(plain_column):
     from django.db import connection
 
-    values = ["=HYPERLINK(1)", "+1", "-2", "@x", "\tx", "\rx", "plain", "a=b"]
+    values = ["=HYPERLINK(1)", "+1", "-2", "@x", "\tx", "\rx", "plain", "a=b", "", " =x", None]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT "
-            + presentation.formula_safe_sql("v")
+            + presentation.formula_safe_sql("v", plain_column=plain_column)
             + " FROM unnest(%s::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
             [values],
         )
         escaped = [row[0] for row in cursor.fetchall()]
-    assert escaped == [presentation.formula_safe(value) for value in values]
+    # None stays NULL in the database (an empty cell in the CSV, as formula_safe writes it).
+    expected = [None if value is None else presentation.formula_safe(value) for value in values]
+    assert escaped == expected
