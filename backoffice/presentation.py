@@ -20,7 +20,9 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -40,6 +42,24 @@ FORMULA_SAFE_COLUMN_SQL = (
     r"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\t', E'\r') "
     r"THEN '''' || {column} ELSE {column} END"
 )
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+def fixed_url(name: str) -> str:
+    """``reverse(name)`` for a URL without arguments, worked out once per process.
+
+    Every page's header, breadcrumbs and report menu name the same dozen or more URLs; Django's
+    ``{% url %}`` reverses each on every page. Keyed on the script prefix and URLconf too, so a
+    deployment under a path prefix, or a test with its own URLconf, gets its own answers.
+    """
+    return _fixed_url(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fixed_url(prefix: str, urlconf: str, name: str) -> str:
+    return reverse(name, urlconf=urlconf)
 
 
 # --- HTML ----------------------------------------------------------------------------------

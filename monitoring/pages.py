@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
-
+from backoffice.presentation import fixed_url
 from backoffice.roles import Actor, Capability
 
 
@@ -19,7 +18,7 @@ class Page:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return fixed_url(self.url_name)
 
 
 PAGES = (

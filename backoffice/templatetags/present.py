@@ -6,7 +6,9 @@
 - ``{{ moment|ago }}`` ``3 min ago``;
 - ``{{ rows|length|count:"entry" }}`` ``1 entry``, ``12 entries``;
 - ``{% person email url %}`` an email (breakable before its "@"), linked when ``url`` is given;
-- ``{% active_zone %}`` the zone times are shown and typed in (what a label says).
+- ``{% active_zone %}`` the zone times are shown and typed in (what a label says);
+- ``{% fixed_url "admin:index" %}`` ``{% url %}`` for a URL without arguments, reversed once
+  per process (``presentation.fixed_url``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def when_filter(value: dt.datetime | None, shape: str = "") -> str:
 @register.simple_tag(name="when")
 def when_tag(value: dt.datetime | None, relative: bool = True, seconds: bool = False) -> str:
     return presentation.when_html(value, relative=relative, seconds=seconds)
+
+
+@register.simple_tag(name="fixed_url")
+def fixed_url_tag(name: str) -> str:
+    return presentation.fixed_url(name)
 
 
 @register.filter

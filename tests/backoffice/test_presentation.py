@@ -104,3 +104,26 @@ def test_the_database_side_escape_matches_the_python_one(plain_column):
     # None stays NULL in the database (an empty cell in the CSV, as formula_safe writes it).
     expected = [None if value is None else presentation.formula_safe(value) for value in values]
     assert escaped == expected
+
+
+def test_a_fixed_url_is_what_reverse_gives_under_any_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    assert presentation.fixed_url("admin:index") == reverse("admin:index") == "/admin/"
+    set_script_prefix("/backoffice/")
+    try:
+        assert presentation.fixed_url("admin:index") == "/backoffice/admin/"
+        assert presentation.fixed_url("search") == reverse("search")
+    finally:
+        set_script_prefix("/")
+    assert presentation.fixed_url("admin:index") == "/admin/"
+
+
+def test_a_fixed_url_follows_the_urlconf_in_use(settings):
+    from django.urls import NoReverseMatch
+
+    assert presentation.fixed_url("search") == "/search/"
+    settings.ROOT_URLCONF = "tests.backoffice.fixed_url_urls"
+    assert presentation.fixed_url("search") == "/elsewhere/search/"
+    with pytest.raises(NoReverseMatch):
+        presentation.fixed_url("admin:index")
