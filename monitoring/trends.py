@@ -276,21 +276,24 @@ class Trend:
         return rollups.total(self.previous)
 
 
-def _series(scope: Scope, window: Window) -> list[Hour]:
+def _series(scope: Scope, window: Window) -> tuple[list[Hour], list[Hour]]:
+    """The window's points and those of the period before."""
+    previous = window.previous
     if window.step == "day":
-        return request_days.daily_series(scope, window.since, window.until)
-    return rollups.hourly_series(scope, window.since, window.until)
+        return (
+            request_days.daily_series(scope, window.since, window.until),
+            request_days.daily_series(scope, previous.since, previous.until),
+        )
+    before, points = rollups.hourly_series_many(
+        scope, [(previous.since, previous.until), (window.since, window.until)]
+    )
+    return points, before
 
 
 def trend(resolved: ResolvedScope, window: Window) -> Trend:
     """The series for a scope from ``resolve_scope`` (or ``tenant_usage_trend``): never for a
     ResolvedScope built from ids nobody checked."""
-    return Trend(
-        resolved,
-        window,
-        _series(resolved.scope, window),
-        _series(resolved.scope, window.previous),
-    )
+    return Trend(resolved, window, *_series(resolved.scope, window))
 
 
 def tenant_usage_trend(tenant: Tenant, hours: int, now: dt.datetime) -> Trend:
