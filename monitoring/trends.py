@@ -279,14 +279,11 @@ class Trend:
 def _series(scope: Scope, window: Window) -> tuple[list[Hour], list[Hour]]:
     """The window's points and those of the period before."""
     previous = window.previous
+    ranges = [(previous.since, previous.until), (window.since, window.until)]
     if window.step == "day":
-        return (
-            request_days.daily_series(scope, window.since, window.until),
-            request_days.daily_series(scope, previous.since, previous.until),
-        )
-    before, points = rollups.hourly_series_many(
-        scope, [(previous.since, previous.until), (window.since, window.until)]
-    )
+        before, points = request_days.daily_series_many(scope, ranges)
+    else:
+        before, points = rollups.hourly_series_many(scope, ranges)
     return points, before
 
 
