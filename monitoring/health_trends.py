@@ -39,7 +39,7 @@ from django.utils import timezone
 from backoffice.roles import Actor
 from monitoring import rollups
 from monitoring.models import HealthCheckRollupFrontier
-from monitoring.trends import CAPABILITY, ResolvedScope, Window
+from monitoring.trends import CAPABILITY, PICKED_SERVER_FIELDS, ResolvedScope, Window
 from registry.models import McpServer
 
 STATUSES = ("healthy", "degraded", "unhealthy", "unknown")
@@ -372,7 +372,7 @@ def _scope_servers(actor: Actor, resolved: ResolvedScope) -> list[McpServer]:
     servers = McpServer.objects.visible_to(actor, CAPABILITY).select_related("tenant")
     if resolved.tenant is not None:
         servers = servers.filter(tenant_id=resolved.tenant.pk)
-    return list(servers.filter(is_active=True).order_by("name"))
+    return list(servers.filter(is_active=True).only(*PICKED_SERVER_FIELDS).order_by("name"))
 
 
 def overview(
