@@ -39,7 +39,7 @@ from django.utils import timezone
 from backoffice.roles import Actor
 from monitoring import rollups
 from monitoring.models import HealthCheckRollupFrontier
-from monitoring.trends import CAPABILITY, ResolvedScope, Window
+from monitoring.trends import CAPABILITY, PICKED_SERVER_FIELDS, ResolvedScope, Window
 from registry.models import McpServer
 
 STATUSES = ("healthy", "degraded", "unhealthy", "unknown")
@@ -237,14 +237,13 @@ def _points(
     """Each server's checks per cell of the window (by default its step): whole hours before
     the rollups' frontier from the rollups, the rest (later hours, partial first and last
     hours) from the table."""
-    cell = cell or _step(window)
-    starts = _starts(window, cell)
-    found: dict[uuid.UUID, dict[dt.datetime, HealthPoint]] = {
-        s.pk: {start: HealthPoint(start) for start in starts} for s in servers
-    }
-    if not servers:
-        return {}
-    frontier = HealthCheckRollupFrontier.objects.filter(name=FRONTIER).first()
+    return _points_many(servers, [(window, cell or _step(window))])[0]
+
+
+def _reads(
+    window: Window, cell: dt.timedelta, frontier: HealthCheckRollupFrontier | None
+) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """What to read for a window's cells: (query, since, until), none of them empty."""
     rolled_until = frontier.rolled_until if frontier and frontier.rolled_until else window.since
     days_rolled_until = frontier.days_rolled_until if frontier else None
     whole_since = rollups.floor_hour(window.since)
@@ -252,7 +251,6 @@ def _points(
         whole_since += dt.timedelta(hours=1)
     whole_until = min(rollups.floor_hour(window.until), rolled_until)
     origin = _origin(window)
-    params: dict[str, Any] = {"servers": [s.pk for s in servers], "cell": cell, "origin": origin}
     reads = [(CHECKS_SQL, window.since, window.until)]
     if whole_since < whole_until:
         reads = [(ROLLUPS_SQL, whole_since, whole_until)]
@@ -269,16 +267,45 @@ def _points(
             *reads,
             (CHECKS_SQL, whole_until, window.until),
         ]
-    with connection.cursor() as cursor:
-        for sql, since, until in reads:
-            if since >= until:
-                continue
-            cursor.execute(sql, {**params, "since": since, "until": until})
-            for server_id, start, *counts in cursor.fetchall():
-                point = found[server_id][start].counts
+    return [(sql, since, until) for sql, since, until in reads if since < until]
+
+
+def _points_many(
+    servers: Sequence[McpServer], cells: Sequence[tuple[Window, dt.timedelta]]
+) -> list[dict[uuid.UUID, list[HealthPoint]]]:
+    """``_points`` of each (window, cell), read in one statement: the reads of every window
+    (rollups, daily rollups, checks), each tagged with its window, in a ``UNION ALL``."""
+    if not servers:
+        return [{} for _ in cells]
+    frontier = HealthCheckRollupFrontier.objects.filter(name=FRONTIER).first()
+    found: list[dict[uuid.UUID, dict[dt.datetime, HealthPoint]]] = []
+    parts: list[str] = []
+    params: dict[str, Any] = {"servers": [s.pk for s in servers]}
+    for index, (window, cell) in enumerate(cells):
+        starts = _starts(window, cell)
+        found.append({s.pk: {start: HealthPoint(start) for start in starts} for s in servers})
+        for sql, since, until in _reads(window, cell, frontier):
+            n = len(parts)
+            for name, value in (
+                ("since", since),
+                ("until", until),
+                ("cell", cell),
+                ("origin", _origin(window)),
+            ):
+                sql = sql.replace(f"%({name})s", f"%({name}_{n})s")
+                params[f"{name}_{n}"] = value
+            parts.append(f"SELECT {index} AS part, * FROM ({sql}) AS read_{n}")
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for part, server_id, start, *counts in cursor.fetchall():
+                point = found[part][server_id][start].counts
                 for status, count in zip(STATUSES, counts, strict=True):
                     point[status] += count
-    return {server_id: list(points.values()) for server_id, points in found.items()}
+    return [
+        {server_id: list(points.values()) for server_id, points in by_server.items()}
+        for by_server in found
+    ]
 
 
 def _days_fit(cell: dt.timedelta, origin: dt.datetime, until: dt.datetime) -> bool:
@@ -288,10 +315,16 @@ def _days_fit(cell: dt.timedelta, origin: dt.datetime, until: dt.datetime) -> bo
     return one_cell or (origin.hour == 0 and cell % dt.timedelta(days=1) == dt.timedelta(0))
 
 
-def _totals(servers: Sequence[McpServer], window: Window) -> dict[uuid.UUID, HealthPoint]:
-    """Each server's checks over the whole window: one cell as long as the window."""
-    whole = window.until - _origin(window)
-    return {server_id: points[0] for server_id, points in _points(servers, window, whole).items()}
+def _totals(
+    servers: Sequence[McpServer], windows: Sequence[Window]
+) -> list[dict[uuid.UUID, HealthPoint]]:
+    """Each server's checks over each whole window (one cell as long as the window), every
+    window read in one statement."""
+    cells = [(window, window.until - _origin(window)) for window in windows]
+    return [
+        {server_id: points[0] for server_id, points in by_server.items()}
+        for by_server in _points_many(servers, cells)
+    ]
 
 
 def overview_cell(window: Window) -> dt.timedelta:
@@ -311,6 +344,18 @@ def server_history(resolved: ResolvedScope, window: Window) -> list[HealthPoint]
     return _points([resolved.server], window)[resolved.server.pk]
 
 
+def server_histories(
+    resolved: ResolvedScope, window: Window
+) -> tuple[list[HealthPoint], list[HealthPoint]] | None:
+    """``server_history`` of the window and of the period before, read in one statement."""
+    server = resolved.server
+    if server is None:
+        return None
+    step = _step(window)
+    current, previous = _points_many([server], [(window, step), (window.previous, step)])
+    return current[server.pk], previous[server.pk]
+
+
 @dataclass(frozen=True)
 class HealthOverview:
     """Every active server of the scope, least healthy first, and how many the page draws."""
@@ -327,28 +372,40 @@ def _scope_servers(actor: Actor, resolved: ResolvedScope) -> list[McpServer]:
     servers = McpServer.objects.visible_to(actor, CAPABILITY).select_related("tenant")
     if resolved.tenant is not None:
         servers = servers.filter(tenant_id=resolved.tenant.pk)
-    return list(servers.filter(is_active=True).order_by("name"))
+    return list(servers.filter(is_active=True).only(*PICKED_SERVER_FIELDS).order_by("name"))
 
 
-def overview(actor: Actor, resolved: ResolvedScope, window: Window) -> HealthOverview | None:
+def overview(
+    actor: Actor,
+    resolved: ResolvedScope,
+    window: Window,
+    servers: Sequence[McpServer] | None = None,
+) -> HealthOverview | None:
     """Every active server of the scope (tenant or platform), the least healthy first, with
     cells for the ``OVERVIEW_SERVERS`` drawn; None for a one-server scope (its chart says it).
 
+    ``servers``, when given, is every server of the scope the actor may see (the page's server
+    picker, when not cut), so they are not read again; the active ones are shown.
     Totals are summed per server in the database (one cell per server), so only the drawn
     servers' cells are built.
     """
     if resolved.server is not None:
         return None
-    chosen = _scope_servers(actor, resolved)
-    totals, previous = _totals(chosen, window), _totals(chosen, window.previous)
+    if servers is None:
+        chosen = _scope_servers(actor, resolved)
+    else:
+        chosen = [s for s in servers if s.is_active]
+    totals, previous = _totals(chosen, [window, window.previous])
 
-    def health(server: McpServer) -> tuple[float, int, str]:
+    def health(server: McpServer) -> tuple[float, int, str, str]:
         share = totals[server.pk].healthy_share
-        # Least healthy first; servers with no check at all after those that were checked.
+        # Least healthy first; servers with no check at all after those that were checked;
+        # servers of the same name and health in the order of their tenants' names.
         return (
             2.0 if share is None else share,
             -totals[server.pk].counts["unhealthy"],
             server.name,
+            server.tenant.name,
         )
 
     chosen.sort(key=health)
@@ -364,7 +421,9 @@ def overview_points(
     """Every active server's points at the window's step, this period and the one before
     (the CSV of the overview)."""
     servers = _scope_servers(actor, resolved)
-    current, previous = _points(servers, window), _points(servers, window.previous)
+    current, previous = _points_many(
+        servers, [(window, _step(window)), (window.previous, _step(window))]
+    )
     return [
         (label, s, points[s.pk])
         for s in servers

@@ -76,12 +76,9 @@ class AnalyticsResult(models.Model):
         return self.key
 
 
-class RequestRollup(models.Model):
-    """One hour of ``request_logs`` at one grain: the platform, a tenant, a server or a tool.
-
-    Back-office data, kept by ``monitoring.rollups`` from new rows only. ``histogram`` counts
-    durations per fixed bucket (``rollups.BUCKET_BOUNDS``), for medians and p95s within a bucket.
-    """
+class RequestSums(models.Model):
+    """What a request rollup counts for one grain's key over its time (an hour, a day): the
+    fields ``RequestRollup`` and ``RequestDailyRollup`` share (each adds its time column)."""
 
     class Grain(models.IntegerChoices):
         PLATFORM = 0
@@ -89,7 +86,6 @@ class RequestRollup(models.Model):
         SERVER = 2
         TOOL = 3
 
-    hour = models.DateTimeField()
     grain = models.SmallIntegerField(choices=Grain.choices)
     tenant_id = models.UUIDField(null=True)
     server_id = models.UUIDField(null=True)
@@ -98,6 +94,19 @@ class RequestRollup(models.Model):
     errors = models.BigIntegerField()
     duration_sum = models.BigIntegerField()
     histogram = ArrayField(models.IntegerField())
+
+    class Meta:
+        abstract = True
+
+
+class RequestRollup(RequestSums):
+    """One hour of ``request_logs`` at one grain: the platform, a tenant, a server or a tool.
+
+    Back-office data, kept by ``monitoring.rollups`` from new rows only. ``histogram`` counts
+    durations per fixed bucket (``rollups.BUCKET_BOUNDS``), for medians and p95s within a bucket.
+    """
+
+    hour = models.DateTimeField()
 
     class Meta:
         db_table = "request_rollups"
@@ -113,20 +122,12 @@ class RequestRollup(models.Model):
         return f"{self.hour:%Y-%m-%d %H:00} grain {self.grain}"
 
 
-class RequestDailyRollup(models.Model):
+class RequestDailyRollup(RequestSums):
     """One UTC day of ``request_logs`` at one grain: the sum of that day's ``RequestRollup``
     rows, kept with them by ``monitoring.rollups`` (same id watermark), so a 30-day trend reads
     30 rows instead of 720."""
 
     day = models.DateTimeField()  # midnight UTC
-    grain = models.SmallIntegerField(choices=RequestRollup.Grain.choices)
-    tenant_id = models.UUIDField(null=True)
-    server_id = models.UUIDField(null=True)
-    tool_name = models.TextField(null=True)
-    requests = models.BigIntegerField()
-    errors = models.BigIntegerField()
-    duration_sum = models.BigIntegerField()
-    histogram = ArrayField(models.IntegerField())
 
     class Meta:
         db_table = "request_daily_rollups"

@@ -11,6 +11,7 @@ so the points are those of ``rollups.daily_series(rollups.hourly_series(...))``,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -28,17 +29,23 @@ WHERE grain = %(grain)s AND tenant_id {tenant} AND server_id {server} AND tool_n
 """
 
 
-def _hourly_days(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[Hour]:
-    if since >= until:
-        return []
-    return rollups.daily_series(rollups.hourly_series(scope, since, until))
+def _hourly_days_many(
+    scope: Scope, ranges: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[list[Hour]]:
+    """``rollups.daily_series(rollups.hourly_series(...))`` of each range, read together."""
+    wanted = [(since, until) for since, until in ranges if since < until]
+    found = iter(rollups.hourly_series_many(scope, wanted) if wanted else [])
+    return [rollups.daily_series(next(found)) if since < until else [] for since, until in ranges]
 
 
 def _whole_days(
-    scope: Scope, since: dt.datetime, until: dt.datetime
-) -> dict[dt.datetime, Hour] | None:
-    """The whole days ``[since, until)`` from the daily rollups and the log above the watermark,
-    read at one watermark; None while the daily rollups are not built yet."""
+    scope: Scope, ranges: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[dict[dt.datetime, Hour]] | None:
+    """The whole days of each ``[since, until)`` from the daily rollups and the log above the
+    watermark, read at one watermark over the span they cover (a period and the one before
+    it meet); None while the daily rollups are not built yet."""
+    since = min(start for start, _ in ranges)
+    until = max(stop for _, stop in ranges)
     params: dict[str, Any] = {**rollups.scope_params(scope), "since": since, "until": until}
 
     def read(watermarks: tuple[int, int | None] | None) -> tuple[list[Any], list[Any]] | None:
@@ -54,28 +61,61 @@ def _whole_days(
     found = read_at_one_watermark(read)
     if found is None:
         return None
-    days: dict[dt.datetime, Hour] = {}
-    day = since
-    while day < until:
-        days[day] = Hour(day)
-        day += dt.timedelta(days=1)
+    series: list[dict[dt.datetime, Hour]] = []
+    for start, stop in ranges:
+        days: dict[dt.datetime, Hour] = {}
+        day = start
+        while day < stop:
+            days[day] = Hour(day)
+            day += dt.timedelta(days=1)
+        series.append(days)
+
+    def days_of(day: dt.datetime) -> list[Hour]:
+        return [days[day] for days in series if day in days]
+
     rolled, tail = found
     for start, requests, errors, duration_sum, histogram in rolled:
-        days[start].add(requests, errors, duration_sum, histogram)
+        for found_day in days_of(start):
+            found_day.add(requests, errors, duration_sum, histogram)
     for hour, bucket, count, errors, duration_sum in tail:
-        days[rollups.floor_day(hour)].add_bucket(bucket, count, errors, duration_sum)
-    return days
+        for found_day in days_of(rollups.floor_day(hour)):
+            found_day.add_bucket(bucket, count, errors, duration_sum)
+    return series
 
 
 def daily_series(scope: Scope, since: dt.datetime, until: dt.datetime) -> list[Hour]:
     """One ``Hour`` per UTC day that ``[since, until)`` meets, oldest first, empty days
     included, each starting at its midnight (UTC)."""
-    day_since, day_until = rollups.ceil_day(since), rollups.floor_day(until)
-    days = _whole_days(scope, day_since, day_until) if day_since < day_until else None
+    return daily_series_many(scope, [(since, until)])[0]
+
+
+def daily_series_many(
+    scope: Scope, ranges: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[list[Hour]]:
+    """``daily_series`` of each range (a period and the one before it): their whole days read
+    together, and their partial first and last days together, the hourly way."""
+    bounds = [(rollups.ceil_day(since), rollups.floor_day(until)) for since, until in ranges]
+    whole = [(day_since, day_until) for day_since, day_until in bounds if day_since < day_until]
+    days = _whole_days(scope, whole) if whole else None
     if days is None:
-        return _hourly_days(scope, since, until)
-    return [
-        *_hourly_days(scope, since, day_since),
-        *days.values(),
-        *_hourly_days(scope, day_until, until),
-    ]
+        return _hourly_days_many(scope, ranges)
+    found = iter(days)
+    edges = _hourly_days_many(
+        scope,
+        [
+            edge
+            for (since, until), (day_since, day_until) in zip(ranges, bounds, strict=True)
+            for edge in ((since, day_since), (day_until, until))
+            if day_since < day_until
+        ],
+    )
+    series: list[list[Hour]] = []
+    position = 0
+    for (since, until), (day_since, day_until) in zip(ranges, bounds, strict=True):
+        if day_since < day_until:
+            first, last = edges[position], edges[position + 1]
+            position += 2
+            series.append([*first, *next(found).values(), *last])
+        else:
+            series.append(_hourly_days_many(scope, [(since, until)])[0])
+    return series

@@ -74,13 +74,14 @@ def _health_points(history: Sequence[health_trends.HealthPoint]) -> list[charts.
 
 def _health_chart(resolved: trends.ResolvedScope, window: trends.Window) -> Any:
     """One server: the share of healthy checks per point, beside the period before."""
-    history = health_trends.server_history(resolved, window)
-    if history is None:
+    histories = health_trends.server_histories(resolved, window)
+    if histories is None:
         return None
+    history, previous = histories
     return charts.trend_chart(
         "Health checks that found the server healthy (%)",
         _health_points(history),
-        _health_points(health_trends.server_history(resolved, window.previous) or []),
+        _health_points(previous),
         time_format=_time_format(window),
     )
 
@@ -158,7 +159,14 @@ def trends_page(request: HttpRequest) -> HttpResponse:
     window = form.cleaned_data["window"]
     trend = trends.trend(resolved, window)
     tools, tools_cut = trends.tools_for(actor, resolved)
-    overview = health_trends.overview(actor, resolved, window)
+    servers = trends.servers_for(actor, resolved.tenant)
+    # The picker holds every server of the scope unless cut: the overview needs no other read.
+    overview = health_trends.overview(
+        actor,
+        resolved,
+        window,
+        [server for server, _ in servers] if len(servers) < trends.MAX_CHOICES else None,
+    )
     query = request.GET.urlencode()
     context = page_context(
         request,
@@ -169,7 +177,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
         trend=trend,
         scope=resolved,
         tenants=trends.tenants_for(actor) if actor.is_platform_wide(trends.CAPABILITY) else [],
-        servers=trends.servers_for(actor, resolved.tenant),
+        servers=servers,
         tools=tools,
         tools_cut=tools_cut,
         picked_tool=f"{resolved.server.pk}:{resolved.scope.tool_name}"
@@ -264,14 +272,11 @@ def trends_health_csv(request: HttpRequest) -> HttpResponse:
     if resolved is None:
         return _refused_page(request, form, refused)
     window = form.cleaned_data["window"]
-    if resolved.server is not None:
+    histories = health_trends.server_histories(resolved, window)
+    if resolved.server is not None and histories is not None:
         periods = [
-            ("current", resolved.server, health_trends.server_history(resolved, window) or []),
-            (
-                "previous",
-                resolved.server,
-                health_trends.server_history(resolved, window.previous) or [],
-            ),
+            ("current", resolved.server, histories[0]),
+            ("previous", resolved.server, histories[1]),
         ]
     else:
         periods = health_trends.overview_points(actor, resolved, window)

@@ -87,3 +87,20 @@ def test_the_fast_join_escapes_exactly_as_format_html_join():
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in _join(
         template, rows
     )
+
+
+def test_grid_cells_and_chart_dots_escape_their_text():
+    import datetime as dt
+
+    from monitoring.charts import GridCell, TrendPoint, status_grid, trend_chart
+
+    at = dt.datetime(2026, 12, 3, 10, tzinfo=dt.UTC)
+    hostile = "<script>alert('x')</script> & \"quoted\""
+    shown = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;"
+    grid = status_grid("t", [("row", [GridCell(at, "<b>", hostile)], "v")])
+    assert '<rect class="status-&lt;b&gt;" x="220.0" y="8" width="329.0" height="18">' in grid
+    assert f"<title>2026-12-03 10:00: {shown}</title></rect>" in grid
+    assert "<script>" not in grid
+    chart = trend_chart("t", [TrendPoint(at, 1.0, hostile)], [])
+    assert f"<title>2026-12-03 10:00: {shown}</title></circle>" in chart
+    assert "<script>" not in chart

@@ -106,6 +106,15 @@ def _assert_same_as_the_hourly_path(servers) -> None:
             assert _counted(daily) == _raw(scope, since, until)
             read_days = any("FROM request_daily_rollups" in q["sql"] for q in queries)
             assert read_days == (until - since > DAY)
+            # A period and the one before it read together (the page): the same points.
+            pair = [(since - (until - since), since), (since, until)]
+            assert request_days.daily_series_many(scope, pair) == [
+                request_days.daily_series(scope, start, stop) for start, stop in pair
+            ]
+            if until - since < 20 * DAY:
+                assert rollups.hourly_series_many(scope, pair) == [
+                    rollups.hourly_series(scope, start, stop) for start, stop in pair
+                ]
 
 
 def test_daily_points_equal_the_hourly_path_and_the_log(servers):

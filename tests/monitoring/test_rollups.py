@@ -196,3 +196,48 @@ def test_percentiles_from_the_histogram_are_within_resolution(durations, fractio
     assert _close(rollups.percentile(histogram, fraction), exact)
     if max(durations) <= 8:
         assert rollups.percentile(histogram, fraction) == exact  # whole milliseconds: exact
+
+
+def _walked_percentile(histogram, fraction):
+    """The estimate as first written: walk the buckets to the rank's one (the reference)."""
+
+    def nth(position):
+        seen = 0
+        for index, count in enumerate(histogram):
+            if position < seen + count:
+                low, high = rollups._bucket_range(index)
+                if count == 1:
+                    return (low + high) / 2
+                return low + (position - seen) * (high - low) / (count - 1)
+            seen += count
+        raise ValueError(position)
+
+    total = sum(histogram)
+    if total == 0:
+        return None
+    rank = fraction * (total - 1)
+    low = nth(math.floor(rank))
+    high = low if math.ceil(rank) == math.floor(rank) else nth(math.ceil(rank))
+    return low + (rank - math.floor(rank)) * (high - low)
+
+
+def test_the_percentile_search_equals_walking_the_buckets():
+    rng = random.Random(14)
+    for _ in range(2000):
+        histogram = [
+            rng.choice([0, 0, 0, 1, 2, 7, rng.randrange(5000)]) for _ in range(rollups.BUCKETS)
+        ]
+        for fraction in (0.0, 0.5, 0.95, 0.99, 1.0):
+            assert rollups.percentile(histogram, fraction) == _walked_percentile(
+                histogram, fraction
+            )
+    assert rollups.percentile([0] * rollups.BUCKETS, 0.5) is None
+
+
+def test_adding_histograms_sums_bucket_by_bucket_whatever_their_length():
+    hour = rollups.Hour(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    hour.add(3, 1, 30, [1, 2] + [0] * (rollups.BUCKETS - 2))
+    hour.add(2, 0, 20, [0, 1, 1])  # a shorter one adds to its first buckets
+    assert hour.histogram[:3] == [1, 3, 1]
+    assert sum(hour.histogram) == 5
+    assert (hour.requests, hour.errors, hour.duration_sum) == (5, 1, 50)
