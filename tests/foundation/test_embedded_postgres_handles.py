@@ -81,3 +81,32 @@ def test_the_last_user_stops_the_server_though_another_was_killed(pgdata):
     while postmaster(pgdata) is not None:
         assert time.monotonic() < deadline, "the embedded PostgreSQL was left running"
         time.sleep(0.1)
+
+
+def stop_if_unused(pgdata: Path) -> subprocess.CompletedProcess[str]:
+    """What ``dev.py serve`` runs after ``runserver`` has exited."""
+    return subprocess.run(
+        [sys.executable, "-m", "backoffice.embedded_postgres", "stop-if-unused", str(pgdata)],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def test_dev_py_stops_a_server_only_killed_processes_held(pgdata):
+    with user_of(pgdata) as holder, user_of(pgdata) as killed:
+        server = postmaster(pgdata)
+        assert server is not None
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        # A live process still holds it: left alone.
+        assert "Stopped" not in stop_if_unused(pgdata).stdout
+        assert server.is_running()
+        # The last holder killed too: nobody's exit hook will ever stop it, so this does.
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        assert server.is_running()
+        assert "Stopped the embedded PostgreSQL" in stop_if_unused(pgdata).stdout
+        assert postmaster(pgdata) is None
